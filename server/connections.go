@@ -1,0 +1,172 @@
+package server
+
+import (
+	"errors"
+	"net/http"
+
+	"github.com/labstack/echo/v4"
+
+	"akconn/gen"
+	"akconn/store"
+)
+
+// connectionJSON converts a stored connection (with its source loaded) to
+// the seed's UserOAuthSourceConnection. The access token never leaves.
+func connectionJSON(conn *store.Connection) gen.UserOAuthSourceConnection {
+	src := sourceJSON(&conn.Source)
+	return gen.UserOAuthSourceConnection{
+		Pk:         ptr(int(conn.ID)),
+		User:       ptr(int(conn.UserID)),
+		Source:     &src,
+		Created:    apiTime(conn.Created),
+		Identifier: conn.Identifier,
+	}
+}
+
+// SourcesUserConnectionsOauthList lists the caller's connections (every
+// connection for a superuser).
+func (s *Server) SourcesUserConnectionsOauthList(c echo.Context, params gen.SourcesUserConnectionsOauthListParams) error {
+	pg, err := newPager(params.Page, params.PageSize)
+	if err != nil {
+		return err
+	}
+	f := store.ConnectionFilter{
+		Scope:      scopeOf(caller(c)),
+		SourceSlug: params.SourceSlug,
+		Ordering:   orderingFields(params.Ordering),
+	}
+	if params.User != nil {
+		f.UserID = ptr(int64(*params.User))
+	}
+	if params.Search != nil {
+		f.Search = *params.Search
+	}
+	rows, total, err := s.store.ListConnections(c.Request().Context(), f, pg.window())
+	if err != nil {
+		return err
+	}
+	page, err := pg.pagination(total)
+	if err != nil {
+		return err
+	}
+	out := gen.PaginatedUserOAuthSourceConnectionList{Pagination: page, Results: make([]gen.UserOAuthSourceConnection, len(rows))}
+	for i := range rows {
+		out.Results[i] = connectionJSON(&rows[i])
+	}
+	return c.JSON(http.StatusOK, out)
+}
+
+// SourcesUserConnectionsOauthCreate links a user (the caller unless a
+// superuser names another) to an OAuth source.
+func (s *Server) SourcesUserConnectionsOauthCreate(c echo.Context) error {
+	var req gen.PatchedUserOAuthSourceConnectionRequest
+	if err := bindJSON(c, &req); err != nil {
+		return err
+	}
+	if req.Source == nil {
+		return fieldError("source", "This field is required.")
+	}
+	conn := store.Connection{UserID: caller(c).ID}
+	if err := s.applyConnection(c, &conn, req); err != nil {
+		return err
+	}
+	if err := s.store.CreateConnection(c.Request().Context(), &conn); err != nil {
+		return err
+	}
+	return c.JSON(http.StatusCreated, connectionJSON(&conn))
+}
+
+// SourcesUserConnectionsOauthRetrieve returns one connection the caller may see.
+func (s *Server) SourcesUserConnectionsOauthRetrieve(c echo.Context, id gen.ConnectionID) error {
+	conn, err := s.store.GetConnection(c.Request().Context(), scopeOf(caller(c)), int64(id))
+	if err != nil {
+		return err
+	}
+	return c.JSON(http.StatusOK, connectionJSON(conn))
+}
+
+// SourcesUserConnectionsOauthUpdate changes the sent fields of a connection;
+// source and user are kept when omitted.
+func (s *Server) SourcesUserConnectionsOauthUpdate(c echo.Context, id gen.ConnectionID) error {
+	return s.updateConnection(c, id)
+}
+
+// SourcesUserConnectionsOauthPartialUpdate changes the sent fields of a connection.
+func (s *Server) SourcesUserConnectionsOauthPartialUpdate(c echo.Context, id gen.ConnectionID) error {
+	return s.updateConnection(c, id)
+}
+
+// updateConnection serves PUT and PATCH: the validator has already enforced
+// each operation's required fields, so one patch type serves both.
+func (s *Server) updateConnection(c echo.Context, id int) error {
+	var req gen.PatchedUserOAuthSourceConnectionRequest
+	if err := bindJSON(c, &req); err != nil {
+		return err
+	}
+	ctx := c.Request().Context()
+	sc := scopeOf(caller(c))
+	conn, err := s.store.GetConnection(ctx, sc, int64(id))
+	if err != nil {
+		return err
+	}
+	if err := s.applyConnection(c, conn, req); err != nil {
+		return err
+	}
+	if err := s.store.UpdateConnection(ctx, sc, conn); err != nil {
+		return err
+	}
+	return c.JSON(http.StatusOK, connectionJSON(conn))
+}
+
+// applyConnection writes the sent fields onto conn, checking the owner
+// rule and that the named source and user exist.
+func (s *Server) applyConnection(c echo.Context, conn *store.Connection, req gen.PatchedUserOAuthSourceConnectionRequest) error {
+	ctx := c.Request().Context()
+	if req.User != nil && int64(*req.User) != conn.UserID {
+		if !caller(c).IsSuperuser {
+			return errPermissionDenied
+		}
+		if _, err := s.store.GetUser(ctx, int64(*req.User)); err != nil {
+			if errors.Is(err, store.ErrNotFound) {
+				return invalidPK("user", *req.User)
+			}
+			return err
+		}
+		conn.UserID = int64(*req.User)
+	}
+	if req.Source != nil && req.Source.String() != conn.SourceID {
+		src, err := s.store.GetSourceByID(ctx, req.Source.String())
+		if errors.Is(err, store.ErrNotFound) {
+			return invalidPK("source", req.Source.String())
+		}
+		if err != nil {
+			return err
+		}
+		conn.SourceID, conn.Source = src.ID, *src
+	}
+	set(&conn.Identifier, req.Identifier)
+	if token, sent := optional(req.AccessToken); sent {
+		// As in authentik, an empty token is stored as none.
+		if token != nil && *token == "" {
+			token = nil
+		}
+		conn.AccessToken = token
+	}
+	return nil
+}
+
+// SourcesUserConnectionsOauthDestroy deletes a connection the caller may see.
+func (s *Server) SourcesUserConnectionsOauthDestroy(c echo.Context, id gen.ConnectionID) error {
+	if err := s.store.DeleteConnection(c.Request().Context(), scopeOf(caller(c)), int64(id)); err != nil {
+		return err
+	}
+	return c.NoContent(http.StatusNoContent)
+}
+
+// SourcesUserConnectionsOauthUsedByList lists what uses a connection: nothing.
+func (s *Server) SourcesUserConnectionsOauthUsedByList(c echo.Context, id gen.ConnectionID) error {
+	if _, err := s.store.GetConnection(c.Request().Context(), scopeOf(caller(c)), int64(id)); err != nil {
+		return err
+	}
+	return c.JSON(http.StatusOK, []gen.UsedBy{})
+}

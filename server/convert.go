@@ -1,0 +1,102 @@
+package server
+
+import (
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"net/http"
+	"time"
+
+	"github.com/google/uuid"
+	"github.com/labstack/echo/v4"
+	"github.com/oapi-codegen/nullable"
+)
+
+// nullString converts an optional column to a JSON string or null.
+func nullString(p *string) nullable.Nullable[string] {
+	if p == nil {
+		return nullable.NewNullNullable[string]()
+	}
+	return nullable.NewNullableWithValue(*p)
+}
+
+// nullUUID converts an optional uuid column to a JSON uuid or null.
+func nullUUID(p *string) nullable.Nullable[uuid.UUID] {
+	if p == nil {
+		return nullable.NewNullNullable[uuid.UUID]()
+	}
+	id, err := uuid.Parse(*p)
+	if err != nil {
+		return nullable.NewNullNullable[uuid.UUID]()
+	}
+	return nullable.NewNullableWithValue(id)
+}
+
+// optional reads a request's nullable field: set says whether the field was
+// sent at all, and value is nil for null.
+func optional[T any](n nullable.Nullable[T]) (value *T, set bool) {
+	if !n.IsSpecified() {
+		return nil, false
+	}
+	if n.IsNull() {
+		return nil, true
+	}
+	v := n.MustGet()
+	return &v, true
+}
+
+// apiTime is how timestamps leave the API: UTC, microsecond precision.
+func apiTime(t time.Time) *time.Time {
+	t = t.UTC().Truncate(time.Microsecond)
+	return &t
+}
+
+func ptr[T any](v T) *T { return &v }
+
+// bindJSON decodes a request body that the validator has already checked
+// against the spec. A body that is empty (PATCH without one) decodes to the
+// zero value.
+func bindJSON(c echo.Context, v any) error {
+	body := c.Request().Body
+	if body == nil || body == http.NoBody {
+		return nil
+	}
+	dec := json.NewDecoder(body)
+	err := dec.Decode(v)
+	var typeErr *json.UnmarshalTypeError
+	switch {
+	case err == nil, errors.Is(err, io.EOF):
+		return nil
+	case errors.As(err, &typeErr) && typeErr.Field != "":
+		return fieldError(typeErr.Field, fmt.Sprintf("Invalid value for a %s field.", typeErr.Type))
+	default:
+		return &Problem{Status: http.StatusBadRequest, Detail: "JSON parse error - " + err.Error()}
+	}
+}
+
+// invalidPK is Django REST framework's message for an unknown reference.
+func invalidPK(field string, pk any) *Problem {
+	return fieldError(field, fmt.Sprintf("Invalid pk \"%v\" - object does not exist.", pk))
+}
+
+// set copies a sent field onto dst.
+func set[T any](dst *T, v *T) {
+	if v != nil {
+		*dst = *v
+	}
+}
+
+// setAs copies a sent enum field onto a string column.
+func setAs[T ~string](dst *string, v *T) {
+	if v != nil {
+		*dst = string(*v)
+	}
+}
+
+// setNullable copies a sent nullable field (null included) onto dst.
+func setNullable(dst **string, n nullable.Nullable[string]) {
+	if v, sent := optional(n); sent {
+		*dst = v
+	}
+}

@@ -1,0 +1,111 @@
+package server
+
+import (
+	"errors"
+	"fmt"
+	"log/slog"
+	"net/http"
+	"strings"
+
+	"github.com/labstack/echo/v4"
+
+	"akconn/store"
+)
+
+// Problem is an error with the HTTP response it becomes: a GenericError
+// ({"detail": ...}) or, when Fields is set, a ValidationError
+// ({"field": ["message"]}).
+type Problem struct {
+	Status int
+	Detail string
+	Fields map[string][]string
+}
+
+func (p *Problem) Error() string {
+	if p.Fields != nil {
+		return fmt.Sprintf("%d %v", p.Status, p.Fields)
+	}
+	return fmt.Sprintf("%d %s", p.Status, p.Detail)
+}
+
+func (p *Problem) body() any {
+	if p.Fields != nil {
+		return p.Fields
+	}
+	return map[string]string{"detail": p.Detail}
+}
+
+// fieldError is a 400 naming one field.
+func fieldError(field, msg string) *Problem {
+	return &Problem{Status: http.StatusBadRequest, Fields: map[string][]string{field: {msg}}}
+}
+
+// Common problems, with authentik's (Django REST framework's) messages.
+var (
+	errNotFound         = &Problem{Status: http.StatusNotFound, Detail: "Not found."}
+	errInvalidPage      = &Problem{Status: http.StatusNotFound, Detail: "Invalid page."}
+	errPermissionDenied = &Problem{Status: http.StatusForbidden, Detail: "You do not have permission to perform this action."}
+	errNotAuthenticated = &Problem{Status: http.StatusForbidden, Detail: "Authentication credentials were not provided."}
+	errInternal         = &Problem{Status: http.StatusInternalServerError, Detail: "Internal server error."}
+)
+
+// uniqueMessages holds the message for each unique rule, keyed by its fields.
+var uniqueMessages = map[string]*Problem{
+	"user,source":       {Status: http.StatusBadRequest, Fields: map[string][]string{"non_field_errors": {"The fields user, source must make a unique set."}}},
+	"source,identifier": {Status: http.StatusBadRequest, Fields: map[string][]string{"non_field_errors": {"The fields source, identifier must make a unique set."}}},
+	"slug":              fieldError("slug", "source with this slug already exists."),
+	"identifier":        fieldError("identifier", "token with this identifier already exists."),
+	"username":          fieldError("username", "A user with that username already exists."),
+}
+
+// problemFor is the one place where errors become HTTP responses.
+func problemFor(err error) *Problem {
+	var p *Problem
+	if errors.As(err, &p) {
+		return p
+	}
+	var conflict *store.ConflictError
+	if errors.As(err, &conflict) {
+		if p, ok := uniqueMessages[strings.Join(conflict.Fields, ",")]; ok {
+			return p
+		}
+		return &Problem{Status: http.StatusBadRequest, Fields: map[string][]string{"non_field_errors": {"This object conflicts with an existing one."}}}
+	}
+	if errors.Is(err, store.ErrNotFound) {
+		return errNotFound
+	}
+	var he *echo.HTTPError
+	if errors.As(err, &he) {
+		switch he.Code {
+		case http.StatusNotFound:
+			return errNotFound
+		case http.StatusMethodNotAllowed:
+			return &Problem{Status: he.Code, Detail: "Method not allowed."}
+		case http.StatusRequestEntityTooLarge:
+			return &Problem{Status: he.Code, Detail: "Request body too large."}
+		}
+		if he.Code >= 400 && he.Code < 500 {
+			return &Problem{Status: he.Code, Detail: http.StatusText(he.Code) + "."}
+		}
+	}
+	return errInternal
+}
+
+// errorHandler renders any error returned by a handler or middleware.
+func errorHandler(log *slog.Logger) echo.HTTPErrorHandler {
+	return func(err error, c echo.Context) {
+		if c.Response().Committed {
+			return
+		}
+		p := problemFor(err)
+		if p.Status == http.StatusMethodNotAllowed {
+			p = &Problem{Status: p.Status, Detail: fmt.Sprintf("Method %q not allowed.", c.Request().Method)}
+		}
+		if p.Status >= 500 {
+			log.Error("request failed", "method", c.Request().Method, "path", c.Request().URL.Path, "error", err.Error())
+		}
+		if err := c.JSON(p.Status, p.body()); err != nil {
+			log.Error("write error response", "error", err.Error())
+		}
+	}
+}

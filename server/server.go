@@ -1,0 +1,120 @@
+// Package server serves authentik's OAuth user-connection API from the
+// handlers generated out of openapi.yaml.
+package server
+
+import (
+	"context"
+	"fmt"
+	"log/slog"
+	"net/http"
+	"time"
+
+	"github.com/getkin/kin-openapi/openapi3"
+	"github.com/labstack/echo/v4"
+
+	"akconn/gen"
+	"akconn/store"
+)
+
+// BaseURL is where the API is served, as in authentik.
+const BaseURL = "/api/v3"
+
+// DefaultBodyLimit caps request bodies (bytes).
+const DefaultBodyLimit = 1 << 20
+
+// Config holds what New needs.
+type Config struct {
+	Store *store.Store
+	// Spec is openapi.yaml, as embedded in the binary.
+	Spec   []byte
+	Logger *slog.Logger
+	// ResponseValidation defaults to ResponseEnforce.
+	ResponseValidation ResponseValidation
+	// BodyLimit defaults to DefaultBodyLimit.
+	BodyLimit int64
+}
+
+// Server implements the generated gen.ServerInterface.
+type Server struct {
+	store *store.Store
+	log   *slog.Logger
+}
+
+var _ gen.ServerInterface = (*Server)(nil)
+
+// New builds the echo instance that serves the API: spec loaded and
+// compiled once, request and response validation on every operation,
+// authentication, handlers, health checks and the schema.
+func New(cfg Config) (*echo.Echo, error) {
+	if cfg.Logger == nil {
+		cfg.Logger = slog.New(slog.DiscardHandler)
+	}
+	if cfg.ResponseValidation == "" {
+		cfg.ResponseValidation = ResponseEnforce
+	}
+	if cfg.BodyLimit <= 0 {
+		cfg.BodyLimit = DefaultBodyLimit
+	}
+	spec, err := openapi3.NewLoader().LoadFromData(cfg.Spec)
+	if err != nil {
+		return nil, fmt.Errorf("load spec: %w", err)
+	}
+	if err := spec.Validate(context.Background()); err != nil {
+		return nil, fmt.Errorf("invalid spec: %w", err)
+	}
+	s := &Server{store: cfg.Store, log: cfg.Logger}
+
+	e := echo.New()
+	e.HideBanner, e.HidePort = true, true
+	e.HTTPErrorHandler = errorHandler(cfg.Logger)
+	e.Use(requestLogger(cfg.Logger))
+
+	validators := operationValidators(spec, cfg.ResponseValidation, cfg.BodyLimit, cfg.Logger)
+	perOperation := make(map[string][]echo.MiddlewareFunc, len(validators))
+	for id, v := range validators {
+		// Outermost first: response validation sees every answer, including
+		// authentication and request validation errors.
+		perOperation[id] = []echo.MiddlewareFunc{v.validateResponse, s.authenticate, v.validateRequest}
+	}
+	gen.RegisterHandlersWithOptions(e, s, gen.RegisterHandlersOptions{BaseURL: BaseURL, OperationMiddlewares: perOperation})
+
+	e.GET(BaseURL+"/schema/", func(c echo.Context) error {
+		return c.Blob(http.StatusOK, "application/vnd.oai.openapi; charset=utf-8", cfg.Spec)
+	})
+	e.GET("/-/health/live/", func(c echo.Context) error { return c.NoContent(http.StatusNoContent) })
+	e.GET("/-/health/ready/", func(c echo.Context) error {
+		ctx, cancel := context.WithTimeout(c.Request().Context(), 2*time.Second)
+		defer cancel()
+		if err := cfg.Store.Ping(ctx); err != nil {
+			return c.NoContent(http.StatusServiceUnavailable)
+		}
+		return c.NoContent(http.StatusNoContent)
+	})
+	return e, nil
+}
+
+// requestLogger writes one structured line per request. It never logs
+// bodies, query strings or headers, so secrets cannot reach the log.
+func requestLogger(log *slog.Logger) echo.MiddlewareFunc {
+	return func(next echo.HandlerFunc) echo.HandlerFunc {
+		return func(c echo.Context) error {
+			start := time.Now()
+			err := next(c)
+			if err != nil {
+				c.Error(err)
+			}
+			attrs := []any{
+				"method", c.Request().Method,
+				"path", c.Request().URL.Path,
+				"route", c.Path(),
+				"status", c.Response().Status,
+				"duration_ms", float64(time.Since(start).Microseconds()) / 1000,
+			}
+			if u := caller(c); u != nil {
+				attrs = append(attrs, "user", u.ID)
+			}
+			log.Info("request", attrs...)
+			return nil
+		}
+	}
+}

@@ -1,0 +1,318 @@
+package server
+
+import (
+	"fmt"
+	"net/http"
+
+	"github.com/google/uuid"
+	"github.com/labstack/echo/v4"
+
+	"akconn/gen"
+	"akconn/store"
+)
+
+// sourceJSON converts a source to the nested Source form used inside a
+// connection (the seed's 17 fields).
+func sourceJSON(src *store.OAuthSource) gen.Source {
+	return gen.Source{
+		Pk:                    ptr(uuid.MustParse(src.ID)),
+		Name:                  src.Name,
+		Slug:                  src.Slug,
+		Enabled:               ptr(src.Enabled),
+		AuthenticationFlow:    nullUUID(src.AuthenticationFlow),
+		EnrollmentFlow:        nullUUID(src.EnrollmentFlow),
+		UserPropertyMappings:  uuids(src.UserPropertyMappings),
+		GroupPropertyMappings: uuids(src.GroupPropertyMappings),
+		Component:             ptr("ak-source-oauth-form"),
+		VerboseName:           ptr("OAuth Source"),
+		VerboseNamePlural:     ptr("OAuth Sources"),
+		MetaModelName:         ptr("authentik_sources_oauth.oauthsource"),
+		PolicyEngineMode:      ptr(gen.PolicyEngineMode(src.PolicyEngineMode)),
+		UserMatchingMode:      ptr(gen.UserMatchingModeEnum(src.UserMatchingMode)),
+		Managed:               nullString(src.Managed),
+		UserPathTemplate:      ptr(src.UserPathTemplate),
+		Icon:                  nullString(nil),
+	}
+}
+
+// oauthSourceJSON converts a source to its full OAuthSource form. The
+// consumer secret never leaves the server.
+func oauthSourceJSON(src *store.OAuthSource) gen.OAuthSource {
+	base := sourceJSON(src)
+	jwks := src.OIDCJWKS
+	if jwks == nil {
+		jwks = map[string]any{}
+	}
+	return gen.OAuthSource{
+		Pk: base.Pk, Name: base.Name, Slug: base.Slug, Enabled: base.Enabled,
+		AuthenticationFlow: base.AuthenticationFlow, EnrollmentFlow: base.EnrollmentFlow,
+		UserPropertyMappings: base.UserPropertyMappings, GroupPropertyMappings: base.GroupPropertyMappings,
+		Component: base.Component, VerboseName: base.VerboseName, VerboseNamePlural: base.VerboseNamePlural,
+		MetaModelName: base.MetaModelName, PolicyEngineMode: base.PolicyEngineMode, UserMatchingMode: base.UserMatchingMode,
+		Managed: base.Managed, UserPathTemplate: base.UserPathTemplate, Icon: base.Icon,
+		GroupMatchingMode: ptr(gen.GroupMatchingModeEnum(src.GroupMatchingMode)),
+		ProviderType:      gen.ProviderTypeEnum(src.ProviderType),
+		RequestTokenUrl:   nullString(src.RequestTokenURL),
+		AuthorizationUrl:  nullString(src.AuthorizationURL),
+		AccessTokenUrl:    nullString(src.AccessTokenURL),
+		ProfileUrl:        nullString(src.ProfileURL),
+		ConsumerKey:       src.ConsumerKey,
+		CallbackUrl:       ptr("/source/oauth/callback/" + src.Slug + "/"),
+		AdditionalScopes:  ptr(src.AdditionalScopes),
+		Type:              ptr(findSourceType(src.ProviderType).json()),
+		OidcWellKnownUrl:  ptr(src.OIDCWellKnownURL),
+		OidcJwksUrl:       ptr(src.OIDCJWKSURL),
+		OidcJwks:          jwks,
+	}
+}
+
+func uuids(ids []string) *[]uuid.UUID {
+	out := make([]uuid.UUID, 0, len(ids))
+	for _, id := range ids {
+		if u, err := uuid.Parse(id); err == nil {
+			out = append(out, u)
+		}
+	}
+	return &out
+}
+
+// newSource returns a source with authentik's model defaults.
+func newSource() *store.OAuthSource {
+	return &store.OAuthSource{
+		ID:                    uuid.NewString(),
+		Enabled:               true,
+		PolicyEngineMode:      "any",
+		UserMatchingMode:      "identifier",
+		GroupMatchingMode:     "identifier",
+		UserPathTemplate:      "goauthentik.io/sources/%(slug)s",
+		UserPropertyMappings:  []string{},
+		GroupPropertyMappings: []string{},
+		OIDCJWKS:              map[string]any{},
+	}
+}
+
+// applySource writes the fields sent in a create, update or partial update
+// onto src. The validator has already checked the body against the
+// operation's schema (required fields included), so one patch type serves
+// all three.
+func applySource(src *store.OAuthSource, r gen.PatchedOAuthSourceRequest) error {
+	// Flows and property mappings are not modelled here, so no pk can exist.
+	if v, _ := optional(r.AuthenticationFlow); v != nil {
+		return invalidPK("authentication_flow", *v)
+	}
+	if v, _ := optional(r.EnrollmentFlow); v != nil {
+		return invalidPK("enrollment_flow", *v)
+	}
+	if r.UserPropertyMappings != nil && len(*r.UserPropertyMappings) > 0 {
+		return invalidPK("user_property_mappings", (*r.UserPropertyMappings)[0])
+	}
+	if r.GroupPropertyMappings != nil && len(*r.GroupPropertyMappings) > 0 {
+		return invalidPK("group_property_mappings", (*r.GroupPropertyMappings)[0])
+	}
+	set(&src.Name, r.Name)
+	set(&src.Slug, r.Slug)
+	set(&src.Enabled, r.Enabled)
+	setAs(&src.PolicyEngineMode, r.PolicyEngineMode)
+	setAs(&src.UserMatchingMode, r.UserMatchingMode)
+	setAs(&src.GroupMatchingMode, r.GroupMatchingMode)
+	setAs(&src.ProviderType, r.ProviderType)
+	set(&src.UserPathTemplate, r.UserPathTemplate)
+	set(&src.ConsumerKey, r.ConsumerKey)
+	set(&src.ConsumerSecret, r.ConsumerSecret)
+	set(&src.AdditionalScopes, r.AdditionalScopes)
+	set(&src.OIDCWellKnownURL, r.OidcWellKnownUrl)
+	set(&src.OIDCJWKSURL, r.OidcJwksUrl)
+	setNullable(&src.RequestTokenURL, r.RequestTokenUrl)
+	setNullable(&src.AuthorizationURL, r.AuthorizationUrl)
+	setNullable(&src.AccessTokenURL, r.AccessTokenUrl)
+	setNullable(&src.ProfileURL, r.ProfileUrl)
+	if r.OidcJwks != nil {
+		src.OIDCJWKS = r.OidcJwks
+	}
+	// authentik requires the URLs a provider type does not fix.
+	t := findSourceType(src.ProviderType)
+	for _, need := range []struct {
+		field      string
+		fixed, own *string
+	}{
+		{"authorization_url", t.authorization, src.AuthorizationURL},
+		{"access_token_url", t.access, src.AccessTokenURL},
+		{"profile_url", t.profile, src.ProfileURL},
+	} {
+		if need.fixed == nil && need.own == nil {
+			return &Problem{Status: http.StatusBadRequest, Fields: map[string][]string{
+				"non_field_errors": {fmt.Sprintf("%s is required for provider %s", need.field, t.name)}}}
+		}
+	}
+	return nil
+}
+
+// requireSuperuser allows writes to sources to superusers only.
+func requireSuperuser(c echo.Context) error {
+	if !caller(c).IsSuperuser {
+		return errPermissionDenied
+	}
+	return nil
+}
+
+// SourcesOauthList lists OAuth sources with authentik's filters.
+func (s *Server) SourcesOauthList(c echo.Context, params gen.SourcesOauthListParams) error {
+	pg, err := newPager(params.Page, params.PageSize)
+	if err != nil {
+		return err
+	}
+	eq := map[string]any{}
+	for col, v := range map[string]*string{
+		"access_token_url": params.AccessTokenUrl, "additional_scopes": params.AdditionalScopes,
+		"authorization_url": params.AuthorizationUrl, "consumer_key": params.ConsumerKey,
+		"name": params.Name, "profile_url": params.ProfileUrl, "provider_type": params.ProviderType,
+		"request_token_url": params.RequestTokenUrl, "slug": params.Slug,
+	} {
+		if v != nil {
+			eq[col] = *v
+		}
+	}
+	for col, v := range map[string]*uuid.UUID{"authentication_flow": params.AuthenticationFlow, "enrollment_flow": params.EnrollmentFlow} {
+		if v != nil {
+			eq[col] = v.String()
+		}
+	}
+	if params.Enabled != nil {
+		eq["enabled"] = *params.Enabled
+	}
+	if params.GroupMatchingMode != nil {
+		eq["group_matching_mode"] = string(*params.GroupMatchingMode)
+	}
+	if params.PolicyEngineMode != nil {
+		eq["policy_engine_mode"] = string(*params.PolicyEngineMode)
+	}
+	if params.UserMatchingMode != nil {
+		eq["user_matching_mode"] = string(*params.UserMatchingMode)
+	}
+	f := store.SourceFilter{Equal: eq, HasJWKS: params.HasJwks, Ordering: orderingFields(params.Ordering)}
+	if params.Search != nil {
+		f.Search = *params.Search
+	}
+	rows, total, err := s.store.ListSources(c.Request().Context(), f, pg.window())
+	if err != nil {
+		return err
+	}
+	page, err := pg.pagination(total)
+	if err != nil {
+		return err
+	}
+	out := gen.PaginatedOAuthSourceList{Pagination: page, Results: make([]gen.OAuthSource, len(rows))}
+	for i := range rows {
+		out.Results[i] = oauthSourceJSON(&rows[i])
+	}
+	return c.JSON(http.StatusOK, out)
+}
+
+// SourcesOauthCreate creates an OAuth source (superusers only).
+func (s *Server) SourcesOauthCreate(c echo.Context) error {
+	if err := requireSuperuser(c); err != nil {
+		return err
+	}
+	var req gen.PatchedOAuthSourceRequest
+	if err := bindJSON(c, &req); err != nil {
+		return err
+	}
+	src := newSource()
+	if err := applySource(src, req); err != nil {
+		return err
+	}
+	if err := s.store.CreateSource(c.Request().Context(), src); err != nil {
+		return err
+	}
+	return c.JSON(http.StatusCreated, oauthSourceJSON(src))
+}
+
+// SourcesOauthRetrieve returns one OAuth source by slug.
+func (s *Server) SourcesOauthRetrieve(c echo.Context, slug gen.SourceSlug) error {
+	src, err := s.store.GetSourceBySlug(c.Request().Context(), slug)
+	if err != nil {
+		return err
+	}
+	return c.JSON(http.StatusOK, oauthSourceJSON(src))
+}
+
+// SourcesOauthUpdate replaces the sent fields of a source (superusers only).
+func (s *Server) SourcesOauthUpdate(c echo.Context, slug gen.SourceSlug) error {
+	return s.updateSource(c, slug)
+}
+
+// SourcesOauthPartialUpdate changes the sent fields of a source (superusers only).
+func (s *Server) SourcesOauthPartialUpdate(c echo.Context, slug gen.SourceSlug) error {
+	return s.updateSource(c, slug)
+}
+
+func (s *Server) updateSource(c echo.Context, slug string) error {
+	if err := requireSuperuser(c); err != nil {
+		return err
+	}
+	var req gen.PatchedOAuthSourceRequest
+	if err := bindJSON(c, &req); err != nil {
+		return err
+	}
+	ctx := c.Request().Context()
+	src, err := s.store.GetSourceBySlug(ctx, slug)
+	if err != nil {
+		return err
+	}
+	if err := applySource(src, req); err != nil {
+		return err
+	}
+	if err := s.store.SaveSource(ctx, src); err != nil {
+		return err
+	}
+	return c.JSON(http.StatusOK, oauthSourceJSON(src))
+}
+
+// SourcesOauthDestroy deletes a source and its connections (superusers only).
+func (s *Server) SourcesOauthDestroy(c echo.Context, slug gen.SourceSlug) error {
+	if err := requireSuperuser(c); err != nil {
+		return err
+	}
+	if err := s.store.DeleteSource(c.Request().Context(), slug); err != nil {
+		return err
+	}
+	return c.NoContent(http.StatusNoContent)
+}
+
+// SourcesOauthUsedByList lists the connections (visible to the caller) that
+// would be deleted with the source.
+func (s *Server) SourcesOauthUsedByList(c echo.Context, slug gen.SourceSlug) error {
+	ctx := c.Request().Context()
+	src, err := s.store.GetSourceBySlug(ctx, slug)
+	if err != nil {
+		return err
+	}
+	conns, err := s.store.ConnectionsOfSource(ctx, scopeOf(caller(c)), src.ID)
+	if err != nil {
+		return err
+	}
+	out := make([]gen.UsedBy, len(conns))
+	for i, conn := range conns {
+		out[i] = gen.UsedBy{
+			App:       "authentik_sources_oauth",
+			ModelName: "useroauthsourceconnection",
+			Pk:        fmt.Sprint(conn.ID),
+			Name:      fmt.Sprintf("User-source connection (user=%d, source=%s)", conn.UserID, conn.SourceID),
+			Action:    "cascade",
+		}
+	}
+	return c.JSON(http.StatusOK, out)
+}
+
+// SourcesOauthSourceTypesList lists the provider types, or the one named.
+func (s *Server) SourcesOauthSourceTypesList(c echo.Context, params gen.SourcesOauthSourceTypesListParams) error {
+	if params.Name != nil {
+		return c.JSON(http.StatusOK, []gen.SourceType{findSourceType(*params.Name).json()})
+	}
+	out := make([]gen.SourceType, len(sourceTypes))
+	for i, t := range sourceTypes {
+		out[i] = t.json()
+	}
+	return c.JSON(http.StatusOK, out)
+}
+

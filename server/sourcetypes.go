@@ -1,0 +1,90 @@
+package server
+
+import "akconn/gen"
+
+// sourceType describes an OAuth provider as authentik's source type
+// registry does (authentik 2024.8).
+type sourceType struct {
+	name, verboseName                   string
+	urlsCustomizable                    bool
+	requestToken, authorization, access *string
+	profile, oidcWellKnown, oidcJWKS    *string
+}
+
+func u(s string) *string { return &s }
+
+// sourceTypes lists every provider type, in authentik's registration order.
+var sourceTypes = []sourceType{
+	{name: "apple", verboseName: "Apple",
+		authorization: u("https://appleid.apple.com/auth/authorize"), access: u("https://appleid.apple.com/auth/token"), profile: u("")},
+	{name: "openidconnect", verboseName: "OpenID Connect", urlsCustomizable: true},
+	{name: "azuread", verboseName: "Azure AD", urlsCustomizable: true,
+		authorization: u("https://login.microsoftonline.com/common/oauth2/v2.0/authorize"),
+		access:        u("https://login.microsoftonline.com/common/oauth2/v2.0/token"),
+		profile:       u("https://graph.microsoft.com/v1.0/me"),
+		oidcWellKnown: u("https://login.microsoftonline.com/common/.well-known/openid-configuration"),
+		oidcJWKS:      u("https://login.microsoftonline.com/common/discovery/keys")},
+	{name: "discord", verboseName: "Discord",
+		authorization: u("https://discord.com/api/oauth2/authorize"), access: u("https://discord.com/api/oauth2/token"),
+		profile: u("https://discord.com/api/users/@me")},
+	{name: "facebook", verboseName: "Facebook",
+		authorization: u("https://www.facebook.com/v7.0/dialog/oauth"), access: u("https://graph.facebook.com/v7.0/oauth/access_token"),
+		profile: u("https://graph.facebook.com/v7.0/me?fields=id,name,email")},
+	{name: "github", verboseName: "GitHub", urlsCustomizable: true,
+		authorization: u("https://github.com/login/oauth/authorize"), access: u("https://github.com/login/oauth/access_token"),
+		profile:       u("https://api.github.com/user"),
+		oidcWellKnown: u("https://token.actions.githubusercontent.com/.well-known/openid-configuration"),
+		oidcJWKS:      u("https://token.actions.githubusercontent.com/.well-known/jwks")},
+	{name: "gitlab", verboseName: "GitLab", urlsCustomizable: true,
+		authorization: u("https://gitlab.com/oauth/authorize"), access: u("https://gitlab.com/oauth/token"),
+		profile:       u("https://gitlab.com/oauth/userinfo"),
+		oidcWellKnown: u("https://gitlab.com/.well-known/openid-configuration"),
+		oidcJWKS:      u("https://gitlab.com/oauth/discovery/keys")},
+	{name: "google", verboseName: "Google",
+		authorization: u("https://accounts.google.com/o/oauth2/auth"), access: u("https://oauth2.googleapis.com/token"),
+		profile:       u("https://www.googleapis.com/oauth2/v1/userinfo"),
+		oidcWellKnown: u("https://accounts.google.com/.well-known/openid-configuration"),
+		oidcJWKS:      u("https://www.googleapis.com/oauth2/v3/certs")},
+	{name: "mailcow", verboseName: "Mailcow", urlsCustomizable: true},
+	{name: "okta", verboseName: "Okta", urlsCustomizable: true},
+	{name: "patreon", verboseName: "Patreon",
+		authorization: u("https://www.patreon.com/oauth2/authorize"), access: u("https://www.patreon.com/api/oauth2/token"),
+		profile: u("https://www.patreon.com/api/oauth2/api/current_user")},
+	{name: "reddit", verboseName: "Reddit",
+		authorization: u("https://www.reddit.com/api/v1/authorize"), access: u("https://www.reddit.com/api/v1/access_token"),
+		profile: u("https://oauth.reddit.com/api/v1/me")},
+	{name: "twitch", verboseName: "Twitch",
+		authorization: u("https://id.twitch.tv/oauth2/authorize"), access: u("https://id.twitch.tv/oauth2/token"),
+		profile: u("https://id.twitch.tv/oauth2/userinfo")},
+	{name: "twitter", verboseName: "Twitter",
+		authorization: u("https://twitter.com/i/oauth2/authorize"), access: u("https://api.twitter.com/2/oauth2/token"),
+		profile: u("https://api.twitter.com/2/users/me")},
+}
+
+// defaultSourceType is what authentik answers for an unknown type name.
+var defaultSourceType = sourceType{name: "default", verboseName: "Default source type"}
+
+// findSourceType returns the type called name, or the default type.
+func findSourceType(name string) sourceType {
+	for _, t := range sourceTypes {
+		if t.name == name {
+			return t
+		}
+	}
+	return defaultSourceType
+}
+
+// json converts the type to its API form.
+func (t sourceType) json() gen.SourceType {
+	return gen.SourceType{
+		Name:             t.name,
+		VerboseName:      t.verboseName,
+		UrlsCustomizable: t.urlsCustomizable,
+		RequestTokenUrl:  nullString(t.requestToken),
+		AuthorizationUrl: nullString(t.authorization),
+		AccessTokenUrl:   nullString(t.access),
+		ProfileUrl:       nullString(t.profile),
+		OidcWellKnownUrl: nullString(t.oidcWellKnown),
+		OidcJwksUrl:      nullString(t.oidcJWKS),
+	}
+}

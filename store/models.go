@@ -1,0 +1,92 @@
+package store
+
+import "time"
+
+// User is a local account. Only the fields this slice serves are modelled.
+type User struct {
+	ID          int64     `gorm:"primaryKey"`
+	UUID        string    `gorm:"size:36;not null;uniqueIndex"`
+	Username    string    `gorm:"size:150;not null;uniqueIndex"`
+	Name        string    `gorm:"not null"`
+	Email       string    `gorm:"size:254;not null"`
+	IsActive    bool      `gorm:"not null"`
+	IsSuperuser bool      `gorm:"not null"`
+	Path        string    `gorm:"not null"`
+	Type        string    `gorm:"size:32;not null"`
+	Attributes  string    `gorm:"not null"`
+	DateJoined  time.Time `gorm:"not null"`
+	LastLogin   *time.Time
+}
+
+// TableName names the users table.
+func (User) TableName() string { return "users" }
+
+// Token is an API (or other intent) token of a user. Key is kept so that
+// view_key can reveal it; lookups go through KeyHash.
+type Token struct {
+	ID          string `gorm:"primaryKey;size:36"`
+	Identifier  string `gorm:"size:255;not null;uniqueIndex"`
+	Key         string `gorm:"size:255;not null"`
+	KeyHash     string `gorm:"size:64;not null;uniqueIndex"`
+	Intent      string `gorm:"size:32;not null"`
+	UserID      int64  `gorm:"not null;index"`
+	User        User   `gorm:"constraint:OnDelete:CASCADE"`
+	Description string `gorm:"not null"`
+	Expires     *time.Time
+	Expiring    bool    `gorm:"not null"`
+	Managed     *string `gorm:"uniqueIndex"`
+}
+
+// TableName names the tokens table.
+func (Token) TableName() string { return "tokens" }
+
+// OAuthSource is an external OAuth/OIDC provider that users link to.
+type OAuthSource struct {
+	ID                    string   `gorm:"primaryKey;size:36"`
+	Name                  string   `gorm:"not null;index"`
+	Slug                  string   `gorm:"size:50;not null;uniqueIndex"`
+	Enabled               bool     `gorm:"not null"`
+	AuthenticationFlow    *string  `gorm:"size:36"`
+	EnrollmentFlow        *string  `gorm:"size:36"`
+	UserPropertyMappings  []string `gorm:"serializer:json;not null"`
+	GroupPropertyMappings []string `gorm:"serializer:json;not null"`
+	PolicyEngineMode      string   `gorm:"size:8;not null"`
+	UserMatchingMode      string   `gorm:"size:32;not null"`
+	GroupMatchingMode     string   `gorm:"size:32;not null"`
+	Managed               *string  `gorm:"uniqueIndex"`
+	UserPathTemplate      string   `gorm:"not null"`
+	ProviderType          string   `gorm:"size:32;not null"`
+	RequestTokenURL       *string  `gorm:"size:255"`
+	AuthorizationURL      *string  `gorm:"size:255"`
+	AccessTokenURL        *string  `gorm:"size:255"`
+	ProfileURL            *string  `gorm:"size:255"`
+	ConsumerKey           string   `gorm:"not null"`
+	ConsumerSecret        string   `gorm:"not null"`
+	AdditionalScopes      string   `gorm:"not null"`
+	OIDCWellKnownURL      string   `gorm:"column:oidc_well_known_url;not null"`
+	OIDCJWKSURL           string   `gorm:"column:oidc_jwks_url;not null"`
+	OIDCJWKS              any      `gorm:"column:oidc_jwks;serializer:json;not null"`
+	CreatedAt             time.Time
+	UpdatedAt             time.Time
+}
+
+// TableName names the OAuth sources table.
+func (OAuthSource) TableName() string { return "oauth_sources" }
+
+// Connection links a local user to their account at an OAuth source.
+// A user has at most one connection per source, and an external account
+// (source, identifier) belongs to at most one user.
+type Connection struct {
+	ID          int64       `gorm:"primaryKey"`
+	UserID      int64       `gorm:"not null;uniqueIndex:uq_connection_user_source,priority:1"`
+	User        User        `gorm:"constraint:OnDelete:CASCADE"`
+	SourceID    string      `gorm:"size:36;not null;uniqueIndex:uq_connection_user_source,priority:2;uniqueIndex:uq_connection_source_identifier,priority:1"`
+	Source      OAuthSource `gorm:"constraint:OnDelete:CASCADE"`
+	Identifier  string      `gorm:"size:255;not null;uniqueIndex:uq_connection_source_identifier,priority:2;index"`
+	AccessToken *string
+	Created     time.Time `gorm:"not null;index"`
+	LastUpdated time.Time `gorm:"not null"`
+}
+
+// TableName names the connections table.
+func (Connection) TableName() string { return "connections" }
