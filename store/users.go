@@ -104,3 +104,23 @@ func (s *Store) Bootstrap(ctx context.Context, key string) error {
 		return nil
 	})
 }
+
+// CreateUser inserts u.
+func (s *Store) CreateUser(ctx context.Context, u *User) error {
+	if err := s.db.WithContext(ctx).Create(u).Error; err != nil {
+		return fmt.Errorf("create user: %w", translate(err))
+	}
+	return nil
+}
+
+// CreateToken inserts t, deriving its lookup hash from its key.
+func (s *Store) CreateToken(ctx context.Context, t *Token) error {
+	if t.ID == "" {
+		t.ID = uuid.NewString()
+	}
+	t.KeyHash = HashKey(t.Key)
+	if err := s.db.WithContext(ctx).Omit("User").Create(t).Error; err != nil {
+		return fmt.Errorf("create token: %w", translate(err))
+	}
+	return nil
+}

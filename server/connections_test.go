@@ -1,0 +1,274 @@
+package server_test
+
+import (
+	"fmt"
+	"net/http"
+	"sort"
+	"strings"
+	"testing"
+	"time"
+)
+
+const connections = "/sources/user_connections/oauth/"
+
+func keys(m map[string]any) []string {
+	out := make([]string, 0, len(m))
+	for k := range m {
+		out = append(out, k)
+	}
+	sort.Strings(out)
+	return out
+}
+
+// The retrieve response has exactly the seed document's fields.
+func TestRetrieveMatchesSeedSchema(t *testing.T) {
+	v := newEnv(t)
+	src := v.createSource("github")
+	id := v.createConnection(aliceKey, src, "gh-1")
+
+	r := v.do(http.MethodGet, fmt.Sprintf("%s%d/", connections, id), aliceKey, nil)
+	expect(t, r, http.StatusOK)
+	body := r.JSON(t)
+	if got, want := strings.Join(keys(body), ","), "created,identifier,pk,source,user"; got != want {
+		t.Fatalf("fields %s, want %s", got, want)
+	}
+	source := body["source"].(map[string]any)
+	wantSource := "authentication_flow,component,enabled,enrollment_flow,group_property_mappings,icon,managed,meta_model_name,name,pk,policy_engine_mode,slug,user_matching_mode,user_path_template,user_property_mappings,verbose_name,verbose_name_plural"
+	if got := strings.Join(keys(source), ","); got != wantSource {
+		t.Fatalf("source fields %s, want %s", got, wantSource)
+	}
+	if body["pk"].(float64) != float64(id) || body["user"].(float64) != float64(v.alice.ID) || body["identifier"] != "gh-1" {
+		t.Fatalf("unexpected body %v", body)
+	}
+	if source["pk"] != src || source["slug"] != "github" || source["component"] != "ak-source-oauth-form" ||
+		source["verbose_name"] != "OAuth Source" || source["verbose_name_plural"] != "OAuth Sources" ||
+		source["meta_model_name"] != "authentik_sources_oauth.oauthsource" || source["icon"] != nil || source["managed"] != nil {
+		t.Fatalf("unexpected source %v", source)
+	}
+	created, err := time.Parse(time.RFC3339Nano, body["created"].(string))
+	if err != nil || !strings.HasSuffix(body["created"].(string), "Z") || time.Since(created) > time.Minute {
+		t.Fatalf("created %q is not a recent RFC 3339 UTC time (%v)", body["created"], err)
+	}
+}
+
+func TestCreateStoresConnectionAndHidesAccessToken(t *testing.T) {
+	v := newEnv(t)
+	src := v.createSource("github")
+	r := v.do(http.MethodPost, connections, aliceKey, map[string]any{"source": src, "identifier": "gh-7", "access_token": "very-secret-token"})
+	expect(t, r, http.StatusCreated)
+	if strings.Contains(r.Body, "very-secret-token") || strings.Contains(r.Body, "access_token") {
+		t.Fatalf("access token leaked: %s", r.Body)
+	}
+	id := int(r.JSON(t)["pk"].(float64))
+	stored, ok := v.storedConnection(id)
+	if !ok || stored.UserID != v.alice.ID || stored.SourceID != src || stored.Identifier != "gh-7" ||
+		stored.AccessToken == nil || *stored.AccessToken != "very-secret-token" {
+		t.Fatalf("stored %+v", stored)
+	}
+	for _, path := range []string{connections, fmt.Sprintf("%s%d/", connections, id)} {
+		if r := v.do(http.MethodGet, path, aliceKey, nil); strings.Contains(r.Body, "very-secret-token") {
+			t.Fatalf("%s leaked the access token", path)
+		}
+	}
+	if strings.Contains(v.logs.String(), "very-secret-token") {
+		t.Fatal("access token written to the log")
+	}
+}
+
+func TestCreateRejectsBadInput(t *testing.T) {
+	v := newEnv(t)
+	src := v.createSource("github")
+	cases := []struct {
+		name   string
+		body   any
+		status int
+		want   string
+	}{
+		{"missing source", map[string]any{"identifier": "x"}, 400, `{"source":["This field is required."]}`},
+		{"missing identifier", map[string]any{"source": src}, 400, `{"identifier":["This field is required."]}`},
+		{"blank identifier", map[string]any{"source": src, "identifier": ""}, 400, `{"identifier":["This field may not be blank."]}`},
+		{"overlong identifier", map[string]any{"source": src, "identifier": strings.Repeat("a", 256)}, 400, `{"identifier":["Ensure this field has no more than 255 characters."]}`},
+		{"identifier not a string", map[string]any{"source": src, "identifier": 5}, 400, `{"identifier":["Not a valid string."]}`},
+		{"source not a uuid", map[string]any{"source": "nope", "identifier": "x"}, 400, `{"source":["Must be a valid UUID."]}`},
+		{"unknown source", map[string]any{"source": "00000000-0000-4000-8000-000000000000", "identifier": "x"}, 400,
+			`{"source":["Invalid pk \"00000000-0000-4000-8000-000000000000\" - object does not exist."]}`},
+		{"user not an integer", map[string]any{"source": src, "identifier": "x", "user": "me"}, 400, `{"user":["A valid integer is required."]}`},
+		{"malformed JSON", `{"source": `, 400, `{"detail":"JSON parse error - unexpected EOF"}`},
+		{"not an object", `[1,2]`, 400, `{"non_field_errors":["Invalid data. Expected a dictionary, but got list."]}`},
+		{"empty body", ``, 400, `{"non_field_errors":["No data provided"]}`},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			r := v.do(http.MethodPost, connections, aliceKey, tc.body)
+			expect(t, r, tc.status)
+			if strings.TrimSpace(r.Body) != tc.want {
+				t.Fatalf("body %s, want %s", r.Body, tc.want)
+			}
+		})
+	}
+	if n := countRows(t, v.store, connectionModel); n != 0 {
+		t.Fatalf("%d connections stored after bad input", n)
+	}
+}
+
+func TestCreateWrongContentTypeAndOversizedBody(t *testing.T) {
+	v := newEnv(t)
+	src := v.createSource("github")
+	r := v.doWith(http.MethodPost, connections, aliceKey, `identifier=x`, "text/plain")
+	expect(t, r, http.StatusUnsupportedMediaType)
+	if r.JSON(t)["detail"] != `Unsupported media type "text/plain" in request.` {
+		t.Fatalf("body %s", r.Body)
+	}
+	big := map[string]any{"source": src, "identifier": "x", "access_token": strings.Repeat("t", 2<<20)}
+	r = v.do(http.MethodPost, connections, aliceKey, big)
+	expect(t, r, http.StatusRequestEntityTooLarge)
+	if n := countRows(t, v.store, connectionModel); n != 0 {
+		t.Fatalf("%d connections stored", n)
+	}
+}
+
+func TestConnectionUniqueRules(t *testing.T) {
+	v := newEnv(t)
+	src := v.createSource("github")
+	v.createConnection(aliceKey, src, "gh-1")
+
+	r := v.do(http.MethodPost, connections, aliceKey, map[string]any{"source": src, "identifier": "gh-2"})
+	expect(t, r, http.StatusBadRequest)
+	if strings.TrimSpace(r.Body) != `{"non_field_errors":["The fields user, source must make a unique set."]}` {
+		t.Fatalf("body %s", r.Body)
+	}
+	r = v.do(http.MethodPost, connections, bobKey, map[string]any{"source": src, "identifier": "gh-1"})
+	expect(t, r, http.StatusBadRequest)
+	if strings.TrimSpace(r.Body) != `{"non_field_errors":["The fields source, identifier must make a unique set."]}` {
+		t.Fatalf("body %s", r.Body)
+	}
+	if n := countRows(t, v.store, connectionModel); n != 1 {
+		t.Fatalf("%d connections stored, want 1", n)
+	}
+}
+
+func TestOnlySuperuserNamesAnotherUser(t *testing.T) {
+	v := newEnv(t)
+	src := v.createSource("github")
+	r := v.do(http.MethodPost, connections, aliceKey, map[string]any{"source": src, "identifier": "x", "user": v.bob.ID})
+	expect(t, r, http.StatusForbidden)
+	r = v.do(http.MethodPost, connections, aliceKey, map[string]any{"source": src, "identifier": "x", "user": v.alice.ID})
+	expect(t, r, http.StatusCreated)
+
+	r = v.do(http.MethodPost, connections, adminKey, map[string]any{"source": src, "identifier": "y", "user": v.bob.ID})
+	expect(t, r, http.StatusCreated)
+	if r.JSON(t)["user"].(float64) != float64(v.bob.ID) {
+		t.Fatalf("body %s", r.Body)
+	}
+	r = v.do(http.MethodPost, connections, adminKey, map[string]any{"source": src, "identifier": "z", "user": 9999})
+	expect(t, r, http.StatusBadRequest)
+	if strings.TrimSpace(r.Body) != `{"user":["Invalid pk \"9999\" - object does not exist."]}` {
+		t.Fatalf("body %s", r.Body)
+	}
+}
+
+func TestUpdateAndPartialUpdate(t *testing.T) {
+	v := newEnv(t)
+	gh := v.createSource("github")
+	gl := v.createSource("gitlab")
+	id := v.createConnection(aliceKey, gh, "gh-1")
+	path := fmt.Sprintf("%s%d/", connections, id)
+
+	// A 2024.8 client sends only identifier and access_token: source and user stay.
+	r := v.do(http.MethodPut, path, aliceKey, map[string]any{"identifier": "gh-2", "access_token": "new-token"})
+	expect(t, r, http.StatusOK)
+	stored, _ := v.storedConnection(id)
+	if stored.Identifier != "gh-2" || stored.SourceID != gh || stored.UserID != v.alice.ID || *stored.AccessToken != "new-token" {
+		t.Fatalf("after PUT: %+v", stored)
+	}
+	r = v.do(http.MethodPut, path, aliceKey, map[string]any{"access_token": "x"})
+	expect(t, r, http.StatusBadRequest)
+	if strings.TrimSpace(r.Body) != `{"identifier":["This field is required."]}` {
+		t.Fatalf("body %s", r.Body)
+	}
+
+	r = v.do(http.MethodPatch, path, aliceKey, map[string]any{"source": gl})
+	expect(t, r, http.StatusOK)
+	if r.JSON(t)["source"].(map[string]any)["slug"] != "gitlab" {
+		t.Fatalf("body %s", r.Body)
+	}
+	r = v.do(http.MethodPatch, path, aliceKey, map[string]any{"access_token": nil})
+	expect(t, r, http.StatusOK)
+	stored, _ = v.storedConnection(id)
+	if stored.Identifier != "gh-2" || stored.SourceID != gl || stored.AccessToken != nil {
+		t.Fatalf("after PATCH: %+v", stored)
+	}
+	r = v.do(http.MethodPatch, path, aliceKey, map[string]any{"identifier": strings.Repeat("x", 256)})
+	expect(t, r, http.StatusBadRequest)
+	r = v.do(http.MethodPatch, path, aliceKey, map[string]any{"user": v.bob.ID})
+	expect(t, r, http.StatusForbidden)
+	stored, _ = v.storedConnection(id)
+	if stored.Identifier != "gh-2" || stored.UserID != v.alice.ID {
+		t.Fatalf("rejected PATCH changed the row: %+v", stored)
+	}
+}
+
+func TestAnotherUsersConnectionIsNotFound(t *testing.T) {
+	v := newEnv(t)
+	src := v.createSource("github")
+	id := v.createConnection(aliceKey, src, "gh-1")
+	path := fmt.Sprintf("%s%d/", connections, id)
+	for _, tc := range []struct {
+		method, path string
+		body         any
+	}{
+		{http.MethodGet, path, nil},
+		{http.MethodPut, path, map[string]any{"identifier": "stolen"}},
+		{http.MethodPatch, path, map[string]any{"identifier": "stolen"}},
+		{http.MethodDelete, path, nil},
+		{http.MethodGet, path + "used_by/", nil},
+	} {
+		r := v.do(tc.method, tc.path, bobKey, tc.body)
+		expect(t, r, http.StatusNotFound)
+		if strings.TrimSpace(r.Body) != `{"detail":"Not found."}` {
+			t.Fatalf("%s %s: body %s", tc.method, tc.path, r.Body)
+		}
+	}
+	if stored, ok := v.storedConnection(id); !ok || stored.Identifier != "gh-1" {
+		t.Fatalf("bob changed alice's connection: %+v", stored)
+	}
+	list := v.do(http.MethodGet, connections, bobKey, nil).JSON(t)
+	if list["pagination"].(map[string]any)["count"].(float64) != 0 {
+		t.Fatalf("bob sees alice's connection: %v", list)
+	}
+	// The superuser sees and changes it.
+	expect(t, v.do(http.MethodGet, path, adminKey, nil), http.StatusOK)
+	expect(t, v.do(http.MethodPatch, path, adminKey, map[string]any{"identifier": "by-admin"}), http.StatusOK)
+	expect(t, v.do(http.MethodDelete, path, adminKey, nil), http.StatusNoContent)
+	if _, ok := v.storedConnection(id); ok {
+		t.Fatal("connection still stored after delete")
+	}
+}
+
+func TestDeleteAndUsedBy(t *testing.T) {
+	v := newEnv(t)
+	src := v.createSource("github")
+	id := v.createConnection(aliceKey, src, "gh-1")
+	path := fmt.Sprintf("%s%d/", connections, id)
+	r := v.do(http.MethodGet, path+"used_by/", aliceKey, nil)
+	expect(t, r, http.StatusOK)
+	if strings.TrimSpace(r.Body) != "[]" {
+		t.Fatalf("used_by %s", r.Body)
+	}
+	expect(t, v.do(http.MethodDelete, path, aliceKey, nil), http.StatusNoContent)
+	expect(t, v.do(http.MethodGet, path, aliceKey, nil), http.StatusNotFound)
+	expect(t, v.do(http.MethodDelete, path, aliceKey, nil), http.StatusNotFound)
+}
+
+func TestNonIntegerAndHugeIDs(t *testing.T) {
+	v := newEnv(t)
+	for _, id := range []string{"abc", "1.5", "99999999999999999999999"} {
+		r := v.do(http.MethodGet, connections+id+"/", aliceKey, nil)
+		expect(t, r, http.StatusBadRequest)
+		if strings.TrimSpace(r.Body) != `{"id":["A valid integer is required."]}` {
+			t.Fatalf("id %s: body %s", id, r.Body)
+		}
+	}
+	expect(t, v.do(http.MethodGet, connections+"9223372036854775807/", aliceKey, nil), http.StatusNotFound)
+	expect(t, v.do(http.MethodGet, connections+"-1/", aliceKey, nil), http.StatusNotFound)
+}
