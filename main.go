@@ -90,7 +90,9 @@ func run(args []string, stdout, stderr io.Writer) int {
 	srv := &http.Server{Handler: e, ReadHeaderTimeout: 10 * time.Second}
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
+	drained := make(chan struct{})
 	go func() {
+		defer close(drained)
 		<-ctx.Done()
 		shutdown, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 		defer cancel()
@@ -101,6 +103,7 @@ func run(args []string, stdout, stderr io.Writer) int {
 		log.Error("serve", "error", err.Error())
 		return 1
 	}
+	<-drained // in-flight requests finish before the database closes
 	log.Info("stopped")
 	return 0
 }

@@ -224,5 +224,4 @@ func countRows(t testing.TB, st *store.Store, model any) int64 {
 	return n
 }
 
-
 var connectionModel = &store.Connection{}

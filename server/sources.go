@@ -315,4 +315,3 @@ func (s *Server) SourcesOauthSourceTypesList(c echo.Context, params gen.SourcesO
 	}
 	return c.JSON(http.StatusOK, out)
 }
-
