@@ -36,6 +36,30 @@ func (e GroupMatchingModeEnum) Valid() bool {
 	}
 }
 
+// Defines values for IntentEnum.
+const (
+	IntentEnumApi          IntentEnum = "api"
+	IntentEnumAppPassword  IntentEnum = "app_password"
+	IntentEnumRecovery     IntentEnum = "recovery"
+	IntentEnumVerification IntentEnum = "verification"
+)
+
+// Valid indicates whether the value is a known member of the IntentEnum enum.
+func (e IntentEnum) Valid() bool {
+	switch e {
+	case IntentEnumApi:
+		return true
+	case IntentEnumAppPassword:
+		return true
+	case IntentEnumRecovery:
+		return true
+	case IntentEnumVerification:
+		return true
+	default:
+		return false
+	}
+}
+
 // Defines values for PolicyEngineMode.
 const (
 	PolicyEngineModeAll PolicyEngineMode = "all"
@@ -171,6 +195,78 @@ func (e UserMatchingModeEnum) Valid() bool {
 	}
 }
 
+// Defines values for UserTypeEnum.
+const (
+	UserTypeEnumExternal               UserTypeEnum = "external"
+	UserTypeEnumInternal               UserTypeEnum = "internal"
+	UserTypeEnumInternalServiceAccount UserTypeEnum = "internal_service_account"
+	UserTypeEnumServiceAccount         UserTypeEnum = "service_account"
+)
+
+// Valid indicates whether the value is a known member of the UserTypeEnum enum.
+func (e UserTypeEnum) Valid() bool {
+	switch e {
+	case UserTypeEnumExternal:
+		return true
+	case UserTypeEnumInternal:
+		return true
+	case UserTypeEnumInternalServiceAccount:
+		return true
+	case UserTypeEnumServiceAccount:
+		return true
+	default:
+		return false
+	}
+}
+
+// Defines values for CoreTokensListParamsIntent.
+const (
+	CoreTokensListParamsIntentApi          CoreTokensListParamsIntent = "api"
+	CoreTokensListParamsIntentAppPassword  CoreTokensListParamsIntent = "app_password"
+	CoreTokensListParamsIntentRecovery     CoreTokensListParamsIntent = "recovery"
+	CoreTokensListParamsIntentVerification CoreTokensListParamsIntent = "verification"
+)
+
+// Valid indicates whether the value is a known member of the CoreTokensListParamsIntent enum.
+func (e CoreTokensListParamsIntent) Valid() bool {
+	switch e {
+	case CoreTokensListParamsIntentApi:
+		return true
+	case CoreTokensListParamsIntentAppPassword:
+		return true
+	case CoreTokensListParamsIntentRecovery:
+		return true
+	case CoreTokensListParamsIntentVerification:
+		return true
+	default:
+		return false
+	}
+}
+
+// Defines values for CoreUsersListParamsType.
+const (
+	CoreUsersListParamsTypeExternal               CoreUsersListParamsType = "external"
+	CoreUsersListParamsTypeInternal               CoreUsersListParamsType = "internal"
+	CoreUsersListParamsTypeInternalServiceAccount CoreUsersListParamsType = "internal_service_account"
+	CoreUsersListParamsTypeServiceAccount         CoreUsersListParamsType = "service_account"
+)
+
+// Valid indicates whether the value is a known member of the CoreUsersListParamsType enum.
+func (e CoreUsersListParamsType) Valid() bool {
+	switch e {
+	case CoreUsersListParamsTypeExternal:
+		return true
+	case CoreUsersListParamsTypeInternal:
+		return true
+	case CoreUsersListParamsTypeInternalServiceAccount:
+		return true
+	case CoreUsersListParamsTypeServiceAccount:
+		return true
+	default:
+		return false
+	}
+}
+
 // Defines values for SourcesOauthListParamsGroupMatchingMode.
 const (
 	SourcesOauthListParamsGroupMatchingModeIdentifier SourcesOauthListParamsGroupMatchingMode = "identifier"
@@ -245,6 +341,9 @@ type GenericError struct {
 
 // GroupMatchingModeEnum defines model for GroupMatchingModeEnum.
 type GroupMatchingModeEnum string
+
+// IntentEnum defines model for IntentEnum.
+type IntentEnum string
 
 // OAuthSource OAuth Source Serializer
 type OAuthSource struct {
@@ -333,6 +432,18 @@ type PaginatedOAuthSourceList struct {
 	Results    []OAuthSource `json:"results"`
 }
 
+// PaginatedTokenList defines model for PaginatedTokenList.
+type PaginatedTokenList struct {
+	Pagination Pagination `json:"pagination"`
+	Results    []Token    `json:"results"`
+}
+
+// PaginatedUserList defines model for PaginatedUserList.
+type PaginatedUserList struct {
+	Pagination Pagination `json:"pagination"`
+	Results    []User     `json:"results"`
+}
+
 // PaginatedUserOAuthSourceConnectionList defines model for PaginatedUserOAuthSourceConnectionList.
 type PaginatedUserOAuthSourceConnectionList struct {
 	Pagination Pagination                  `json:"pagination"`
@@ -380,6 +491,17 @@ type PatchedOAuthSourceRequest struct {
 	UserPropertyMappings *[]openapi_types.UUID `json:"user_property_mappings,omitempty"`
 }
 
+// PatchedTokenRequest Token Serializer
+type PatchedTokenRequest struct {
+	Description *string                      `json:"description,omitempty"`
+	Expires     nullable.Nullable[time.Time] `json:"expires,omitempty"`
+	Expiring    *bool                        `json:"expiring,omitempty"`
+	Identifier  *string                      `json:"identifier,omitempty"`
+	Intent      *IntentEnum                  `json:"intent,omitempty"`
+	Managed     nullable.Nullable[string]    `json:"managed,omitempty"`
+	User        *int                         `json:"user,omitempty"`
+}
+
 // PatchedUserOAuthSourceConnectionRequest OAuth Source Serializer
 type PatchedUserOAuthSourceConnectionRequest struct {
 	AccessToken nullable.Nullable[string] `json:"access_token,omitempty"`
@@ -392,11 +514,37 @@ type PatchedUserOAuthSourceConnectionRequest struct {
 	User *int `json:"user,omitempty"`
 }
 
+// PatchedUserRequest User Serializer
+type PatchedUserRequest struct {
+	Attributes *map[string]interface{} `json:"attributes,omitempty"`
+	Email      *string                 `json:"email,omitempty"`
+
+	// Groups Groups are not modelled by this server; only an empty list is accepted.
+	Groups    *[]openapi_types.UUID        `json:"groups,omitempty"`
+	IsActive  *bool                        `json:"is_active,omitempty"`
+	LastLogin nullable.Nullable[time.Time] `json:"last_login,omitempty"`
+
+	// Name User's display name.
+	Name     *string       `json:"name,omitempty"`
+	Path     *string       `json:"path,omitempty"`
+	Type     *UserTypeEnum `json:"type,omitempty"`
+	Username *string       `json:"username,omitempty"`
+}
+
 // PolicyEngineMode defines model for PolicyEngineMode.
 type PolicyEngineMode string
 
 // ProviderTypeEnum defines model for ProviderTypeEnum.
 type ProviderTypeEnum string
+
+// SessionUser Response for the /user/me endpoint, returns the currently active user (as `user` property) and, if this user is being impersonated, the original user in the `original` property.
+type SessionUser struct {
+	// Original User Serializer for information a user can retrieve about themselves
+	Original *UserSelf `json:"original,omitempty"`
+
+	// User User Serializer for information a user can retrieve about themselves
+	User UserSelf `json:"user"`
+}
 
 // Source Source Serializer
 type Source struct {
@@ -453,6 +601,35 @@ type SourceType struct {
 	VerboseName      string                    `json:"verbose_name"`
 }
 
+// Token Token Serializer
+type Token struct {
+	Description *string                      `json:"description,omitempty"`
+	Expires     nullable.Nullable[time.Time] `json:"expires,omitempty"`
+	Expiring    *bool                        `json:"expiring,omitempty"`
+	Identifier  string                       `json:"identifier"`
+	Intent      *IntentEnum                  `json:"intent,omitempty"`
+	Managed     nullable.Nullable[string]    `json:"managed,omitempty"`
+	Pk          *openapi_types.UUID          `json:"pk,omitempty"`
+	User        *int                         `json:"user,omitempty"`
+	UserObj     *User                        `json:"user_obj,omitempty"`
+}
+
+// TokenRequest Token Serializer
+type TokenRequest struct {
+	Description *string                      `json:"description,omitempty"`
+	Expires     nullable.Nullable[time.Time] `json:"expires,omitempty"`
+	Expiring    *bool                        `json:"expiring,omitempty"`
+	Identifier  string                       `json:"identifier"`
+	Intent      *IntentEnum                  `json:"intent,omitempty"`
+	Managed     nullable.Nullable[string]    `json:"managed,omitempty"`
+	User        *int                         `json:"user,omitempty"`
+}
+
+// TokenView Show token's current key
+type TokenView struct {
+	Key *string `json:"key,omitempty"`
+}
+
 // UsedBy A list of all objects referencing the queried object
 type UsedBy struct {
 	Action    UsedByActionEnum `json:"action"`
@@ -464,6 +641,46 @@ type UsedBy struct {
 
 // UsedByActionEnum defines model for UsedByActionEnum.
 type UsedByActionEnum string
+
+// User User Serializer
+type User struct {
+	Attributes *map[string]interface{} `json:"attributes,omitempty"`
+
+	// Avatar User's avatar, either a http/https URL or a data URI
+	Avatar    *string                        `json:"avatar,omitempty"`
+	Email     *string                        `json:"email,omitempty"`
+	Groups    *[]openapi_types.UUID          `json:"groups,omitempty"`
+	GroupsObj nullable.Nullable[[]UserGroup] `json:"groups_obj,omitempty"`
+
+	// IsActive Designates whether this user should be treated as active. Unselect this instead of deleting accounts.
+	IsActive    *bool                        `json:"is_active,omitempty"`
+	IsSuperuser *bool                        `json:"is_superuser,omitempty"`
+	LastLogin   nullable.Nullable[time.Time] `json:"last_login,omitempty"`
+
+	// Name User's display name.
+	Name     string              `json:"name"`
+	Path     *string             `json:"path,omitempty"`
+	Pk       *int                `json:"pk,omitempty"`
+	Type     *UserTypeEnum       `json:"type,omitempty"`
+	Uid      *string             `json:"uid,omitempty"`
+	Username string              `json:"username"`
+	Uuid     *openapi_types.UUID `json:"uuid,omitempty"`
+}
+
+// UserGroup Simplified Group Serializer for user's groups
+type UserGroup struct {
+	Attributes *map[string]interface{} `json:"attributes,omitempty"`
+
+	// IsSuperuser Users added to this group will be superusers.
+	IsSuperuser *bool  `json:"is_superuser,omitempty"`
+	Name        string `json:"name"`
+
+	// NumPk Get a numerical, int32 ID for the group
+	NumPk      *int                                  `json:"num_pk,omitempty"`
+	Parent     nullable.Nullable[openapi_types.UUID] `json:"parent,omitempty"`
+	ParentName nullable.Nullable[string]             `json:"parent_name,omitempty"`
+	Pk         *openapi_types.UUID                   `json:"pk,omitempty"`
+}
 
 // UserMatchingModeEnum defines model for UserMatchingModeEnum.
 type UserMatchingModeEnum string
@@ -488,6 +705,56 @@ type UserOAuthSourceConnectionRequest struct {
 	// User Local user (pk). Defaults to the caller; only a superuser may name another user.
 	User *int `json:"user,omitempty"`
 }
+
+// UserRequest User Serializer
+type UserRequest struct {
+	Attributes *map[string]interface{} `json:"attributes,omitempty"`
+	Email      *string                 `json:"email,omitempty"`
+
+	// Groups Groups are not modelled by this server; only an empty list is accepted.
+	Groups    *[]openapi_types.UUID        `json:"groups,omitempty"`
+	IsActive  *bool                        `json:"is_active,omitempty"`
+	LastLogin nullable.Nullable[time.Time] `json:"last_login,omitempty"`
+
+	// Name User's display name.
+	Name     string        `json:"name"`
+	Path     *string       `json:"path,omitempty"`
+	Type     *UserTypeEnum `json:"type,omitempty"`
+	Username string        `json:"username"`
+}
+
+// UserSelf User Serializer for information a user can retrieve about themselves
+type UserSelf struct {
+	Avatar      *string           `json:"avatar,omitempty"`
+	Email       *string           `json:"email,omitempty"`
+	Groups      *[]UserSelfGroups `json:"groups,omitempty"`
+	IsActive    *bool             `json:"is_active,omitempty"`
+	IsSuperuser *bool             `json:"is_superuser,omitempty"`
+
+	// Name User's display name.
+	Name string `json:"name"`
+	Pk   *int   `json:"pk,omitempty"`
+
+	// Settings Get user settings with brand and group settings applied
+	Settings *map[string]interface{} `json:"settings,omitempty"`
+
+	// SystemPermissions Get all system permissions assigned to the user
+	SystemPermissions *[]string     `json:"system_permissions,omitempty"`
+	Type              *UserTypeEnum `json:"type,omitempty"`
+	Uid               *string       `json:"uid,omitempty"`
+
+	// Username Required. 150 characters or fewer. Letters, digits and @/./+/-/_ only.
+	Username string `json:"username"`
+}
+
+// UserSelfGroups defines model for UserSelfGroups.
+type UserSelfGroups struct {
+	Name *string `json:"name,omitempty"`
+	Pk   *string `json:"pk,omitempty"`
+}
+
+// UserTypeEnum defines model for UserTypeEnum.
+type UserTypeEnum string
 
 // ValidationError Validation Error
 type ValidationError struct {
@@ -514,6 +781,12 @@ type Search = string
 // SourceSlug Internal source name, used in URLs.
 type SourceSlug = string
 
+// TokenIdentifier defines model for TokenIdentifier.
+type TokenIdentifier = string
+
+// UserID defines model for UserID.
+type UserID = int
+
 // Forbidden Generic API Error
 type Forbidden = GenericError
 
@@ -528,6 +801,65 @@ type PayloadTooLarge = GenericError
 
 // UnsupportedMediaType Generic API Error
 type UnsupportedMediaType = GenericError
+
+// CoreTokensListParams defines parameters for CoreTokensList.
+type CoreTokensListParams struct {
+	Description *string                     `form:"description,omitempty" json:"description,omitempty"`
+	Expires     *time.Time                  `form:"expires,omitempty" json:"expires,omitempty"`
+	Expiring    *bool                       `form:"expiring,omitempty" json:"expiring,omitempty"`
+	Identifier  *string                     `form:"identifier,omitempty" json:"identifier,omitempty"`
+	Intent      *CoreTokensListParamsIntent `form:"intent,omitempty" json:"intent,omitempty"`
+	Managed     *string                     `form:"managed,omitempty" json:"managed,omitempty"`
+
+	// Ordering Which field to use when ordering the results.
+	Ordering *Ordering `form:"ordering,omitempty" json:"ordering,omitempty"`
+
+	// Page A page number within the paginated result set.
+	Page *Page `form:"page,omitempty" json:"page,omitempty"`
+
+	// PageSize Number of results to return per page (at most 1000; larger values are capped).
+	PageSize *PageSize `form:"page_size,omitempty" json:"page_size,omitempty"`
+
+	// Search A search term.
+	Search       *Search `form:"search,omitempty" json:"search,omitempty"`
+	UserUsername *string `form:"user__username,omitempty" json:"user__username,omitempty"`
+}
+
+// CoreTokensListParamsIntent defines parameters for CoreTokensList.
+type CoreTokensListParamsIntent string
+
+// CoreUsersListParams defines parameters for CoreUsersList.
+type CoreUsersListParams struct {
+	// Attributes Attributes (a JSON object; users whose attributes hold every key with the given value)
+	Attributes    *string               `form:"attributes,omitempty" json:"attributes,omitempty"`
+	Email         *string               `form:"email,omitempty" json:"email,omitempty"`
+	GroupsByName  *[]string             `form:"groups_by_name,omitempty" json:"groups_by_name,omitempty"`
+	GroupsByPk    *[]openapi_types.UUID `form:"groups_by_pk,omitempty" json:"groups_by_pk,omitempty"`
+	IncludeGroups *bool                 `form:"include_groups,omitempty" json:"include_groups,omitempty"`
+	IsActive      *bool                 `form:"is_active,omitempty" json:"is_active,omitempty"`
+	IsSuperuser   *bool                 `form:"is_superuser,omitempty" json:"is_superuser,omitempty"`
+	Name          *string               `form:"name,omitempty" json:"name,omitempty"`
+
+	// Ordering Which field to use when ordering the results.
+	Ordering *Ordering `form:"ordering,omitempty" json:"ordering,omitempty"`
+
+	// Page A page number within the paginated result set.
+	Page *Page `form:"page,omitempty" json:"page,omitempty"`
+
+	// PageSize Number of results to return per page (at most 1000; larger values are capped).
+	PageSize       *PageSize `form:"page_size,omitempty" json:"page_size,omitempty"`
+	Path           *string   `form:"path,omitempty" json:"path,omitempty"`
+	PathStartswith *string   `form:"path_startswith,omitempty" json:"path_startswith,omitempty"`
+
+	// Search A search term.
+	Search   *Search                    `form:"search,omitempty" json:"search,omitempty"`
+	Type     *[]CoreUsersListParamsType `form:"type,omitempty" json:"type,omitempty"`
+	Username *string                    `form:"username,omitempty" json:"username,omitempty"`
+	Uuid     *openapi_types.UUID        `form:"uuid,omitempty" json:"uuid,omitempty"`
+}
+
+// CoreUsersListParamsType defines parameters for CoreUsersList.
+type CoreUsersListParamsType string
 
 // SourcesOauthListParams defines parameters for SourcesOauthList.
 type SourcesOauthListParams struct {
@@ -597,6 +929,24 @@ type SourcesUserConnectionsOauthListParams struct {
 	SourceSlug *string `form:"source__slug,omitempty" json:"source__slug,omitempty"`
 	User       *int    `form:"user,omitempty" json:"user,omitempty"`
 }
+
+// CoreTokensCreateJSONRequestBody defines body for CoreTokensCreate for application/json ContentType.
+type CoreTokensCreateJSONRequestBody = TokenRequest
+
+// CoreTokensPartialUpdateJSONRequestBody defines body for CoreTokensPartialUpdate for application/json ContentType.
+type CoreTokensPartialUpdateJSONRequestBody = PatchedTokenRequest
+
+// CoreTokensUpdateJSONRequestBody defines body for CoreTokensUpdate for application/json ContentType.
+type CoreTokensUpdateJSONRequestBody = TokenRequest
+
+// CoreUsersCreateJSONRequestBody defines body for CoreUsersCreate for application/json ContentType.
+type CoreUsersCreateJSONRequestBody = UserRequest
+
+// CoreUsersPartialUpdateJSONRequestBody defines body for CoreUsersPartialUpdate for application/json ContentType.
+type CoreUsersPartialUpdateJSONRequestBody = PatchedUserRequest
+
+// CoreUsersUpdateJSONRequestBody defines body for CoreUsersUpdate for application/json ContentType.
+type CoreUsersUpdateJSONRequestBody = UserRequest
 
 // SourcesOauthCreateJSONRequestBody defines body for SourcesOauthCreate for application/json ContentType.
 type SourcesOauthCreateJSONRequestBody = OAuthSourceRequest
@@ -702,6 +1052,54 @@ func (a ValidationError) MarshalJSON() ([]byte, error) {
 // ServerInterface represents all server handlers.
 type ServerInterface interface {
 
+	// (GET /core/tokens/)
+	CoreTokensList(ctx echo.Context, params CoreTokensListParams) error
+
+	// (POST /core/tokens/)
+	CoreTokensCreate(ctx echo.Context) error
+
+	// (DELETE /core/tokens/{identifier}/)
+	CoreTokensDestroy(ctx echo.Context, identifier TokenIdentifier) error
+
+	// (GET /core/tokens/{identifier}/)
+	CoreTokensRetrieve(ctx echo.Context, identifier TokenIdentifier) error
+
+	// (PATCH /core/tokens/{identifier}/)
+	CoreTokensPartialUpdate(ctx echo.Context, identifier TokenIdentifier) error
+
+	// (PUT /core/tokens/{identifier}/)
+	CoreTokensUpdate(ctx echo.Context, identifier TokenIdentifier) error
+
+	// (GET /core/tokens/{identifier}/used_by/)
+	CoreTokensUsedByList(ctx echo.Context, identifier TokenIdentifier) error
+
+	// (GET /core/tokens/{identifier}/view_key/)
+	CoreTokensViewKeyRetrieve(ctx echo.Context, identifier TokenIdentifier) error
+
+	// (GET /core/users/)
+	CoreUsersList(ctx echo.Context, params CoreUsersListParams) error
+
+	// (POST /core/users/)
+	CoreUsersCreate(ctx echo.Context) error
+
+	// (GET /core/users/me/)
+	CoreUsersMeRetrieve(ctx echo.Context) error
+
+	// (DELETE /core/users/{id}/)
+	CoreUsersDestroy(ctx echo.Context, id UserID) error
+
+	// (GET /core/users/{id}/)
+	CoreUsersRetrieve(ctx echo.Context, id UserID) error
+
+	// (PATCH /core/users/{id}/)
+	CoreUsersPartialUpdate(ctx echo.Context, id UserID) error
+
+	// (PUT /core/users/{id}/)
+	CoreUsersUpdate(ctx echo.Context, id UserID) error
+
+	// (GET /core/users/{id}/used_by/)
+	CoreUsersUsedByList(ctx echo.Context, id UserID) error
+
 	// (GET /sources/oauth/)
 	SourcesOauthList(ctx echo.Context, params SourcesOauthListParams) error
 
@@ -751,6 +1149,427 @@ type ServerInterface interface {
 // ServerInterfaceWrapper converts echo contexts to parameters.
 type ServerInterfaceWrapper struct {
 	Handler ServerInterface
+}
+
+// CoreTokensList converts echo context to params.
+func (w *ServerInterfaceWrapper) CoreTokensList(ctx echo.Context) error {
+	var err error
+
+	// Parameter object where we will unmarshal all parameters from the context
+	var params CoreTokensListParams
+	// ------------- Optional query parameter "description" -------------
+
+	err = runtime.BindQueryParameterWithOptions("form", true, false, "description", ctx.QueryParams(), &params.Description, runtime.BindQueryParameterOptions{Type: "string", Format: ""})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter description: %s", err))
+	}
+
+	// ------------- Optional query parameter "expires" -------------
+
+	err = runtime.BindQueryParameterWithOptions("form", true, false, "expires", ctx.QueryParams(), &params.Expires, runtime.BindQueryParameterOptions{Type: "string", Format: "date-time"})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter expires: %s", err))
+	}
+
+	// ------------- Optional query parameter "expiring" -------------
+
+	err = runtime.BindQueryParameterWithOptions("form", true, false, "expiring", ctx.QueryParams(), &params.Expiring, runtime.BindQueryParameterOptions{Type: "boolean", Format: ""})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter expiring: %s", err))
+	}
+
+	// ------------- Optional query parameter "identifier" -------------
+
+	err = runtime.BindQueryParameterWithOptions("form", true, false, "identifier", ctx.QueryParams(), &params.Identifier, runtime.BindQueryParameterOptions{Type: "string", Format: ""})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter identifier: %s", err))
+	}
+
+	// ------------- Optional query parameter "intent" -------------
+
+	err = runtime.BindQueryParameterWithOptions("form", true, false, "intent", ctx.QueryParams(), &params.Intent, runtime.BindQueryParameterOptions{Type: "string", Format: ""})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter intent: %s", err))
+	}
+
+	// ------------- Optional query parameter "managed" -------------
+
+	err = runtime.BindQueryParameterWithOptions("form", true, false, "managed", ctx.QueryParams(), &params.Managed, runtime.BindQueryParameterOptions{Type: "string", Format: ""})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter managed: %s", err))
+	}
+
+	// ------------- Optional query parameter "ordering" -------------
+
+	err = runtime.BindQueryParameterWithOptions("form", true, false, "ordering", ctx.QueryParams(), &params.Ordering, runtime.BindQueryParameterOptions{Type: "string", Format: ""})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter ordering: %s", err))
+	}
+
+	// ------------- Optional query parameter "page" -------------
+
+	err = runtime.BindQueryParameterWithOptions("form", true, false, "page", ctx.QueryParams(), &params.Page, runtime.BindQueryParameterOptions{Type: "integer", Format: ""})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter page: %s", err))
+	}
+
+	// ------------- Optional query parameter "page_size" -------------
+
+	err = runtime.BindQueryParameterWithOptions("form", true, false, "page_size", ctx.QueryParams(), &params.PageSize, runtime.BindQueryParameterOptions{Type: "integer", Format: ""})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter page_size: %s", err))
+	}
+
+	// ------------- Optional query parameter "search" -------------
+
+	err = runtime.BindQueryParameterWithOptions("form", true, false, "search", ctx.QueryParams(), &params.Search, runtime.BindQueryParameterOptions{Type: "string", Format: ""})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter search: %s", err))
+	}
+
+	// ------------- Optional query parameter "user__username" -------------
+
+	err = runtime.BindQueryParameterWithOptions("form", true, false, "user__username", ctx.QueryParams(), &params.UserUsername, runtime.BindQueryParameterOptions{Type: "string", Format: ""})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter user__username: %s", err))
+	}
+
+	// Invoke the callback with all the unmarshaled arguments
+	err = w.Handler.CoreTokensList(ctx, params)
+	return err
+}
+
+// CoreTokensCreate converts echo context to params.
+func (w *ServerInterfaceWrapper) CoreTokensCreate(ctx echo.Context) error {
+	var err error
+
+	// Invoke the callback with all the unmarshaled arguments
+	err = w.Handler.CoreTokensCreate(ctx)
+	return err
+}
+
+// CoreTokensDestroy converts echo context to params.
+func (w *ServerInterfaceWrapper) CoreTokensDestroy(ctx echo.Context) error {
+	var err error
+	// ------------- Path parameter "identifier" -------------
+	var identifier TokenIdentifier
+
+	err = runtime.BindStyledParameterWithOptions("simple", "identifier", ctx.Param("identifier"), &identifier, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationPath, Explode: false, Required: true, Type: "string", Format: "", ValueIsUnescaped: ctx.Request().URL.RawPath == ""})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter identifier: %s", err))
+	}
+
+	// Invoke the callback with all the unmarshaled arguments
+	err = w.Handler.CoreTokensDestroy(ctx, identifier)
+	return err
+}
+
+// CoreTokensRetrieve converts echo context to params.
+func (w *ServerInterfaceWrapper) CoreTokensRetrieve(ctx echo.Context) error {
+	var err error
+	// ------------- Path parameter "identifier" -------------
+	var identifier TokenIdentifier
+
+	err = runtime.BindStyledParameterWithOptions("simple", "identifier", ctx.Param("identifier"), &identifier, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationPath, Explode: false, Required: true, Type: "string", Format: "", ValueIsUnescaped: ctx.Request().URL.RawPath == ""})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter identifier: %s", err))
+	}
+
+	// Invoke the callback with all the unmarshaled arguments
+	err = w.Handler.CoreTokensRetrieve(ctx, identifier)
+	return err
+}
+
+// CoreTokensPartialUpdate converts echo context to params.
+func (w *ServerInterfaceWrapper) CoreTokensPartialUpdate(ctx echo.Context) error {
+	var err error
+	// ------------- Path parameter "identifier" -------------
+	var identifier TokenIdentifier
+
+	err = runtime.BindStyledParameterWithOptions("simple", "identifier", ctx.Param("identifier"), &identifier, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationPath, Explode: false, Required: true, Type: "string", Format: "", ValueIsUnescaped: ctx.Request().URL.RawPath == ""})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter identifier: %s", err))
+	}
+
+	// Invoke the callback with all the unmarshaled arguments
+	err = w.Handler.CoreTokensPartialUpdate(ctx, identifier)
+	return err
+}
+
+// CoreTokensUpdate converts echo context to params.
+func (w *ServerInterfaceWrapper) CoreTokensUpdate(ctx echo.Context) error {
+	var err error
+	// ------------- Path parameter "identifier" -------------
+	var identifier TokenIdentifier
+
+	err = runtime.BindStyledParameterWithOptions("simple", "identifier", ctx.Param("identifier"), &identifier, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationPath, Explode: false, Required: true, Type: "string", Format: "", ValueIsUnescaped: ctx.Request().URL.RawPath == ""})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter identifier: %s", err))
+	}
+
+	// Invoke the callback with all the unmarshaled arguments
+	err = w.Handler.CoreTokensUpdate(ctx, identifier)
+	return err
+}
+
+// CoreTokensUsedByList converts echo context to params.
+func (w *ServerInterfaceWrapper) CoreTokensUsedByList(ctx echo.Context) error {
+	var err error
+	// ------------- Path parameter "identifier" -------------
+	var identifier TokenIdentifier
+
+	err = runtime.BindStyledParameterWithOptions("simple", "identifier", ctx.Param("identifier"), &identifier, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationPath, Explode: false, Required: true, Type: "string", Format: "", ValueIsUnescaped: ctx.Request().URL.RawPath == ""})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter identifier: %s", err))
+	}
+
+	// Invoke the callback with all the unmarshaled arguments
+	err = w.Handler.CoreTokensUsedByList(ctx, identifier)
+	return err
+}
+
+// CoreTokensViewKeyRetrieve converts echo context to params.
+func (w *ServerInterfaceWrapper) CoreTokensViewKeyRetrieve(ctx echo.Context) error {
+	var err error
+	// ------------- Path parameter "identifier" -------------
+	var identifier TokenIdentifier
+
+	err = runtime.BindStyledParameterWithOptions("simple", "identifier", ctx.Param("identifier"), &identifier, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationPath, Explode: false, Required: true, Type: "string", Format: "", ValueIsUnescaped: ctx.Request().URL.RawPath == ""})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter identifier: %s", err))
+	}
+
+	// Invoke the callback with all the unmarshaled arguments
+	err = w.Handler.CoreTokensViewKeyRetrieve(ctx, identifier)
+	return err
+}
+
+// CoreUsersList converts echo context to params.
+func (w *ServerInterfaceWrapper) CoreUsersList(ctx echo.Context) error {
+	var err error
+
+	// Parameter object where we will unmarshal all parameters from the context
+	var params CoreUsersListParams
+	// ------------- Optional query parameter "attributes" -------------
+
+	err = runtime.BindQueryParameterWithOptions("form", true, false, "attributes", ctx.QueryParams(), &params.Attributes, runtime.BindQueryParameterOptions{Type: "string", Format: ""})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter attributes: %s", err))
+	}
+
+	// ------------- Optional query parameter "email" -------------
+
+	err = runtime.BindQueryParameterWithOptions("form", true, false, "email", ctx.QueryParams(), &params.Email, runtime.BindQueryParameterOptions{Type: "string", Format: ""})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter email: %s", err))
+	}
+
+	// ------------- Optional query parameter "groups_by_name" -------------
+
+	err = runtime.BindQueryParameterWithOptions("form", true, false, "groups_by_name", ctx.QueryParams(), &params.GroupsByName, runtime.BindQueryParameterOptions{Type: "array", Format: ""})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter groups_by_name: %s", err))
+	}
+
+	// ------------- Optional query parameter "groups_by_pk" -------------
+
+	err = runtime.BindQueryParameterWithOptions("form", true, false, "groups_by_pk", ctx.QueryParams(), &params.GroupsByPk, runtime.BindQueryParameterOptions{Type: "array", Format: ""})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter groups_by_pk: %s", err))
+	}
+
+	// ------------- Optional query parameter "include_groups" -------------
+
+	err = runtime.BindQueryParameterWithOptions("form", true, false, "include_groups", ctx.QueryParams(), &params.IncludeGroups, runtime.BindQueryParameterOptions{Type: "boolean", Format: ""})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter include_groups: %s", err))
+	}
+
+	// ------------- Optional query parameter "is_active" -------------
+
+	err = runtime.BindQueryParameterWithOptions("form", true, false, "is_active", ctx.QueryParams(), &params.IsActive, runtime.BindQueryParameterOptions{Type: "boolean", Format: ""})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter is_active: %s", err))
+	}
+
+	// ------------- Optional query parameter "is_superuser" -------------
+
+	err = runtime.BindQueryParameterWithOptions("form", true, false, "is_superuser", ctx.QueryParams(), &params.IsSuperuser, runtime.BindQueryParameterOptions{Type: "boolean", Format: ""})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter is_superuser: %s", err))
+	}
+
+	// ------------- Optional query parameter "name" -------------
+
+	err = runtime.BindQueryParameterWithOptions("form", true, false, "name", ctx.QueryParams(), &params.Name, runtime.BindQueryParameterOptions{Type: "string", Format: ""})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter name: %s", err))
+	}
+
+	// ------------- Optional query parameter "ordering" -------------
+
+	err = runtime.BindQueryParameterWithOptions("form", true, false, "ordering", ctx.QueryParams(), &params.Ordering, runtime.BindQueryParameterOptions{Type: "string", Format: ""})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter ordering: %s", err))
+	}
+
+	// ------------- Optional query parameter "page" -------------
+
+	err = runtime.BindQueryParameterWithOptions("form", true, false, "page", ctx.QueryParams(), &params.Page, runtime.BindQueryParameterOptions{Type: "integer", Format: ""})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter page: %s", err))
+	}
+
+	// ------------- Optional query parameter "page_size" -------------
+
+	err = runtime.BindQueryParameterWithOptions("form", true, false, "page_size", ctx.QueryParams(), &params.PageSize, runtime.BindQueryParameterOptions{Type: "integer", Format: ""})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter page_size: %s", err))
+	}
+
+	// ------------- Optional query parameter "path" -------------
+
+	err = runtime.BindQueryParameterWithOptions("form", true, false, "path", ctx.QueryParams(), &params.Path, runtime.BindQueryParameterOptions{Type: "string", Format: ""})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter path: %s", err))
+	}
+
+	// ------------- Optional query parameter "path_startswith" -------------
+
+	err = runtime.BindQueryParameterWithOptions("form", true, false, "path_startswith", ctx.QueryParams(), &params.PathStartswith, runtime.BindQueryParameterOptions{Type: "string", Format: ""})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter path_startswith: %s", err))
+	}
+
+	// ------------- Optional query parameter "search" -------------
+
+	err = runtime.BindQueryParameterWithOptions("form", true, false, "search", ctx.QueryParams(), &params.Search, runtime.BindQueryParameterOptions{Type: "string", Format: ""})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter search: %s", err))
+	}
+
+	// ------------- Optional query parameter "type" -------------
+
+	err = runtime.BindQueryParameterWithOptions("form", true, false, "type", ctx.QueryParams(), &params.Type, runtime.BindQueryParameterOptions{Type: "array", Format: ""})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter type: %s", err))
+	}
+
+	// ------------- Optional query parameter "username" -------------
+
+	err = runtime.BindQueryParameterWithOptions("form", true, false, "username", ctx.QueryParams(), &params.Username, runtime.BindQueryParameterOptions{Type: "string", Format: ""})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter username: %s", err))
+	}
+
+	// ------------- Optional query parameter "uuid" -------------
+
+	err = runtime.BindQueryParameterWithOptions("form", true, false, "uuid", ctx.QueryParams(), &params.Uuid, runtime.BindQueryParameterOptions{Type: "string", Format: "uuid"})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter uuid: %s", err))
+	}
+
+	// Invoke the callback with all the unmarshaled arguments
+	err = w.Handler.CoreUsersList(ctx, params)
+	return err
+}
+
+// CoreUsersCreate converts echo context to params.
+func (w *ServerInterfaceWrapper) CoreUsersCreate(ctx echo.Context) error {
+	var err error
+
+	// Invoke the callback with all the unmarshaled arguments
+	err = w.Handler.CoreUsersCreate(ctx)
+	return err
+}
+
+// CoreUsersMeRetrieve converts echo context to params.
+func (w *ServerInterfaceWrapper) CoreUsersMeRetrieve(ctx echo.Context) error {
+	var err error
+
+	// Invoke the callback with all the unmarshaled arguments
+	err = w.Handler.CoreUsersMeRetrieve(ctx)
+	return err
+}
+
+// CoreUsersDestroy converts echo context to params.
+func (w *ServerInterfaceWrapper) CoreUsersDestroy(ctx echo.Context) error {
+	var err error
+	// ------------- Path parameter "id" -------------
+	var id UserID
+
+	err = runtime.BindStyledParameterWithOptions("simple", "id", ctx.Param("id"), &id, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationPath, Explode: false, Required: true, Type: "integer", Format: "", ValueIsUnescaped: ctx.Request().URL.RawPath == ""})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter id: %s", err))
+	}
+
+	// Invoke the callback with all the unmarshaled arguments
+	err = w.Handler.CoreUsersDestroy(ctx, id)
+	return err
+}
+
+// CoreUsersRetrieve converts echo context to params.
+func (w *ServerInterfaceWrapper) CoreUsersRetrieve(ctx echo.Context) error {
+	var err error
+	// ------------- Path parameter "id" -------------
+	var id UserID
+
+	err = runtime.BindStyledParameterWithOptions("simple", "id", ctx.Param("id"), &id, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationPath, Explode: false, Required: true, Type: "integer", Format: "", ValueIsUnescaped: ctx.Request().URL.RawPath == ""})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter id: %s", err))
+	}
+
+	// Invoke the callback with all the unmarshaled arguments
+	err = w.Handler.CoreUsersRetrieve(ctx, id)
+	return err
+}
+
+// CoreUsersPartialUpdate converts echo context to params.
+func (w *ServerInterfaceWrapper) CoreUsersPartialUpdate(ctx echo.Context) error {
+	var err error
+	// ------------- Path parameter "id" -------------
+	var id UserID
+
+	err = runtime.BindStyledParameterWithOptions("simple", "id", ctx.Param("id"), &id, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationPath, Explode: false, Required: true, Type: "integer", Format: "", ValueIsUnescaped: ctx.Request().URL.RawPath == ""})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter id: %s", err))
+	}
+
+	// Invoke the callback with all the unmarshaled arguments
+	err = w.Handler.CoreUsersPartialUpdate(ctx, id)
+	return err
+}
+
+// CoreUsersUpdate converts echo context to params.
+func (w *ServerInterfaceWrapper) CoreUsersUpdate(ctx echo.Context) error {
+	var err error
+	// ------------- Path parameter "id" -------------
+	var id UserID
+
+	err = runtime.BindStyledParameterWithOptions("simple", "id", ctx.Param("id"), &id, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationPath, Explode: false, Required: true, Type: "integer", Format: "", ValueIsUnescaped: ctx.Request().URL.RawPath == ""})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter id: %s", err))
+	}
+
+	// Invoke the callback with all the unmarshaled arguments
+	err = w.Handler.CoreUsersUpdate(ctx, id)
+	return err
+}
+
+// CoreUsersUsedByList converts echo context to params.
+func (w *ServerInterfaceWrapper) CoreUsersUsedByList(ctx echo.Context) error {
+	var err error
+	// ------------- Path parameter "id" -------------
+	var id UserID
+
+	err = runtime.BindStyledParameterWithOptions("simple", "id", ctx.Param("id"), &id, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationPath, Explode: false, Required: true, Type: "integer", Format: "", ValueIsUnescaped: ctx.Request().URL.RawPath == ""})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter id: %s", err))
+	}
+
+	// Invoke the callback with all the unmarshaled arguments
+	err = w.Handler.CoreUsersUsedByList(ctx, id)
+	return err
 }
 
 // SourcesOauthList converts echo context to params.
@@ -1215,5 +2034,21 @@ func RegisterHandlersWithOptions(router EchoRouter, si ServerInterface, options 
 	router.PATCH(options.BaseURL+"/sources/user_connections/oauth/:id/", wrapper.SourcesUserConnectionsOauthPartialUpdate, options.OperationMiddlewares["sources_user_connections_oauth_partial_update"]...)
 	router.PUT(options.BaseURL+"/sources/user_connections/oauth/:id/", wrapper.SourcesUserConnectionsOauthUpdate, options.OperationMiddlewares["sources_user_connections_oauth_update"]...)
 	router.GET(options.BaseURL+"/sources/user_connections/oauth/:id/used_by/", wrapper.SourcesUserConnectionsOauthUsedByList, options.OperationMiddlewares["sources_user_connections_oauth_used_by_list"]...)
+	router.GET(options.BaseURL+"/core/users/", wrapper.CoreUsersList, options.OperationMiddlewares["core_users_list"]...)
+	router.POST(options.BaseURL+"/core/users/", wrapper.CoreUsersCreate, options.OperationMiddlewares["core_users_create"]...)
+	router.DELETE(options.BaseURL+"/core/users/:id/", wrapper.CoreUsersDestroy, options.OperationMiddlewares["core_users_destroy"]...)
+	router.GET(options.BaseURL+"/core/users/:id/", wrapper.CoreUsersRetrieve, options.OperationMiddlewares["core_users_retrieve"]...)
+	router.PATCH(options.BaseURL+"/core/users/:id/", wrapper.CoreUsersPartialUpdate, options.OperationMiddlewares["core_users_partial_update"]...)
+	router.PUT(options.BaseURL+"/core/users/:id/", wrapper.CoreUsersUpdate, options.OperationMiddlewares["core_users_update"]...)
+	router.GET(options.BaseURL+"/core/users/:id/used_by/", wrapper.CoreUsersUsedByList, options.OperationMiddlewares["core_users_used_by_list"]...)
+	router.GET(options.BaseURL+"/core/users/me/", wrapper.CoreUsersMeRetrieve, options.OperationMiddlewares["core_users_me_retrieve"]...)
+	router.GET(options.BaseURL+"/core/tokens/", wrapper.CoreTokensList, options.OperationMiddlewares["core_tokens_list"]...)
+	router.POST(options.BaseURL+"/core/tokens/", wrapper.CoreTokensCreate, options.OperationMiddlewares["core_tokens_create"]...)
+	router.DELETE(options.BaseURL+"/core/tokens/:identifier/", wrapper.CoreTokensDestroy, options.OperationMiddlewares["core_tokens_destroy"]...)
+	router.GET(options.BaseURL+"/core/tokens/:identifier/", wrapper.CoreTokensRetrieve, options.OperationMiddlewares["core_tokens_retrieve"]...)
+	router.PATCH(options.BaseURL+"/core/tokens/:identifier/", wrapper.CoreTokensPartialUpdate, options.OperationMiddlewares["core_tokens_partial_update"]...)
+	router.PUT(options.BaseURL+"/core/tokens/:identifier/", wrapper.CoreTokensUpdate, options.OperationMiddlewares["core_tokens_update"]...)
+	router.GET(options.BaseURL+"/core/tokens/:identifier/used_by/", wrapper.CoreTokensUsedByList, options.OperationMiddlewares["core_tokens_used_by_list"]...)
+	router.GET(options.BaseURL+"/core/tokens/:identifier/view_key/", wrapper.CoreTokensViewKeyRetrieve, options.OperationMiddlewares["core_tokens_view_key_retrieve"]...)
 
 }

@@ -2,6 +2,8 @@ package server
 
 import (
 	"errors"
+	"fmt"
+	"strconv"
 	"net/http"
 
 	"github.com/labstack/echo/v4"
@@ -20,6 +22,18 @@ func connectionJSON(conn *store.Connection) gen.UserOAuthSourceConnection {
 		Source:     &src,
 		Created:    apiTime(conn.Created),
 		Identifier: conn.Identifier,
+	}
+}
+
+// connectionUsedBy describes a connection that goes when what it
+// belongs to (its source or its user) is deleted.
+func connectionUsedBy(conn *store.Connection) gen.UsedBy {
+	return gen.UsedBy{
+		App:       "authentik_sources_oauth",
+		ModelName: "useroauthsourceconnection",
+		Pk:        strconv.FormatInt(conn.ID, 10),
+		Name:      fmt.Sprintf("User-source connection (user=%d, source=%s)", conn.UserID, conn.SourceID),
+		Action:    "cascade",
 	}
 }
 

@@ -292,14 +292,8 @@ func (s *Server) SourcesOauthUsedByList(c echo.Context, slug gen.SourceSlug) err
 		return err
 	}
 	out := make([]gen.UsedBy, len(conns))
-	for i, conn := range conns {
-		out[i] = gen.UsedBy{
-			App:       "authentik_sources_oauth",
-			ModelName: "useroauthsourceconnection",
-			Pk:        fmt.Sprint(conn.ID),
-			Name:      fmt.Sprintf("User-source connection (user=%d, source=%s)", conn.UserID, conn.SourceID),
-			Action:    "cascade",
-		}
+	for i := range conns {
+		out[i] = connectionUsedBy(&conns[i])
 	}
 	return c.JSON(http.StatusOK, out)
 }

@@ -34,7 +34,8 @@ var uuidPattern = regexp.MustCompile(`^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]
 // formatOptions defines the string formats the spec uses beyond kin-openapi's defaults.
 var formatOptions = []openapi3.SchemaValidationOption{
 	openapi3.WithStringFormatValidator("uuid", openapi3.NewRegexpFormatValidator(uuidPattern.String())),
-	openapi3.WithStringFormatValidator("email", openapi3.NewRegexpFormatValidator(openapi3.FormatOfStringForEmail)),
+	// authentik's email fields may be blank.
+	openapi3.WithStringFormatValidator("email", openapi3.NewRegexpFormatValidator(`^$|`+openapi3.FormatOfStringForEmail)),
 }
 
 // operationValidator validates the requests and responses of one operation.

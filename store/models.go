@@ -4,17 +4,17 @@ import "time"
 
 // User is a local account. Only the fields this slice serves are modelled.
 type User struct {
-	ID          int64     `gorm:"primaryKey"`
-	UUID        string    `gorm:"size:36;not null;uniqueIndex"`
-	Username    string    `gorm:"size:150;not null;uniqueIndex"`
-	Name        string    `gorm:"not null"`
-	Email       string    `gorm:"size:254;not null"`
-	IsActive    bool      `gorm:"not null"`
-	IsSuperuser bool      `gorm:"not null"`
-	Path        string    `gorm:"not null"`
-	Type        string    `gorm:"size:32;not null"`
-	Attributes  string    `gorm:"not null"`
-	DateJoined  time.Time `gorm:"not null"`
+	ID          int64          `gorm:"primaryKey"`
+	UUID        string         `gorm:"size:36;not null;uniqueIndex"`
+	Username    string         `gorm:"size:150;not null;uniqueIndex"`
+	Name        string         `gorm:"not null"`
+	Email       string         `gorm:"size:254;not null;index"`
+	IsActive    bool           `gorm:"not null"`
+	IsSuperuser bool           `gorm:"not null"`
+	Path        string         `gorm:"not null"`
+	Type        string         `gorm:"size:32;not null"`
+	Attributes  map[string]any `gorm:"serializer:json;not null"`
+	DateJoined  time.Time      `gorm:"not null"`
 	LastLogin   *time.Time
 }
 
@@ -24,17 +24,17 @@ func (User) TableName() string { return "users" }
 // Token is an API (or other intent) token of a user. Key is kept so that
 // view_key can reveal it; lookups go through KeyHash.
 type Token struct {
-	ID          string `gorm:"primaryKey;size:36"`
-	Identifier  string `gorm:"size:255;not null;uniqueIndex"`
-	Key         string `gorm:"size:255;not null"`
-	KeyHash     string `gorm:"size:64;not null;uniqueIndex"`
-	Intent      string `gorm:"size:32;not null"`
-	UserID      int64  `gorm:"not null;index"`
-	User        User   `gorm:"constraint:OnDelete:CASCADE"`
-	Description string `gorm:"not null"`
-	Expires     *time.Time
-	Expiring    bool    `gorm:"not null"`
-	Managed     *string `gorm:"uniqueIndex"`
+	ID          string     `gorm:"primaryKey;size:36"`
+	Identifier  string     `gorm:"size:255;not null;uniqueIndex"`
+	Key         string     `gorm:"size:255;not null"`
+	KeyHash     string     `gorm:"size:64;not null;uniqueIndex"`
+	Intent      string     `gorm:"size:32;not null"`
+	UserID      int64      `gorm:"not null;index"`
+	User        User       `gorm:"constraint:OnDelete:CASCADE"`
+	Description string     `gorm:"not null"`
+	Expires     *time.Time `gorm:"index"`
+	Expiring    bool       `gorm:"not null"`
+	Managed     *string    `gorm:"uniqueIndex"`
 }
 
 // TableName names the tokens table.

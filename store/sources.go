@@ -3,7 +3,6 @@ package store
 import (
 	"context"
 	"fmt"
-	"strings"
 
 	"gorm.io/gorm"
 	"gorm.io/gorm/clause"
@@ -58,7 +57,7 @@ func (s *Store) ListSources(ctx context.Context, f SourceFilter, p Page) ([]OAut
 		return []OAuthSource{}, total, nil
 	}
 	var out []OAuthSource
-	q := orderSources(filterSources(s.db.WithContext(ctx), f), f.Ordering).Offset(p.Offset).Limit(p.Limit)
+	q := filterSources(s.db.WithContext(ctx), f).Order(orderBy(f.Ordering, sourceOrderColumns, "name", "slug")).Offset(p.Offset).Limit(p.Limit)
 	if err := q.Find(&out).Error; err != nil {
 		return nil, 0, fmt.Errorf("list sources: %w", translate(err))
 	}
@@ -81,28 +80,6 @@ func filterSources(q *gorm.DB, f SourceFilter) *gorm.DB {
 		q = q.Where(`LOWER(name) LIKE ? ESCAPE '\' OR LOWER(slug) LIKE ? ESCAPE '\'`, pat, pat)
 	}
 	return q
-}
-
-func orderSources(q *gorm.DB, fields []string) *gorm.DB {
-	var cols []clause.OrderByColumn
-	seen := map[string]bool{}
-	for _, f := range fields {
-		f = strings.TrimSpace(f)
-		name := strings.TrimPrefix(f, "-")
-		col, ok := sourceOrderColumns[name]
-		if !ok || seen[col] {
-			continue
-		}
-		seen[col] = true
-		cols = append(cols, clause.OrderByColumn{Column: clause.Column{Name: col}, Desc: strings.HasPrefix(f, "-")})
-	}
-	if len(cols) == 0 {
-		cols = append(cols, clause.OrderByColumn{Column: clause.Column{Name: "name"}})
-	}
-	if !seen["slug"] {
-		cols = append(cols, clause.OrderByColumn{Column: clause.Column{Name: "slug"}})
-	}
-	return q.Order(clause.OrderBy{Columns: cols})
 }
 
 // CreateSource inserts src.

@@ -13,6 +13,7 @@ import (
 
 	"gorm.io/driver/sqlite"
 	"gorm.io/gorm"
+	"gorm.io/gorm/clause"
 	"gorm.io/gorm/logger"
 )
 
@@ -155,6 +156,35 @@ func conflictFields(msg string) []string {
 
 // likePattern escapes s for a LIKE 'contains' match with ESCAPE '\'.
 func likePattern(s string) string {
-	r := strings.NewReplacer(`\`, `\\`, `%`, `\%`, `_`, `\_`)
-	return "%" + r.Replace(strings.ToLower(s)) + "%"
+	return "%" + escapeLike(strings.ToLower(s)) + "%"
+}
+
+// escapeLike escapes LIKE wildcards in s for ESCAPE '\'.
+func escapeLike(s string) string {
+	return strings.NewReplacer(`\`, `\\`, `%`, `\%`, `_`, `\_`).Replace(s)
+}
+
+// orderBy builds an ORDER BY from API ordering fields ("-name", ...):
+// unknown fields are ignored, def applies when none is known, and tie
+// (a unique column) always ends the list so that pages are stable.
+func orderBy(fields []string, columns map[string]string, def, tie string) clause.OrderBy {
+	var cols []clause.OrderByColumn
+	seen := map[string]bool{}
+	for _, f := range fields {
+		f = strings.TrimSpace(f)
+		col, ok := columns[strings.TrimPrefix(f, "-")]
+		if !ok || seen[col] {
+			continue
+		}
+		seen[col] = true
+		cols = append(cols, clause.OrderByColumn{Column: clause.Column{Name: col}, Desc: strings.HasPrefix(f, "-")})
+	}
+	if len(cols) == 0 && def != "" {
+		seen[def] = true
+		cols = append(cols, clause.OrderByColumn{Column: clause.Column{Name: def}})
+	}
+	if !seen[tie] {
+		cols = append(cols, clause.OrderByColumn{Column: clause.Column{Name: tie}})
+	}
+	return clause.OrderBy{Columns: cols}
 }

@@ -2,58 +2,16 @@ package store
 
 import (
 	"context"
-	"crypto/sha256"
-	"crypto/subtle"
-	"encoding/hex"
+	"encoding/json"
 	"errors"
 	"fmt"
+	"strings"
 	"time"
 
 	"github.com/google/uuid"
 	"gorm.io/gorm"
+	"gorm.io/gorm/clause"
 )
-
-// Token intents, as in authentik.
-const (
-	IntentAPI = "api"
-)
-
-// HashKey returns the lookup hash of a token key.
-func HashKey(key string) string {
-	sum := sha256.Sum256([]byte(key))
-	return hex.EncodeToString(sum[:])
-}
-
-// GetUser returns the user with id.
-func (s *Store) GetUser(ctx context.Context, id int64) (*User, error) {
-	var u User
-	if err := s.db.WithContext(ctx).Where("id = ?", id).Take(&u).Error; err != nil {
-		return nil, fmt.Errorf("user %d: %w", id, translate(err))
-	}
-	return &u, nil
-}
-
-// Authenticate returns the active owner of the unexpired API token whose
-// key is key, or ErrNotFound. The stored key is compared in constant time.
-func (s *Store) Authenticate(ctx context.Context, key string, now time.Time) (*User, error) {
-	var t Token
-	err := s.db.WithContext(ctx).Joins("User").
-		Where("tokens.key_hash = ? AND tokens.intent = ?", HashKey(key), IntentAPI).
-		Take(&t).Error
-	if err != nil {
-		return nil, fmt.Errorf("token: %w", translate(err))
-	}
-	if subtle.ConstantTimeCompare([]byte(t.Key), []byte(key)) != 1 {
-		return nil, fmt.Errorf("token: %w", ErrNotFound)
-	}
-	if t.Expiring && t.Expires != nil && !t.Expires.After(now) {
-		return nil, fmt.Errorf("token expired: %w", ErrNotFound)
-	}
-	if !t.User.IsActive {
-		return nil, fmt.Errorf("token of inactive user: %w", ErrNotFound)
-	}
-	return &t.User, nil
-}
 
 // NewUser fills the fields authentik derives for a new user.
 func NewUser(username string, superuser bool) *User {
@@ -65,7 +23,7 @@ func NewUser(username string, superuser bool) *User {
 		IsSuperuser: superuser,
 		Path:        "users",
 		Type:        "internal",
-		Attributes:  "{}",
+		Attributes:  map[string]any{},
 		DateJoined:  time.Now().UTC().Truncate(time.Microsecond),
 	}
 }
@@ -113,14 +71,124 @@ func (s *Store) CreateUser(ctx context.Context, u *User) error {
 	return nil
 }
 
-// CreateToken inserts t, deriving its lookup hash from its key.
-func (s *Store) CreateToken(ctx context.Context, t *Token) error {
-	if t.ID == "" {
-		t.ID = uuid.NewString()
+// UserFilter selects users for ListUsers.
+type UserFilter struct {
+	// Scope limits ordinary users to themselves.
+	Scope Scope
+	// Equal maps column names to the value they must equal.
+	Equal map[string]any
+	// Attributes holds key/value pairs the attributes must contain.
+	Attributes     map[string]any
+	Types          []string
+	PathStartsWith string
+	Search         string
+	// MatchNothing is set by filters that no user can satisfy here (groups).
+	MatchNothing bool
+	Ordering     []string
+}
+
+var userOrderColumns = map[string]string{
+	"pk": "id", "username": "username", "name": "name", "email": "email", "is_active": "is_active",
+	"is_superuser": "is_superuser", "last_login": "last_login", "date_joined": "date_joined", "path": "path", "type": "type",
+}
+
+// ListUsers returns one page of the users matching f and their number.
+func (s *Store) ListUsers(ctx context.Context, f UserFilter, p Page) ([]User, int64, error) {
+	var total int64
+	if err := s.filterUsers(s.db.WithContext(ctx).Model(&User{}), f).Count(&total).Error; err != nil {
+		return nil, 0, fmt.Errorf("count users: %w", translate(err))
 	}
-	t.KeyHash = HashKey(t.Key)
-	if err := s.db.WithContext(ctx).Omit("User").Create(t).Error; err != nil {
-		return fmt.Errorf("create token: %w", translate(err))
+	if total == 0 || p.Offset >= int(total) {
+		return []User{}, total, nil
+	}
+	var out []User
+	q := s.filterUsers(s.db.WithContext(ctx), f)
+	q = q.Order(orderBy(f.Ordering, userOrderColumns, "username", "id")).Offset(p.Offset).Limit(p.Limit)
+	if err := q.Find(&out).Error; err != nil {
+		return nil, 0, fmt.Errorf("list users: %w", translate(err))
+	}
+	return out, total, nil
+}
+
+func (s *Store) filterUsers(q *gorm.DB, f UserFilter) *gorm.DB {
+	if f.MatchNothing {
+		return q.Where("1 = 0")
+	}
+	if !f.Scope.All {
+		q = q.Where("users.id = ?", f.Scope.UserID)
+	}
+	for col, v := range f.Equal {
+		q = q.Where(clause.Eq{Column: clause.Column{Name: col}, Value: v})
+	}
+	for k, v := range f.Attributes {
+		q = s.whereJSONKey(q, "attributes", k, v)
+	}
+	if len(f.Types) > 0 {
+		q = q.Where("type IN ?", f.Types)
+	}
+	if f.PathStartsWith != "" {
+		q = q.Where(`path LIKE ? ESCAPE '\'`, escapeLike(f.PathStartsWith)+"%")
+	}
+	if f.Search != "" {
+		pat := likePattern(f.Search)
+		q = q.Where(`LOWER(username) LIKE ? ESCAPE '\' OR LOWER(name) LIKE ? ESCAPE '\' OR LOWER(email) LIKE ? ESCAPE '\'`, pat, pat, pat)
+	}
+	return q
+}
+
+// whereJSONKey matches rows whose JSON column holds key with value.
+func (s *Store) whereJSONKey(q *gorm.DB, column, key string, value any) *gorm.DB {
+	raw, _ := json.Marshal(value)
+	switch s.dialect {
+	case "postgres":
+		return q.Where("("+column+"::jsonb -> ?) = ?::jsonb", key, string(raw))
+	default:
+		path := `$."` + strings.ReplaceAll(key, `"`, `\"`) + `"`
+		switch v := value.(type) {
+		case bool:
+			return q.Where("json_type("+column+", ?) = ?", path, map[bool]string{true: "true", false: "false"}[v])
+		case map[string]any, []any, nil:
+			return q.Where("json_extract("+column+", ?) IS NOT NULL AND json(json_extract("+column+", ?)) = json(?)", path, path, string(raw))
+		default:
+			return q.Where("json_extract("+column+", ?) = ?", path, value)
+		}
+	}
+}
+
+// SaveUser writes every column of an existing user.
+func (s *Store) SaveUser(ctx context.Context, u *User) error {
+	res := s.db.WithContext(ctx).Model(u).Select("*").Omit("id", "uuid", "date_joined").Updates(u)
+	if res.Error != nil {
+		return fmt.Errorf("update user: %w", translate(res.Error))
+	}
+	if res.RowsAffected == 0 {
+		return fmt.Errorf("update user: %w", ErrNotFound)
 	}
 	return nil
+}
+
+// DeleteUser removes a user; the database removes their tokens and
+// connections in the same statement (ON DELETE CASCADE).
+func (s *Store) DeleteUser(ctx context.Context, id int64) error {
+	res := s.db.WithContext(ctx).Where("id = ?", id).Delete(&User{})
+	if res.Error != nil {
+		return fmt.Errorf("delete user %d: %w", id, translate(res.Error))
+	}
+	if res.RowsAffected == 0 {
+		return fmt.Errorf("delete user %d: %w", id, ErrNotFound)
+	}
+	return nil
+}
+
+// OwnedBy lists the tokens and connections of a user, ordered by id.
+func (s *Store) OwnedBy(ctx context.Context, userID int64) ([]Token, []Connection, error) {
+	var tokens []Token
+	if err := s.db.WithContext(ctx).Where("user_id = ?", userID).Order("identifier").Find(&tokens).Error; err != nil {
+		return nil, nil, fmt.Errorf("tokens of user: %w", translate(err))
+	}
+	var conns []Connection
+	if err := s.db.WithContext(ctx).Where("user_id = ?", userID).Order("id").Find(&conns).Error; err != nil {
+		return nil, nil, fmt.Errorf("connections of user: %w", translate(err))
+	}
+	return tokens, conns, nil
 }

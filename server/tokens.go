@@ -1,0 +1,211 @@
+package server
+
+import (
+	"errors"
+	"fmt"
+	"net/http"
+	"time"
+
+	"github.com/google/uuid"
+	"github.com/labstack/echo/v4"
+
+	"akconn/gen"
+	"akconn/store"
+)
+
+// defaultTokenLifetime is how long a new expiring token lives unless told
+// otherwise (authentik's default_token_duration).
+const defaultTokenLifetime = 30 * time.Minute
+
+// tokenJSON converts a token (with its user loaded) to the Token form. The
+// key is never part of it: only view_key reveals it.
+func tokenJSON(t *store.Token) gen.Token {
+	user := userJSON(&t.User, true)
+	return gen.Token{
+		Pk:          ptr(uuid.MustParse(t.ID)),
+		Managed:     nullString(t.Managed),
+		Identifier:  t.Identifier,
+		Intent:      ptr(gen.IntentEnum(t.Intent)),
+		User:        ptr(int(t.UserID)),
+		UserObj:     &user,
+		Description: ptr(t.Description),
+		Expires:     nullTime(t.Expires),
+		Expiring:    ptr(t.Expiring),
+	}
+}
+
+// tokenName is authentik's str(token).
+func tokenName(t *store.Token) string {
+	if t.Expiring && t.Expires != nil {
+		return fmt.Sprintf("%s (expires=%s)", t.Identifier, t.Expires.UTC().Format(time.RFC3339))
+	}
+	return t.Identifier
+}
+
+// applyToken writes the sent fields onto t, enforcing who may own and
+// manage tokens.
+func (s *Server) applyToken(c echo.Context, t *store.Token, r gen.PatchedTokenRequest) error {
+	me := caller(c)
+	if r.User != nil && int64(*r.User) != t.UserID {
+		if !me.IsSuperuser {
+			return errPermissionDenied
+		}
+		owner, err := s.store.GetUser(c.Request().Context(), int64(*r.User))
+		if errors.Is(err, store.ErrNotFound) {
+			return invalidPK("user", *r.User)
+		}
+		if err != nil {
+			return err
+		}
+		t.UserID, t.User = owner.ID, *owner
+	}
+	if managed, sent := optional(r.Managed); sent {
+		if !me.IsSuperuser {
+			return errPermissionDenied
+		}
+		t.Managed = managed
+	}
+	if r.Intent != nil {
+		// As in authentik, only API tokens and app passwords are made over the API.
+		if *r.Intent != store.IntentAPI && *r.Intent != "app_password" {
+			return fieldError("intent", fmt.Sprintf("Invalid intent %s", *r.Intent))
+		}
+		t.Intent = string(*r.Intent)
+	}
+	set(&t.Identifier, r.Identifier)
+	set(&t.Description, r.Description)
+	set(&t.Expiring, r.Expiring)
+	if expires, sent := optional(r.Expires); sent {
+		if expires != nil {
+			expires = apiTime(*expires)
+		}
+		t.Expires = expires
+	}
+	return nil
+}
+
+// CoreTokensList lists the caller's tokens (every token for a superuser).
+func (s *Server) CoreTokensList(c echo.Context, params gen.CoreTokensListParams) error {
+	pg, err := newPager(params.Page, params.PageSize)
+	if err != nil {
+		return err
+	}
+	f := store.TokenFilter{Scope: scopeOf(caller(c)), Equal: map[string]any{}, UserUsername: params.UserUsername, Ordering: orderingFields(params.Ordering)}
+	for col, v := range map[string]*string{"description": params.Description, "identifier": params.Identifier, "managed": params.Managed} {
+		if v != nil {
+			f.Equal[col] = *v
+		}
+	}
+	if params.Intent != nil {
+		f.Equal["intent"] = string(*params.Intent)
+	}
+	if params.Expiring != nil {
+		f.Equal["expiring"] = *params.Expiring
+	}
+	if params.Expires != nil {
+		f.Equal["expires"] = params.Expires.UTC()
+	}
+	set(&f.Search, params.Search)
+	rows, total, err := s.store.ListTokens(c.Request().Context(), f, pg.window())
+	if err != nil {
+		return err
+	}
+	page, err := pg.pagination(total)
+	if err != nil {
+		return err
+	}
+	out := gen.PaginatedTokenList{Pagination: page, Results: make([]gen.Token, len(rows))}
+	for i := range rows {
+		out.Results[i] = tokenJSON(&rows[i])
+	}
+	return c.JSON(http.StatusOK, out)
+}
+
+// CoreTokensCreate creates a token with a server-generated key for the
+// caller, or for another user when the caller is a superuser.
+func (s *Server) CoreTokensCreate(c echo.Context) error {
+	var req gen.PatchedTokenRequest
+	if err := bindJSON(c, &req); err != nil {
+		return err
+	}
+	me := caller(c)
+	t := &store.Token{Intent: store.IntentAPI, UserID: me.ID, User: *me, Expiring: true, Key: store.NewKey()}
+	if err := s.applyToken(c, t, req); err != nil {
+		return err
+	}
+	if _, sent := optional(req.Expires); !sent && t.Expiring {
+		t.Expires = apiTime(time.Now().Add(defaultTokenLifetime))
+	}
+	if err := s.store.CreateToken(c.Request().Context(), t); err != nil {
+		return err
+	}
+	return c.JSON(http.StatusCreated, tokenJSON(t))
+}
+
+// CoreTokensRetrieve returns a token the caller may see, without its key.
+func (s *Server) CoreTokensRetrieve(c echo.Context, identifier gen.TokenIdentifier) error {
+	t, err := s.store.GetToken(c.Request().Context(), scopeOf(caller(c)), identifier)
+	if err != nil {
+		return err
+	}
+	return c.JSON(http.StatusOK, tokenJSON(t))
+}
+
+// CoreTokensUpdate changes the sent fields of a token the caller may see.
+func (s *Server) CoreTokensUpdate(c echo.Context, identifier gen.TokenIdentifier) error {
+	return s.updateToken(c, identifier)
+}
+
+// CoreTokensPartialUpdate changes the sent fields of a token the caller may see.
+func (s *Server) CoreTokensPartialUpdate(c echo.Context, identifier gen.TokenIdentifier) error {
+	return s.updateToken(c, identifier)
+}
+
+func (s *Server) updateToken(c echo.Context, identifier string) error {
+	var req gen.PatchedTokenRequest
+	if err := bindJSON(c, &req); err != nil {
+		return err
+	}
+	ctx := c.Request().Context()
+	t, err := s.store.GetToken(ctx, scopeOf(caller(c)), identifier)
+	if err != nil {
+		return err
+	}
+	if err := s.applyToken(c, t, req); err != nil {
+		return err
+	}
+	if err := s.store.SaveToken(ctx, t); err != nil {
+		return err
+	}
+	return c.JSON(http.StatusOK, tokenJSON(t))
+}
+
+// CoreTokensDestroy deletes a token the caller may see.
+func (s *Server) CoreTokensDestroy(c echo.Context, identifier gen.TokenIdentifier) error {
+	if err := s.store.DeleteToken(c.Request().Context(), scopeOf(caller(c)), identifier); err != nil {
+		return err
+	}
+	return c.NoContent(http.StatusNoContent)
+}
+
+// CoreTokensUsedByList lists what uses a token: nothing.
+func (s *Server) CoreTokensUsedByList(c echo.Context, identifier gen.TokenIdentifier) error {
+	if _, err := s.store.GetToken(c.Request().Context(), scopeOf(caller(c)), identifier); err != nil {
+		return err
+	}
+	return c.JSON(http.StatusOK, []gen.UsedBy{})
+}
+
+// CoreTokensViewKeyRetrieve reveals a token's key to its owner or a
+// superuser; an expired token answers 404 as in authentik.
+func (s *Server) CoreTokensViewKeyRetrieve(c echo.Context, identifier gen.TokenIdentifier) error {
+	t, err := s.store.GetToken(c.Request().Context(), scopeOf(caller(c)), identifier)
+	if err != nil {
+		return err
+	}
+	if t.Expiring && t.Expires != nil && !t.Expires.After(time.Now()) {
+		return errNotFound
+	}
+	s.log.Info("token key viewed", "token", t.Identifier, "by", caller(c).ID)
+	return c.JSON(http.StatusOK, gen.TokenView{Key: &t.Key})
+}

@@ -1,0 +1,258 @@
+package server
+
+import (
+	"crypto/sha256"
+	"encoding/hex"
+	"encoding/json"
+	"fmt"
+	"net/http"
+	"time"
+
+	"github.com/google/uuid"
+	"github.com/labstack/echo/v4"
+	"github.com/oapi-codegen/nullable"
+
+	"akconn/gen"
+	"akconn/store"
+)
+
+// defaultAvatar is authentik's avatar for mode "none".
+const defaultAvatar = "/static/dist/assets/images/user_default.png"
+
+// uid is a stable, hash-like public id of a user, as authentik's
+// sha256("<pk>-<install id>"); the user's uuid stands in for the install id.
+func uid(u *store.User) string {
+	sum := sha256.Sum256([]byte(fmt.Sprintf("%d-%s", u.ID, u.UUID)))
+	return hex.EncodeToString(sum[:])
+}
+
+func nullTime(t *time.Time) nullable.Nullable[time.Time] {
+	if t == nil {
+		return nullable.NewNullNullable[time.Time]()
+	}
+	return nullable.NewNullableWithValue(*apiTime(*t))
+}
+
+// userJSON converts a user to the User form. Groups are not modelled, so
+// groups is empty and groups_obj empty (or null without include_groups).
+func userJSON(u *store.User, includeGroups bool) gen.User {
+	groupsObj := nullable.NewNullNullable[[]gen.UserGroup]()
+	if includeGroups {
+		groupsObj = nullable.NewNullableWithValue([]gen.UserGroup{})
+	}
+	attrs := u.Attributes
+	if attrs == nil {
+		attrs = map[string]any{}
+	}
+	return gen.User{
+		Pk:          ptr(int(u.ID)),
+		Username:    u.Username,
+		Name:        u.Name,
+		IsActive:    ptr(u.IsActive),
+		LastLogin:   nullTime(u.LastLogin),
+		IsSuperuser: ptr(u.IsSuperuser),
+		Groups:      &[]uuid.UUID{},
+		GroupsObj:   groupsObj,
+		Email:       ptr(u.Email),
+		Avatar:      ptr(defaultAvatar),
+		Attributes:  &attrs,
+		Uid:         ptr(uid(u)),
+		Path:        ptr(u.Path),
+		Type:        ptr(gen.UserTypeEnum(u.Type)),
+		Uuid:        ptr(uuid.MustParse(u.UUID)),
+	}
+}
+
+// applyUser writes the fields sent in a create, update or partial update
+// onto u (the validator has enforced each operation's required fields).
+func applyUser(u *store.User, r gen.PatchedUserRequest) error {
+	if r.Groups != nil && len(*r.Groups) > 0 {
+		return invalidPK("groups", (*r.Groups)[0])
+	}
+	set(&u.Username, r.Username)
+	set(&u.Name, r.Name)
+	set(&u.IsActive, r.IsActive)
+	set(&u.Email, r.Email)
+	set(&u.Path, r.Path)
+	setAs(&u.Type, r.Type)
+	if r.Attributes != nil {
+		u.Attributes = *r.Attributes
+	}
+	if v, sent := optional(r.LastLogin); sent {
+		u.LastLogin = v
+	}
+	return nil
+}
+
+// userInScope loads user id if the caller may see it: ordinary users see
+// only themselves, and anyone else answers 404.
+func (s *Server) userInScope(c echo.Context, id int) (*store.User, error) {
+	me := caller(c)
+	if !me.IsSuperuser && int64(id) != me.ID {
+		return nil, errNotFound
+	}
+	return s.store.GetUser(c.Request().Context(), int64(id))
+}
+
+// CoreUsersList lists users: all of them for a superuser, oneself otherwise.
+func (s *Server) CoreUsersList(c echo.Context, params gen.CoreUsersListParams) error {
+	pg, err := newPager(params.Page, params.PageSize)
+	if err != nil {
+		return err
+	}
+	f := store.UserFilter{Scope: scopeOf(caller(c)), Equal: map[string]any{}, Ordering: orderingFields(params.Ordering)}
+	for col, v := range map[string]*string{"email": params.Email, "name": params.Name, "path": params.Path, "username": params.Username} {
+		if v != nil {
+			f.Equal[col] = *v
+		}
+	}
+	for col, v := range map[string]*bool{"is_active": params.IsActive, "is_superuser": params.IsSuperuser} {
+		if v != nil {
+			f.Equal[col] = *v
+		}
+	}
+	if params.Uuid != nil {
+		f.Equal["uuid"] = params.Uuid.String()
+	}
+	if params.Attributes != nil {
+		if err := json.Unmarshal([]byte(*params.Attributes), &f.Attributes); err != nil {
+			return fieldError("attributes", "Enter a valid JSON object.")
+		}
+	}
+	if params.Type != nil {
+		for _, t := range *params.Type {
+			f.Types = append(f.Types, string(t))
+		}
+	}
+	set(&f.PathStartsWith, params.PathStartswith)
+	set(&f.Search, params.Search)
+	// No user belongs to a group here, so any group filter matches nobody.
+	f.MatchNothing = params.GroupsByName != nil && len(*params.GroupsByName) > 0 || params.GroupsByPk != nil && len(*params.GroupsByPk) > 0
+	rows, total, err := s.store.ListUsers(c.Request().Context(), f, pg.window())
+	if err != nil {
+		return err
+	}
+	page, err := pg.pagination(total)
+	if err != nil {
+		return err
+	}
+	include := params.IncludeGroups == nil || *params.IncludeGroups
+	out := gen.PaginatedUserList{Pagination: page, Results: make([]gen.User, len(rows))}
+	for i := range rows {
+		out.Results[i] = userJSON(&rows[i], include)
+	}
+	return c.JSON(http.StatusOK, out)
+}
+
+// CoreUsersCreate creates a user (superusers only). is_superuser is read-only.
+func (s *Server) CoreUsersCreate(c echo.Context) error {
+	if err := requireSuperuser(c); err != nil {
+		return err
+	}
+	var req gen.PatchedUserRequest
+	if err := bindJSON(c, &req); err != nil {
+		return err
+	}
+	u := store.NewUser("", false)
+	if err := applyUser(u, req); err != nil {
+		return err
+	}
+	if err := s.store.CreateUser(c.Request().Context(), u); err != nil {
+		return err
+	}
+	return c.JSON(http.StatusCreated, userJSON(u, true))
+}
+
+// CoreUsersRetrieve returns a user the caller may see.
+func (s *Server) CoreUsersRetrieve(c echo.Context, id gen.UserID) error {
+	u, err := s.userInScope(c, id)
+	if err != nil {
+		return err
+	}
+	return c.JSON(http.StatusOK, userJSON(u, true))
+}
+
+// CoreUsersUpdate changes the sent fields of a user (superusers only).
+func (s *Server) CoreUsersUpdate(c echo.Context, id gen.UserID) error {
+	return s.updateUser(c, id)
+}
+
+// CoreUsersPartialUpdate changes the sent fields of a user (superusers only).
+func (s *Server) CoreUsersPartialUpdate(c echo.Context, id gen.UserID) error {
+	return s.updateUser(c, id)
+}
+
+func (s *Server) updateUser(c echo.Context, id int) error {
+	u, err := s.userInScope(c, id)
+	if err != nil {
+		return err
+	}
+	if err := requireSuperuser(c); err != nil {
+		return err
+	}
+	var req gen.PatchedUserRequest
+	if err := bindJSON(c, &req); err != nil {
+		return err
+	}
+	if err := applyUser(u, req); err != nil {
+		return err
+	}
+	if err := s.store.SaveUser(c.Request().Context(), u); err != nil {
+		return err
+	}
+	return c.JSON(http.StatusOK, userJSON(u, true))
+}
+
+// CoreUsersDestroy deletes a user with their tokens and connections
+// (superusers only).
+func (s *Server) CoreUsersDestroy(c echo.Context, id gen.UserID) error {
+	if _, err := s.userInScope(c, id); err != nil {
+		return err
+	}
+	if err := requireSuperuser(c); err != nil {
+		return err
+	}
+	if err := s.store.DeleteUser(c.Request().Context(), int64(id)); err != nil {
+		return err
+	}
+	return c.NoContent(http.StatusNoContent)
+}
+
+// CoreUsersUsedByList lists the tokens and connections deleted with a user.
+func (s *Server) CoreUsersUsedByList(c echo.Context, id gen.UserID) error {
+	u, err := s.userInScope(c, id)
+	if err != nil {
+		return err
+	}
+	tokens, conns, err := s.store.OwnedBy(c.Request().Context(), u.ID)
+	if err != nil {
+		return err
+	}
+	out := make([]gen.UsedBy, 0, len(tokens)+len(conns))
+	for _, t := range tokens {
+		out = append(out, gen.UsedBy{App: "authentik_core", ModelName: "token", Pk: t.ID, Name: tokenName(&t), Action: "cascade"})
+	}
+	for _, conn := range conns {
+		out = append(out, connectionUsedBy(&conn))
+	}
+	return c.JSON(http.StatusOK, out)
+}
+
+// CoreUsersMeRetrieve returns the caller in authentik's SessionUser shape.
+func (s *Server) CoreUsersMeRetrieve(c echo.Context) error {
+	u := caller(c)
+	return c.JSON(http.StatusOK, gen.SessionUser{User: gen.UserSelf{
+		Pk:                ptr(int(u.ID)),
+		Username:          u.Username,
+		Name:              u.Name,
+		IsActive:          ptr(u.IsActive),
+		IsSuperuser:       ptr(u.IsSuperuser),
+		Groups:            &[]gen.UserSelfGroups{},
+		Email:             ptr(u.Email),
+		Avatar:            ptr(defaultAvatar),
+		Uid:               ptr(uid(u)),
+		Settings:          &map[string]any{},
+		Type:              ptr(gen.UserTypeEnum(u.Type)),
+		SystemPermissions: &[]string{},
+	}})
+}

@@ -1,0 +1,186 @@
+package store
+
+import (
+	"context"
+	"crypto/rand"
+	"crypto/sha256"
+	"crypto/subtle"
+	"encoding/hex"
+	"fmt"
+	"time"
+
+	"github.com/google/uuid"
+	"gorm.io/gorm"
+	"gorm.io/gorm/clause"
+)
+
+// Token intents, as in authentik.
+const (
+	IntentAPI = "api"
+)
+
+// keyAlphabet and keyLength follow authentik's generate_id(): 60
+// characters of [a-zA-Z0-9], about 357 bits.
+const (
+	keyAlphabet = "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789"
+	keyLength   = 60
+)
+
+// NewKey returns a fresh token key from the system's CSPRNG.
+func NewKey() string {
+	b := make([]byte, keyLength)
+	limit := byte(256 - 256%len(keyAlphabet)) // reject bytes that would bias the draw
+	for i := 0; i < keyLength; {
+		var buf [64]byte
+		if _, err := rand.Read(buf[:]); err != nil {
+			panic("crypto/rand: " + err.Error())
+		}
+		for _, c := range buf {
+			if c < limit && i < keyLength {
+				b[i] = keyAlphabet[int(c)%len(keyAlphabet)]
+				i++
+			}
+		}
+	}
+	return string(b)
+}
+
+// HashKey returns the lookup hash of a token key.
+func HashKey(key string) string {
+	sum := sha256.Sum256([]byte(key))
+	return hex.EncodeToString(sum[:])
+}
+
+// GetUser returns the user with id.
+func (s *Store) GetUser(ctx context.Context, id int64) (*User, error) {
+	var u User
+	if err := s.db.WithContext(ctx).Where("id = ?", id).Take(&u).Error; err != nil {
+		return nil, fmt.Errorf("user %d: %w", id, translate(err))
+	}
+	return &u, nil
+}
+
+// Authenticate returns the active owner of the unexpired API token whose
+// key is key, or ErrNotFound. The stored key is compared in constant time.
+func (s *Store) Authenticate(ctx context.Context, key string, now time.Time) (*User, error) {
+	var t Token
+	err := s.db.WithContext(ctx).Joins("User").
+		Where("tokens.key_hash = ? AND tokens.intent = ?", HashKey(key), IntentAPI).
+		Take(&t).Error
+	if err != nil {
+		return nil, fmt.Errorf("token: %w", translate(err))
+	}
+	if subtle.ConstantTimeCompare([]byte(t.Key), []byte(key)) != 1 {
+		return nil, fmt.Errorf("token: %w", ErrNotFound)
+	}
+	if t.Expiring && t.Expires != nil && !t.Expires.After(now) {
+		return nil, fmt.Errorf("token expired: %w", ErrNotFound)
+	}
+	if !t.User.IsActive {
+		return nil, fmt.Errorf("token of inactive user: %w", ErrNotFound)
+	}
+	return &t.User, nil
+}
+
+// CreateToken inserts t, deriving its lookup hash from its key.
+func (s *Store) CreateToken(ctx context.Context, t *Token) error {
+	if t.ID == "" {
+		t.ID = uuid.NewString()
+	}
+	t.KeyHash = HashKey(t.Key)
+	if err := s.db.WithContext(ctx).Omit("User").Create(t).Error; err != nil {
+		return fmt.Errorf("create token: %w", translate(err))
+	}
+	return nil
+}
+
+// TokenFilter selects tokens for ListTokens.
+type TokenFilter struct {
+	Scope Scope
+	// Equal maps token column names to the value they must equal.
+	Equal        map[string]any
+	UserUsername *string
+	Search       string
+	Ordering     []string
+}
+
+var tokenOrderColumns = map[string]string{
+	"pk": "tokens.id", "identifier": "tokens.identifier", "intent": "tokens.intent", "user": "tokens.user_id",
+	"description": "tokens.description", "expires": "tokens.expires", "expiring": "tokens.expiring", "managed": "tokens.managed",
+}
+
+func scopeTokens(q *gorm.DB, sc Scope) *gorm.DB {
+	if sc.All {
+		return q
+	}
+	return q.Where("tokens.user_id = ?", sc.UserID)
+}
+
+// GetToken returns the token called identifier, with its user, if the
+// scope may see it.
+func (s *Store) GetToken(ctx context.Context, sc Scope, identifier string) (*Token, error) {
+	var t Token
+	q := scopeTokens(s.db.WithContext(ctx).Joins("User"), sc).Where("tokens.identifier = ?", identifier)
+	if err := q.Take(&t).Error; err != nil {
+		return nil, fmt.Errorf("token %q: %w", identifier, translate(err))
+	}
+	return &t, nil
+}
+
+// ListTokens returns one page of the tokens matching f, with their users,
+// and the number of all matching tokens.
+func (s *Store) ListTokens(ctx context.Context, f TokenFilter, p Page) ([]Token, int64, error) {
+	var total int64
+	if err := filterTokens(s.db.WithContext(ctx).Model(&Token{}).Joins("User"), f).Count(&total).Error; err != nil {
+		return nil, 0, fmt.Errorf("count tokens: %w", translate(err))
+	}
+	if total == 0 || p.Offset >= int(total) {
+		return []Token{}, total, nil
+	}
+	var out []Token
+	q := filterTokens(s.db.WithContext(ctx).Joins("User"), f)
+	q = q.Order(orderBy(f.Ordering, tokenOrderColumns, "tokens.identifier", "tokens.id")).Offset(p.Offset).Limit(p.Limit)
+	if err := q.Find(&out).Error; err != nil {
+		return nil, 0, fmt.Errorf("list tokens: %w", translate(err))
+	}
+	return out, total, nil
+}
+
+func filterTokens(q *gorm.DB, f TokenFilter) *gorm.DB {
+	q = scopeTokens(q, f.Scope)
+	for col, v := range f.Equal {
+		q = q.Where(clause.Eq{Column: clause.Column{Table: "tokens", Name: col}, Value: v})
+	}
+	if f.UserUsername != nil {
+		q = q.Where(`"User".username = ?`, *f.UserUsername)
+	}
+	if f.Search != "" {
+		pat := likePattern(f.Search)
+		q = q.Where(`LOWER(tokens.identifier) LIKE ? ESCAPE '\' OR LOWER(tokens.intent) LIKE ? ESCAPE '\' OR LOWER("User".username) LIKE ? ESCAPE '\' OR LOWER(tokens.description) LIKE ? ESCAPE '\'`, pat, pat, pat, pat)
+	}
+	return q
+}
+
+// SaveToken writes every column of an existing token except its key.
+func (s *Store) SaveToken(ctx context.Context, t *Token) error {
+	res := s.db.WithContext(ctx).Model(t).Omit(clause.Associations).Select("identifier", "intent", "user_id", "description", "expires", "expiring", "managed").Updates(t)
+	if res.Error != nil {
+		return fmt.Errorf("update token: %w", translate(res.Error))
+	}
+	if res.RowsAffected == 0 {
+		return fmt.Errorf("update token: %w", ErrNotFound)
+	}
+	return nil
+}
+
+// DeleteToken removes the token called identifier if the scope may see it.
+func (s *Store) DeleteToken(ctx context.Context, sc Scope, identifier string) error {
+	res := scopeTokens(s.db.WithContext(ctx), sc).Where("tokens.identifier = ?", identifier).Delete(&Token{})
+	if res.Error != nil {
+		return fmt.Errorf("delete token %q: %w", identifier, translate(res.Error))
+	}
+	if res.RowsAffected == 0 {
+		return fmt.Errorf("delete token %q: %w", identifier, ErrNotFound)
+	}
+	return nil
+}
