@@ -28,14 +28,20 @@ func main() {
 }
 
 const usage = `Usage: akconn [serve] [flags]
+       akconn users create --username NAME [--superuser] [--with-token]
 
 Serves authentik's OAuth user-connection API (/api/v3/) from openapi.yaml.
+`+"`akconn users create --help`"+` tells how to create users (and superusers)
+from the command line.
 
 Flags (each may also be set by the environment variable shown):
 `
 
 // run is main without the process: it returns the exit status.
 func run(args []string, stdout, stderr io.Writer) int {
+	if len(args) > 0 && args[0] == "users" {
+		return runUsers(args[1:], stdout, stderr)
+	}
 	if len(args) > 0 && args[0] == "serve" {
 		args = args[1:]
 	}

@@ -35,3 +35,25 @@ func TestUnusableDatabase(t *testing.T) {
 		t.Fatalf("exit %d", code)
 	}
 }
+
+func TestUsersCreate(t *testing.T) {
+	db := t.TempDir() + "/db.sqlite"
+	var out, errOut bytes.Buffer
+	code := run([]string{"users", "create", "--database", db, "--username", "root2", "--superuser", "--with-token"}, &out, &errOut)
+	if code != 0 {
+		t.Fatalf("exit %d: %s", code, errOut.String())
+	}
+	if !strings.Contains(out.String(), `created user "root2"`) || !strings.Contains(out.String(), "superuser: true") || !strings.Contains(out.String(), " key: ") {
+		t.Fatalf("output %s", out.String())
+	}
+	// The same username twice is refused.
+	if code := run([]string{"users", "create", "--database", db, "--username", "root2"}, &out, &errOut); code != 1 {
+		t.Fatalf("duplicate: exit %d", code)
+	}
+	if code := run([]string{"users", "create", "--database", db}, &out, &errOut); code != 2 {
+		t.Fatalf("missing username: exit %d", code)
+	}
+	if code := run([]string{"users"}, &out, &errOut); code != 2 {
+		t.Fatalf("no subcommand: exit %d", code)
+	}
+}
