@@ -31,7 +31,7 @@ const usage = `Usage: akconn [serve] [flags]
        akconn users create --username NAME [--superuser] [--with-token]
 
 Serves authentik's OAuth user-connection API (/api/v3/) from openapi.yaml.
-`+"`akconn users create --help`"+` tells how to create users (and superusers)
+` + "`akconn users create --help`" + ` tells how to create users (and superusers)
 from the command line.
 
 Flags (each may also be set by the environment variable shown):

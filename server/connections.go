@@ -3,8 +3,8 @@ package server
 import (
 	"errors"
 	"fmt"
-	"strconv"
 	"net/http"
+	"strconv"
 
 	"github.com/labstack/echo/v4"
 
