@@ -2,7 +2,9 @@
 GO      ?= go
 ADDR    ?= 127.0.0.1:9000
 
-.PHONY: all build run generate check-generated fmt-check vet test
+SPECTRAL := tools/spectral/node_modules/.bin/spectral
+
+.PHONY: all build run generate check-generated fmt-check vet test check-compat release-snapshot lint-spec
 
 all: build
 
@@ -35,3 +37,20 @@ vet:
 ## test: what CI runs: generated code in sync, gofmt, vet, and every test with the race detector
 test: check-generated fmt-check vet
 	$(GO) test -race -count=1 ./...
+
+## check-compat: fail when openapi.yaml breaks clients of the last released contract (api/released.yaml)
+check-compat:
+	$(GO) tool oasdiff breaking api/released.yaml openapi.yaml --fail-on ERR
+	@echo "openapi.yaml is compatible with api/released.yaml"
+
+## release-snapshot: record openapi.yaml as the released contract (only when cutting a release)
+release-snapshot:
+	cp openapi.yaml api/released.yaml
+
+$(SPECTRAL): tools/spectral/package.json tools/spectral/package-lock.json
+	npm ci --prefix tools/spectral --no-audit --no-fund --loglevel=error
+	@touch $@
+
+## lint-spec: lint openapi.yaml with the pinned Spectral CLI and the local ruleset .spectral.yaml
+lint-spec: $(SPECTRAL)
+	$(SPECTRAL) lint openapi.yaml --ruleset .spectral.yaml --fail-severity warn
