@@ -505,7 +505,10 @@ type PatchedTokenRequest struct {
 // PatchedUserOAuthSourceConnectionRequest OAuth Source Serializer
 type PatchedUserOAuthSourceConnectionRequest struct {
 	AccessToken nullable.Nullable[string] `json:"access_token,omitempty"`
-	Identifier  *string                   `json:"identifier,omitempty"`
+
+	// Expires When the linked account's access expires, if known. Kept when omitted on update.
+	Expires    nullable.Nullable[time.Time] `json:"expires,omitempty"`
+	Identifier *string                      `json:"identifier,omitempty"`
 
 	// Source OAuth source (its pk) the connection belongs to. Required on create; kept when omitted on update.
 	Source *openapi_types.UUID `json:"source,omitempty"`
@@ -687,17 +690,24 @@ type UserMatchingModeEnum string
 
 // UserOAuthSourceConnection OAuth Source Serializer
 type UserOAuthSourceConnection struct {
-	Created    *time.Time `json:"created,omitempty"`
-	Identifier string     `json:"identifier"`
-	Pk         *int       `json:"pk,omitempty"`
-	Source     *Source    `json:"source,omitempty"`
-	User       *int       `json:"user,omitempty"`
+	Created *time.Time `json:"created,omitempty"`
+
+	// Expires When the linked account's access expires, if known.
+	Expires     nullable.Nullable[time.Time] `json:"expires,omitempty"`
+	Identifier  string                       `json:"identifier"`
+	LastUpdated *time.Time                   `json:"last_updated,omitempty"`
+	Pk          *int                         `json:"pk,omitempty"`
+	Source      *Source                      `json:"source,omitempty"`
+	User        *int                         `json:"user,omitempty"`
 }
 
 // UserOAuthSourceConnectionRequest OAuth Source Serializer
 type UserOAuthSourceConnectionRequest struct {
 	AccessToken nullable.Nullable[string] `json:"access_token,omitempty"`
-	Identifier  string                    `json:"identifier"`
+
+	// Expires When the linked account's access expires, if known. Kept when omitted on update.
+	Expires    nullable.Nullable[time.Time] `json:"expires,omitempty"`
+	Identifier string                       `json:"identifier"`
 
 	// Source OAuth source (its pk) the connection belongs to. Required on create; kept when omitted on update.
 	Source *openapi_types.UUID `json:"source,omitempty"`

@@ -17,11 +17,13 @@ import (
 func connectionJSON(conn *store.Connection) gen.UserOAuthSourceConnection {
 	src := sourceJSON(&conn.Source)
 	return gen.UserOAuthSourceConnection{
-		Pk:         ptr(int(conn.ID)),
-		User:       ptr(int(conn.UserID)),
-		Source:     &src,
-		Created:    apiTime(conn.Created),
-		Identifier: conn.Identifier,
+		Pk:          ptr(int(conn.ID)),
+		User:        ptr(int(conn.UserID)),
+		Source:      &src,
+		Created:     apiTime(conn.Created),
+		LastUpdated: apiTime(conn.LastUpdated),
+		Identifier:  conn.Identifier,
+		Expires:     nullTime(conn.Expires),
 	}
 }
 
@@ -159,6 +161,12 @@ func (s *Server) applyConnection(c echo.Context, conn *store.Connection, req gen
 		conn.SourceID, conn.Source = src.ID, *src
 	}
 	set(&conn.Identifier, req.Identifier)
+	if expires, sent := optional(req.Expires); sent {
+		if expires != nil {
+			expires = apiTime(*expires)
+		}
+		conn.Expires = expires
+	}
 	if token, sent := optional(req.AccessToken); sent {
 		// As in authentik, an empty token is stored as none.
 		if token != nil && *token == "" {

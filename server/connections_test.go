@@ -29,7 +29,9 @@ func TestRetrieveMatchesSeedSchema(t *testing.T) {
 	r := v.do(http.MethodGet, fmt.Sprintf("%s%d/", connections, id), aliceKey, nil)
 	expect(t, r, http.StatusOK)
 	body := r.JSON(t)
-	if got, want := strings.Join(keys(body), ","), "created,identifier,pk,source,user"; got != want {
+	// The seed's five fields, plus last_updated and expires, added as later
+	// authentik releases did (docs/COMPATIBILITY.md).
+	if got, want := strings.Join(keys(body), ","), "created,expires,identifier,last_updated,pk,source,user"; got != want {
 		t.Fatalf("fields %s, want %s", got, want)
 	}
 	source := body["source"].(map[string]any)
@@ -187,6 +189,20 @@ func TestUpdateAndPartialUpdate(t *testing.T) {
 		t.Fatalf("body %s", r.Body)
 	}
 
+	expiry := "2031-02-03T04:05:06.123456Z"
+	r = v.do(http.MethodPatch, path, aliceKey, map[string]any{"expires": expiry})
+	expect(t, r, http.StatusOK)
+	if b := r.JSON(t); b["expires"] != expiry || b["identifier"] != "gh-2" {
+		t.Fatalf("after PATCH expires: %s", r.Body)
+	}
+	stored, _ = v.storedConnection(id)
+	if stored.Expires == nil || !stored.Expires.Equal(time.Date(2031, 2, 3, 4, 5, 6, 123456000, time.UTC)) || stored.LastUpdated.Before(stored.Created) {
+		t.Fatalf("stored expires %v, last_updated %v", stored.Expires, stored.LastUpdated)
+	}
+	r = v.do(http.MethodPut, path, aliceKey, map[string]any{"identifier": "gh-2"})
+	if r.JSON(t)["expires"] != expiry {
+		t.Fatalf("PUT without expires dropped it: %s", r.Body)
+	}
 	r = v.do(http.MethodPatch, path, aliceKey, map[string]any{"source": gl})
 	expect(t, r, http.StatusOK)
 	if r.JSON(t)["source"].(map[string]any)["slug"] != "gitlab" {

@@ -130,11 +130,12 @@ func (s *Store) CreateConnection(ctx context.Context, c *Connection) error {
 func (s *Store) UpdateConnection(ctx context.Context, sc Scope, c *Connection) error {
 	c.LastUpdated = s.db.NowFunc()
 	q := scopeConnections(s.db.WithContext(ctx).Model(&Connection{}), sc).Where("connections.id = ?", c.ID)
-	res := q.Select("user_id", "source_id", "identifier", "access_token", "last_updated").Updates(map[string]any{
+	res := q.Select("user_id", "source_id", "identifier", "access_token", "expires", "last_updated").Updates(map[string]any{
 		"user_id":      c.UserID,
 		"source_id":    c.SourceID,
 		"identifier":   c.Identifier,
 		"access_token": c.AccessToken,
+		"expires":      c.Expires,
 		"last_updated": c.LastUpdated,
 	})
 	if res.Error != nil {

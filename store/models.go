@@ -84,6 +84,7 @@ type Connection struct {
 	Source      OAuthSource `gorm:"constraint:OnDelete:CASCADE"`
 	Identifier  string      `gorm:"size:255;not null;uniqueIndex:uq_connection_source_identifier,priority:2;index"`
 	AccessToken *string
+	Expires     *time.Time
 	Created     time.Time `gorm:"not null;index"`
 	LastUpdated time.Time `gorm:"not null"`
 }
