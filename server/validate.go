@@ -99,8 +99,15 @@ func (v *operationValidator) validateRequest(next echo.HandlerFunc) echo.Handler
 		if req.Body != nil && req.Body != http.NoBody {
 			req.Body = http.MaxBytesReader(c.Response(), req.Body, v.bodyLimit)
 		}
+		dropEmptyQueryValues(req)
+		if p := nullCharacters(c); p != nil {
+			return p
+		}
 		if err := openapi3filter.ValidateRequest(req.Context(), v.input(c)); err != nil {
 			return requestProblem(err)
+		}
+		if p := nullCharactersInBody(req); p != nil {
+			return p
 		}
 		return next(c)
 	}

@@ -1,0 +1,3 @@
+// Package contract holds the spec-driven contract suite: its tests walk
+// every operation in openapi.yaml and check the real server against it.
+package contract

@@ -1,0 +1,235 @@
+package contract_test
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"net/http"
+	"regexp"
+	"sort"
+	"strings"
+	"sync"
+	"testing"
+
+	"github.com/getkin/kin-openapi/openapi3"
+	"github.com/getkin/kin-openapi/openapi3filter"
+	"github.com/getkin/kin-openapi/routers"
+
+	"akconn/testenv"
+)
+
+// operation is one operation of openapi.yaml.
+type operation struct {
+	ID     string
+	Method string
+	Path   string // template, relative to the server URL: /core/users/{id}/
+	route  *routers.Route
+}
+
+var (
+	loadOnce sync.Once
+	doc      *openapi3.T
+	ops      map[string]*operation
+)
+
+// spec loads openapi.yaml once, independently of the server.
+func spec(t testing.TB) (*openapi3.T, map[string]*operation) {
+	t.Helper()
+	loadOnce.Do(func() {
+		d, err := openapi3.NewLoader().LoadFromFile(testenv.SpecPath())
+		if err != nil {
+			panic(err)
+		}
+		doc, ops = d, map[string]*operation{}
+		for path, item := range d.Paths.Map() {
+			for method, op := range item.Operations() {
+				ops[op.OperationID] = &operation{ID: op.OperationID, Method: method, Path: path,
+					route: &routers.Route{Spec: d, Path: path, PathItem: item, Method: method, Operation: op}}
+			}
+		}
+	})
+	return doc, ops
+}
+
+func sortedIDs(m map[string]*operation) []string {
+	out := make([]string, 0, len(m))
+	for id := range m {
+		out = append(out, id)
+	}
+	sort.Strings(out)
+	return out
+}
+
+// requestSchema is the JSON body schema of op, or nil.
+func (op *operation) requestSchema() *openapi3.Schema {
+	rb := op.route.Operation.RequestBody
+	if rb == nil || rb.Value == nil {
+		return nil
+	}
+	mt := rb.Value.Content.Get("application/json")
+	if mt == nil || mt.Schema == nil {
+		return nil
+	}
+	return mt.Schema.Value
+}
+
+// url fills the path template with params and adds the query.
+func (op *operation) url(params map[string]string, query string) string {
+	p := op.Path
+	for k, v := range params {
+		p = strings.ReplaceAll(p, "{"+k+"}", v)
+	}
+	if query != "" {
+		p += "?" + query
+	}
+	return p
+}
+
+var uuidRE = `^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$`
+
+// validation is the suite's own response check, independent of the
+// server's validator, so that removing that validator cannot hide a
+// broken response.
+var validation = &openapi3filter.Options{
+	IncludeResponseStatus: true,
+	MultiError:            true,
+	AuthenticationFunc:    openapi3filter.NoopAuthenticationFunc,
+	SchemaValidationOptions: []openapi3.SchemaValidationOption{
+		openapi3.WithStringFormatValidator("uuid", openapi3.NewRegexpFormatValidator(uuidRE)),
+		openapi3.WithStringFormatValidator("email", openapi3.NewRegexpFormatValidator(`^$|`+openapi3.FormatOfStringForEmail)),
+	},
+}
+
+// coverage records the statuses each operation answered during the run.
+var coverage = struct {
+	sync.Mutex
+	seen map[string]map[int]int
+}{seen: map[string]map[int]int{}}
+
+func record(op string, status int) {
+	coverage.Lock()
+	defer coverage.Unlock()
+	if coverage.seen[op] == nil {
+		coverage.seen[op] = map[int]int{}
+	}
+	coverage.seen[op][status]++
+}
+
+// secretKeys are body keys that must never appear in a response (the
+// token key only in view_key).
+var secretKeys = []string{"access_token", "consumer_secret"}
+
+// call sends a request for op and checks the answer against the contract:
+// never a 5xx, a documented status, a body valid for that status, and no
+// write-only or secret field. It returns the response for further checks.
+func call(t testing.TB, env *testenv.Env, op *operation, params map[string]string, query, key string, req *http.Request) testenv.Response {
+	t.Helper()
+	if req == nil {
+		t.Fatalf("%s: no request", op.ID)
+	}
+	resp := env.Serve(req)
+	record(op.ID, resp.Status)
+	if resp.Status >= 500 {
+		t.Fatalf("%s %s: %d %s", op.Method, req.URL, resp.Status, resp.Body)
+	}
+	in := &openapi3filter.ResponseValidationInput{
+		RequestValidationInput: &openapi3filter.RequestValidationInput{Request: req, PathParams: params, Route: op.route, Options: validation},
+		Status:                 resp.Status,
+		Header:                 resp.Header,
+		Options:                validation,
+	}
+	in.SetBodyBytes(resp.Body)
+	if err := openapi3filter.ValidateResponse(context.Background(), in); err != nil {
+		t.Fatalf("%s %s: response breaks the contract: %v\nbody: %s", op.Method, req.URL, err, resp.Body)
+	}
+	if len(resp.Body) > 0 {
+		var body any
+		if err := json.Unmarshal(resp.Body, &body); err != nil {
+			t.Fatalf("%s: body is not JSON: %s", op.ID, resp.Body)
+		}
+		forbidden := secretKeys
+		if op.ID != "core_tokens_view_key_retrieve" {
+			forbidden = append(forbidden, "key")
+		}
+		if k := findKey(body, forbidden); k != "" {
+			t.Fatalf("%s: response carries %q: %s", op.ID, k, resp.Body)
+		}
+		for _, secret := range []string{testenv.BobKey, testenv.AliceKey, testenv.AdminKey} {
+			if strings.Contains(string(resp.Body), secret) {
+				t.Fatalf("%s: response carries a token key", op.ID)
+			}
+		}
+	}
+	if resp.Status >= 400 {
+		checkErrorShape(t, op, resp)
+	}
+	return resp
+}
+
+// checkErrorShape asserts authentik's error shapes: {"detail": "..."} or a
+// ValidationError whose fields each hold a list of messages.
+func checkErrorShape(t testing.TB, op *operation, resp testenv.Response) {
+	t.Helper()
+	var m map[string]any
+	if err := json.Unmarshal(resp.Body, &m); err != nil || len(m) == 0 {
+		t.Fatalf("%s: %d error body is not a JSON object: %s", op.ID, resp.Status, resp.Body)
+	}
+	if d, ok := m["detail"].(string); ok && d != "" {
+		return
+	}
+	if resp.Status != http.StatusBadRequest {
+		t.Fatalf("%s: %d without a detail: %s", op.ID, resp.Status, resp.Body)
+	}
+	for field, v := range m {
+		msgs, ok := v.([]any)
+		if !ok || len(msgs) == 0 {
+			t.Fatalf("%s: field %q does not hold a list of messages: %s", op.ID, field, resp.Body)
+		}
+		for _, msg := range msgs {
+			if s, ok := msg.(string); !ok || s == "" || strings.Contains(s, "kin-openapi") || strings.Contains(s, "schema") {
+				t.Fatalf("%s: field %q has a raw message: %s", op.ID, field, resp.Body)
+			}
+		}
+	}
+}
+
+// findKey returns the first of keys present anywhere in v.
+func findKey(v any, keys []string) string {
+	switch x := v.(type) {
+	case map[string]any:
+		for _, k := range keys {
+			if _, ok := x[k]; ok {
+				return k
+			}
+		}
+		for _, c := range x {
+			if k := findKey(c, keys); k != "" {
+				return k
+			}
+		}
+	case []any:
+		for _, c := range x {
+			if k := findKey(c, keys); k != "" {
+				return k
+			}
+		}
+	}
+	return ""
+}
+
+// fieldsOf lists the field names of a 400 ValidationError.
+func fieldsOf(t testing.TB, resp testenv.Response) []string {
+	t.Helper()
+	var m map[string]any
+	_ = json.Unmarshal(resp.Body, &m)
+	var out []string
+	for k := range m {
+		out = append(out, k)
+	}
+	sort.Strings(out)
+	return out
+}
+
+var slugOnly = regexp.MustCompile(`^[-a-zA-Z0-9_]+$`)
+
+func describe(op *operation) string { return fmt.Sprintf("%s (%s %s)", op.ID, op.Method, op.Path) }
