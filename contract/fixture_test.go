@@ -108,12 +108,30 @@ func (f *fixture) hooks(caller string) map[string]hook {
 	return h
 }
 
-// fixURLs adds the URLs a provider type without fixed ones requires.
+// fixURLs adds the URLs a provider type without fixed ones requires, as
+// a valid request must.
 func fixURLs(body map[string]any) {
 	switch body["provider_type"] {
 	case "openidconnect", "mailcow", "okta":
 		for _, k := range []string{"authorization_url", "access_token_url", "profile_url"} {
 			body[k] = "https://idp.example/" + k
+		}
+	}
+}
+
+// fixPatchURLs keeps a partial update of a source whose provider type has
+// no fixed URLs from clearing the ones it needs.
+func fixPatchURLs(patch map[string]any, current any) {
+	fixURLs(patch)
+	if _, changes := patch["provider_type"]; changes {
+		return
+	}
+	switch current {
+	case "openidconnect", "mailcow", "okta":
+		for _, k := range []string{"authorization_url", "access_token_url", "profile_url"} {
+			if v, ok := patch[k]; ok && v == nil {
+				delete(patch, k)
+			}
 		}
 	}
 }

@@ -142,7 +142,7 @@ func call(t testing.TB, env *testenv.Env, op *operation, params map[string]strin
 	if err := openapi3filter.ValidateResponse(context.Background(), in); err != nil {
 		t.Fatalf("%s %s: response breaks the contract: %v\nbody: %s", op.Method, req.URL, err, resp.Body)
 	}
-	if len(resp.Body) > 0 {
+	if len(resp.Body) > 0 && resp.Status < 400 { // an error may name a write-only field, never its value
 		var body any
 		if err := json.Unmarshal(resp.Body, &body); err != nil {
 			t.Fatalf("%s: body is not JSON: %s", op.ID, resp.Body)
@@ -154,10 +154,10 @@ func call(t testing.TB, env *testenv.Env, op *operation, params map[string]strin
 		if k := findKey(body, forbidden); k != "" {
 			t.Fatalf("%s: response carries %q: %s", op.ID, k, resp.Body)
 		}
-		for _, secret := range []string{testenv.BobKey, testenv.AliceKey, testenv.AdminKey} {
-			if strings.Contains(string(resp.Body), secret) {
-				t.Fatalf("%s: response carries a token key", op.ID)
-			}
+	}
+	for _, secret := range []string{testenv.BobKey, testenv.AliceKey, testenv.AdminKey, "contract-access-token", "contract-consumer-secret"} {
+		if strings.Contains(string(resp.Body), secret) {
+			t.Fatalf("%s: response carries a secret", op.ID)
 		}
 	}
 	if resp.Status >= 400 {

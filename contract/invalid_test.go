@@ -1,0 +1,288 @@
+package contract_test
+
+import (
+	"bytes"
+	"encoding/json"
+	"fmt"
+	"net/http"
+	"net/url"
+	"sort"
+	"strings"
+	"testing"
+
+	"github.com/getkin/kin-openapi/openapi3"
+
+	"akconn/testenv"
+)
+
+// violation is one broken constraint of a property.
+type violation struct {
+	what  string
+	value any
+}
+
+// violations lists, for a property schema, a value breaking each of its
+// constraints in turn.
+func violations(s *openapi3.Schema) []violation {
+	if len(s.AllOf) == 1 && s.AllOf[0].Value != nil {
+		inner := *s.AllOf[0].Value
+		inner.Nullable = inner.Nullable || s.Nullable
+		s = &inner
+	}
+	var out []violation
+	if s.Type == nil || len(*s.Type) == 0 {
+		return nil // any JSON value is valid
+	}
+	if !s.Nullable {
+		out = append(out, violation{"null", nil})
+	}
+	switch {
+	case s.Type.Is("string"):
+		out = append(out, violation{"type", 12345})
+	case s.Type.Is("integer"):
+		out = append(out, violation{"type", "not-a-number"}, violation{"type (fraction)", 1.5})
+	case s.Type.Is("boolean"):
+		out = append(out, violation{"type", "maybe"})
+	case s.Type.Is("array"):
+		out = append(out, violation{"type", "not-a-list"})
+		for _, iv := range violations(s.Items.Value) {
+			if iv.value != nil {
+				out = append(out, violation{"item " + iv.what, []any{iv.value}})
+			}
+		}
+	case s.Type.Is("object"):
+		out = append(out, violation{"type", []any{1}})
+	}
+	if len(s.Enum) > 0 {
+		out = append(out, violation{"enum", "not-a-choice ✗"})
+	}
+	if s.MaxLength != nil {
+		out = append(out, violation{"maxLength", strings.Repeat("a", int(*s.MaxLength)+1)})
+	}
+	if s.MinLength > 0 {
+		out = append(out, violation{"minLength", ""})
+	}
+	if s.Pattern != "" {
+		out = append(out, violation{"pattern", "not a slug!"})
+	}
+	switch s.Format {
+	case "uuid":
+		out = append(out, violation{"format", "not-a-uuid"})
+	case "date-time":
+		out = append(out, violation{"format", "next tuesday"})
+	case "email":
+		out = append(out, violation{"format", "not-an-email"})
+	}
+	return out
+}
+
+// baseBody is a deterministic valid body for op, as sc's caller.
+func baseBody(f *fixture, op *operation, sc scenario) map[string]any {
+	s := op.requestSchema()
+	body := map[string]any{}
+	for name, ref := range s.Properties {
+		p := ref.Value
+		if p.ReadOnly || !contains(s.Required, name) && !contains(sc.require, name) {
+			continue
+		}
+		switch name {
+		case "source":
+			body[name], _ = f.source()
+		case "slug", "identifier", "username":
+			body[name] = unique("base")
+		default:
+			body[name] = simpleValue(p)
+		}
+	}
+	return body
+}
+
+func simpleValue(s *openapi3.Schema) any {
+	switch {
+	case len(s.Enum) > 0:
+		return s.Enum[0]
+	case s.Type.Is("integer"), s.Type.Is("number"):
+		return 1
+	case s.Type.Is("boolean"):
+		return true
+	case s.Type.Is("array"):
+		return []any{}
+	case s.Type.Is("object"):
+		return map[string]any{}
+	}
+	return "x"
+}
+
+// fingerprint captures what a rejected request must not change: the rows
+// of every table.
+func fingerprint(t testing.TB, env *testenv.Env) string {
+	t.Helper()
+	var b strings.Builder
+	for _, table := range []string{"users", "tokens", "oauth_sources", "connections"} {
+		var rows []map[string]any
+		if err := env.Store.DB().Table(table).Order("1").Find(&rows).Error; err != nil {
+			t.Fatal(err)
+		}
+		raw, _ := json.Marshal(rows)
+		fmt.Fprintf(&b, "%s:%s\n", table, raw)
+	}
+	return b.String()
+}
+
+
+// TestInvalidBodies breaks every constraint of every request property in
+// turn, and drops every required property: each answers 400 naming the
+// field, and changes nothing.
+func TestInvalidBodies(t *testing.T) {
+	_, ops := spec(t)
+	for _, id := range sortedIDs(ops) {
+		op, sc := ops[id], scenarios[id]
+		s := op.requestSchema()
+		if s == nil || sc.prepare == nil {
+			continue
+		}
+		t.Run(id, func(t *testing.T) {
+			env := testenv.New(t)
+			f := &fixture{t: t, env: env}
+			params := sc.prepare(f)
+			names := make([]string, 0, len(s.Properties))
+			for name := range s.Properties {
+				names = append(names, name)
+			}
+			sort.Strings(names)
+			reject := func(field, what string, body map[string]any) {
+				t.Helper()
+				before := fingerprint(t, env)
+				req := testenv.NewRequest(t, op.Method, op.url(params, ""), sc.key, body)
+				resp := call(t, env, op, params, "", sc.key, req)
+				if resp.Status != http.StatusBadRequest || !contains(fieldsOf(t, resp), field) {
+					t.Errorf("%s with %s broken (%s): %d %s", field, what, describe(op), resp.Status, resp.Body)
+				}
+				if fingerprint(t, env) != before {
+					t.Errorf("%s with %s broken changed stored data", field, what)
+				}
+			}
+			for _, name := range names {
+				p := s.Properties[name].Value
+				if p.ReadOnly {
+					continue
+				}
+				for _, v := range violations(p) {
+					body := baseBody(f, op, sc)
+					body[name] = v.value
+					reject(name, v.what, body)
+				}
+				if contains(s.Required, name) {
+					body := baseBody(f, op, sc)
+					delete(body, name)
+					reject(name, "required", body)
+				}
+			}
+		})
+	}
+}
+
+// TestInvalidParameters sends query and path parameters of the wrong type
+// or out of their enum: 400 naming the parameter.
+func TestInvalidParameters(t *testing.T) {
+	_, ops := spec(t)
+	env := testenv.New(t)
+	f := &fixture{t: t, env: env}
+	for _, id := range sortedIDs(ops) {
+		op, sc := ops[id], scenarios[id]
+		if sc.prepare == nil {
+			continue
+		}
+		params := sc.prepare(f)
+		for _, ref := range append(op.route.PathItem.Parameters, op.route.Operation.Parameters...) {
+			p := ref.Value
+			for _, bad := range badParameterValues(p.Schema.Value) {
+				ps, query := params, ""
+				if p.In == "path" {
+					ps = map[string]string{}
+					for k, v := range params {
+						ps[k] = v
+					}
+					ps[p.Name] = url.PathEscape(bad)
+				} else {
+					query = url.Values{p.Name: {bad}}.Encode()
+				}
+				var body any
+				if op.requestSchema() != nil {
+					body = baseBody(f, op, sc)
+				}
+				req := testenv.NewRequest(t, op.Method, op.url(ps, query), sc.key, body)
+				resp := call(t, env, op, ps, query, sc.key, req)
+				if resp.Status != http.StatusBadRequest || !contains(fieldsOf(t, resp), p.Name) {
+					t.Errorf("%s: %s=%q: %d %s", describe(op), p.Name, bad, resp.Status, resp.Body)
+				}
+			}
+		}
+	}
+}
+
+func badParameterValues(s *openapi3.Schema) []string {
+	switch {
+	case s.Type.Is("integer"):
+		return []string{"abc", "1.5", "99999999999999999999999"}
+	case s.Type.Is("boolean"):
+		return []string{"maybe"}
+	case s.Type.Is("array"):
+		if len(s.Items.Value.Enum) > 0 {
+			return []string{"robot"}
+		}
+		if s.Items.Value.Format == "uuid" {
+			return []string{"not-a-uuid"}
+		}
+	case len(s.Enum) > 0:
+		return []string{"nope"}
+	case s.Format == "uuid", s.Format == "date-time":
+		return []string{"nope"}
+	}
+	return nil
+}
+
+// TestMalformedBodies: wrong media type, malformed and truncated JSON, a
+// list instead of an object, and a body over the limit.
+func TestMalformedBodies(t *testing.T) {
+	_, ops := spec(t)
+	env := testenv.New(t)
+	f := &fixture{t: t, env: env}
+	for _, id := range sortedIDs(ops) {
+		op, sc := ops[id], scenarios[id]
+		if op.requestSchema() == nil || sc.prepare == nil {
+			continue
+		}
+		params := sc.prepare(f)
+		valid, _ := json.Marshal(baseBody(f, op, sc))
+		for _, tc := range []struct {
+			name, contentType string
+			body              []byte
+			status            int
+			detail            string
+		}{
+			{"text/plain", "text/plain", valid, 415, "Unsupported media type"},
+			{"malformed", "application/json", []byte(`{"identifier": `), 400, "JSON parse error - "},
+			{"truncated", "application/json", valid[:len(valid)/2], 400, "JSON parse error - "},
+			{"not JSON", "application/json", []byte(`identifier=x`), 400, "JSON parse error - "},
+			{"oversized", "application/json", append(append([]byte(`{"x": "`), bytes.Repeat([]byte("a"), 2<<20)...), '"', '}'), 413, "Request body too large."},
+		} {
+			before := fingerprint(t, env)
+			req := testenv.NewRequest(t, op.Method, op.url(params, ""), sc.key, tc.body)
+			req.Header.Set("Content-Type", tc.contentType)
+			resp := call(t, env, op, params, "", sc.key, req)
+			var m map[string]any
+			_ = json.Unmarshal(resp.Body, &m)
+			if detail, _ := m["detail"].(string); resp.Status != tc.status || !strings.HasPrefix(detail, tc.detail) {
+				t.Errorf("%s, %s body: %d %s", describe(op), tc.name, resp.Status, resp.Body)
+			}
+			if fingerprint(t, env) != before {
+				t.Errorf("%s, %s body changed stored data", describe(op), tc.name)
+			}
+		}
+		req := testenv.NewRequest(t, op.Method, op.url(params, ""), sc.key, `[{"identifier": "x"}]`)
+		if resp := call(t, env, op, params, "", sc.key, req); resp.Status != 400 || !contains(fieldsOf(t, resp), "non_field_errors") {
+			t.Errorf("%s, list body: %d %s", describe(op), resp.Status, resp.Body)
+		}
+	}
+}
