@@ -129,7 +129,6 @@ func fingerprint(t testing.TB, env *testenv.Env) string {
 	return b.String()
 }
 
-
 // TestInvalidBodies breaks every constraint of every request property in
 // turn, and drops every required property: each answers 400 naming the
 // field, and changes nothing.
