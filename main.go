@@ -13,6 +13,7 @@ import (
 	"net/http"
 	"os"
 	"os/signal"
+	"strconv"
 	"syscall"
 	"time"
 
@@ -28,7 +29,9 @@ func main() {
 }
 
 const usage = `Usage: akconn [serve] [flags]
+       akconn migrate up|down|status [--database URL]
        akconn users create --username NAME [--superuser] [--with-token]
+       akconn seed --connections N [--users N] [--sources N]
 
 Serves authentik's OAuth user-connection API (/api/v3/) from openapi.yaml.
 ` + "`akconn users create --help`" + ` tells how to create users (and superusers)
@@ -39,8 +42,15 @@ Flags (each may also be set by the environment variable shown):
 
 // run is main without the process: it returns the exit status.
 func run(args []string, stdout, stderr io.Writer) int {
-	if len(args) > 0 && args[0] == "users" {
-		return runUsers(args[1:], stdout, stderr)
+	if len(args) > 0 {
+		switch args[0] {
+		case "users":
+			return runUsers(args[1:], stdout, stderr)
+		case "migrate":
+			return runMigrate(args[1:], stdout, stderr)
+		case "seed":
+			return runSeed(args[1:], stdout, stderr)
+		}
 	}
 	if len(args) > 0 && args[0] == "serve" {
 		args = args[1:]
@@ -48,7 +58,9 @@ func run(args []string, stdout, stderr io.Writer) int {
 	fs := flag.NewFlagSet("akconn", flag.ContinueOnError)
 	fs.SetOutput(stderr)
 	addr := fs.String("addr", envOr("ADDR", "127.0.0.1:9000"), "listen address (ADDR)")
-	database := fs.String("database", envOr("DATABASE_URL", "data/akconn.db"), "database: a SQLite file path (DATABASE_URL)")
+	database := fs.String("database", envOr("DATABASE_URL", defaultDatabase), "database: a SQLite file path, or a postgres:// URL (DATABASE_URL)")
+	pool := poolFlags(fs)
+	noMigrate := fs.Bool("no-migrate", envOr("NO_MIGRATE", "") != "", "do not apply pending migrations at start (NO_MIGRATE)")
 	respValidation := fs.String("response-validation", envOr("RESPONSE_VALIDATION", "enforce"),
 		"what to do with a response that breaks the spec: enforce (500), log, or off (RESPONSE_VALIDATION)")
 	bootstrapToken := fs.String("bootstrap-token", os.Getenv("BOOTSTRAP_TOKEN"), "create superuser akadmin with this API token key (BOOTSTRAP_TOKEN)")
@@ -71,7 +83,9 @@ func run(args []string, stdout, stderr io.Writer) int {
 		return 2
 	}
 
-	db, err := store.Open(*database)
+	opts := pool.options()
+	opts.SkipMigrations = *noMigrate
+	db, err := store.Open(*database, opts)
 	if err != nil {
 		log.Error("open database", "error", err.Error())
 		return 1
@@ -112,6 +126,34 @@ func run(args []string, stdout, stderr io.Writer) int {
 	<-drained // in-flight requests finish before the database closes
 	log.Info("stopped")
 	return 0
+}
+
+// defaultDatabase is the SQLite file used when no database is named.
+const defaultDatabase = "data/akconn.db"
+
+// pool holds the connection-pool flags.
+type pool struct {
+	maxOpen, maxIdle *int
+	lifetime         *time.Duration
+}
+
+func poolFlags(fs *flag.FlagSet) pool {
+	return pool{
+		maxOpen:  fs.Int("db-max-open-conns", envInt("DB_MAX_OPEN_CONNS", 0), "most open database connections; 0: 2×CPU+2 for SQLite, 25 for PostgreSQL (DB_MAX_OPEN_CONNS)"),
+		maxIdle:  fs.Int("db-max-idle-conns", envInt("DB_MAX_IDLE_CONNS", 0), "most idle database connections; 0: as many as open (DB_MAX_IDLE_CONNS)"),
+		lifetime: fs.Duration("db-conn-max-lifetime", 30*time.Minute, "recycle database connections after this long"),
+	}
+}
+
+func (p pool) options() store.Options {
+	return store.Options{MaxOpenConns: *p.maxOpen, MaxIdleConns: *p.maxIdle, ConnMaxLifetime: *p.lifetime}
+}
+
+func envInt(name string, def int) int {
+	if v, err := strconv.Atoi(os.Getenv(name)); err == nil {
+		return v
+	}
+	return def
 }
 
 func envOr(name, def string) string {

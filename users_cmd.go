@@ -28,7 +28,7 @@ func runUsers(args []string, stdout, stderr io.Writer) int {
 	}
 	fs := flag.NewFlagSet("akconn users create", flag.ContinueOnError)
 	fs.SetOutput(stderr)
-	database := fs.String("database", envOr("DATABASE_URL", "data/akconn.db"), "database (DATABASE_URL)")
+	database := fs.String("database", envOr("DATABASE_URL", defaultDatabase), "database (DATABASE_URL)")
 	username := fs.String("username", "", "username (required, at most 150 characters)")
 	name := fs.String("name", "", "display name (default: the username)")
 	email := fs.String("email", "", "email address")
@@ -48,7 +48,7 @@ func runUsers(args []string, stdout, stderr io.Writer) int {
 		fmt.Fprintln(stderr, "--username is required (at most 150 characters)")
 		return 2
 	}
-	db, err := store.Open(*database)
+	db, err := store.Open(*database, store.Options{})
 	if err != nil {
 		fmt.Fprintln(stderr, "open database:", err)
 		return 1

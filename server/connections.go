@@ -161,10 +161,11 @@ func (s *Server) applyConnection(c echo.Context, conn *store.Connection, req gen
 		conn.SourceID, conn.Source = src.ID, *src
 	}
 	set(&conn.Identifier, req.Identifier)
-	if expires, sent := optional(req.Expires); sent {
-		if expires != nil {
-			expires = apiTime(*expires)
-		}
+	expires, sent, err := optionalTime("expires", req.Expires)
+	if err != nil {
+		return err
+	}
+	if sent {
 		conn.Expires = expires
 	}
 	if token, sent := optional(req.AccessToken); sent {

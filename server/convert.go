@@ -46,6 +46,28 @@ func optional[T any](n nullable.Nullable[T]) (value *T, set bool) {
 	return &v, true
 }
 
+// optionalTime reads a request's nullable datetime field like optional,
+// refusing instants outside years 1 to 9999 in UTC, which Python's (and
+// JSON's RFC 3339) datetimes cannot represent.
+func optionalTime(field string, n nullable.Nullable[time.Time]) (value *time.Time, set bool, err error) {
+	value, set = optional(n)
+	if value == nil {
+		return value, set, nil
+	}
+	if err := checkTime(field, *value); err != nil {
+		return nil, set, err
+	}
+	return apiTime(*value), set, nil
+}
+
+// checkTime refuses an instant outside years 1 to 9999 in UTC.
+func checkTime(field string, t time.Time) error {
+	if y := t.UTC().Year(); y < 1 || y > 9999 {
+		return fieldError(field, dateTimeMessage)
+	}
+	return nil
+}
+
 // apiTime is how timestamps leave the API: UTC, microsecond precision.
 func apiTime(t time.Time) *time.Time {
 	t = t.UTC().Truncate(time.Microsecond)

@@ -18,6 +18,7 @@ import (
 
 	"akconn/server"
 	"akconn/store"
+	"akconn/testenv"
 )
 
 var (
@@ -79,11 +80,7 @@ func newEnv(t testing.TB) *env {
 
 func newEnvWith(t testing.TB, mode server.ResponseValidation) *env {
 	t.Helper()
-	st, err := store.Open(filepath.Join(t.TempDir(), "test.db"))
-	if err != nil {
-		t.Fatalf("open store: %v", err)
-	}
-	t.Cleanup(func() { _ = st.Close() })
+	st := testenv.OpenStore(t)
 	logs := &syncBuffer{}
 	e, err := server.New(server.Config{
 		Store:              st,

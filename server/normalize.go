@@ -6,15 +6,26 @@ import (
 	"io"
 	"net/http"
 	"strings"
+	"unicode/utf8"
 
 	"github.com/labstack/echo/v4"
 )
 
-// dropEmptyQueryValues removes query parameters sent without a value
-// (?user=&page=): authentik's filters and paginator treat an empty value as
-// not given. It runs before anything reads the query.
-func dropEmptyQueryValues(req *http.Request) {
-	if !strings.Contains(req.URL.RawQuery, "=") {
+// normalizeParameters makes the query and path parameters what authentik
+// (Django) would see: invalid UTF-8 is replaced by U+FFFD, as Django
+// decodes URLs, and query parameters sent without a value (?user=&page=)
+// are dropped, since authentik's filters and paginator treat an empty
+// value as not given. It runs before anything reads the parameters.
+func normalizeParameters(c echo.Context) {
+	values := c.ParamValues()
+	for i, v := range values {
+		if !utf8.ValidString(v) {
+			values[i] = strings.ToValidUTF8(v, "\uFFFD")
+		}
+	}
+	c.SetParamValues(values...)
+	req := c.Request()
+	if req.URL.RawQuery == "" {
 		return
 	}
 	q := req.URL.Query()
@@ -22,6 +33,9 @@ func dropEmptyQueryValues(req *http.Request) {
 	for k, vs := range q {
 		kept := vs[:0]
 		for _, v := range vs {
+			if !utf8.ValidString(v) {
+				v, changed = strings.ToValidUTF8(v, "\uFFFD"), true
+			}
 			if v != "" {
 				kept = append(kept, v)
 			}

@@ -12,6 +12,9 @@ import (
 
 const slugPattern = `^[-a-zA-Z0-9_]+$`
 
+// dateTimeMessage is Django REST framework's message for a bad datetime.
+const dateTimeMessage = "Datetime has wrong format. Use one of these formats instead: YYYY-MM-DDThh:mm[:ss[.uuuuuu]][+HH:MM|-HH:MM|Z]."
+
 // requestProblem turns a kin-openapi request validation error into
 // authentik's error shape. kin-openapi's own text never reaches the client.
 func requestProblem(err error) *Problem {
@@ -145,7 +148,7 @@ func schemaMessage(se *openapi3.SchemaError) string {
 		case "uuid":
 			return "Must be a valid UUID."
 		case "date-time":
-			return "Datetime has wrong format. Use one of these formats instead: YYYY-MM-DDThh:mm[:ss[.uuuuuu]][+HH:MM|-HH:MM|Z]."
+			return dateTimeMessage
 		case "email":
 			return "Enter a valid email address."
 		}

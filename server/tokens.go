@@ -75,10 +75,11 @@ func (s *Server) applyToken(c echo.Context, t *store.Token, r gen.PatchedTokenRe
 	set(&t.Identifier, r.Identifier)
 	set(&t.Description, r.Description)
 	set(&t.Expiring, r.Expiring)
-	if expires, sent := optional(r.Expires); sent {
-		if expires != nil {
-			expires = apiTime(*expires)
-		}
+	expires, sent, err := optionalTime("expires", r.Expires)
+	if err != nil {
+		return err
+	}
+	if sent {
 		t.Expires = expires
 	}
 	return nil
@@ -103,6 +104,9 @@ func (s *Server) CoreTokensList(c echo.Context, params gen.CoreTokensListParams)
 		f.Equal["expiring"] = *params.Expiring
 	}
 	if params.Expires != nil {
+		if err := checkTime("expires", *params.Expires); err != nil {
+			return err
+		}
 		f.Equal["expires"] = params.Expires.UTC()
 	}
 	set(&f.Search, params.Search)

@@ -78,8 +78,12 @@ func applyUser(u *store.User, r gen.PatchedUserRequest) error {
 	if r.Attributes != nil {
 		u.Attributes = *r.Attributes
 	}
-	if v, sent := optional(r.LastLogin); sent {
-		u.LastLogin = v
+	lastLogin, sent, err := optionalTime("last_login", r.LastLogin)
+	if err != nil {
+		return err
+	}
+	if sent {
+		u.LastLogin = lastLogin
 	}
 	return nil
 }

@@ -99,7 +99,7 @@ func (v *operationValidator) validateRequest(next echo.HandlerFunc) echo.Handler
 		if req.Body != nil && req.Body != http.NoBody {
 			req.Body = http.MaxBytesReader(c.Response(), req.Body, v.bodyLimit)
 		}
-		dropEmptyQueryValues(req)
+		normalizeParameters(c)
 		if p := nullCharacters(c); p != nil {
 			return p
 		}

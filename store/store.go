@@ -8,9 +8,11 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"runtime"
 	"strings"
 	"time"
 
+	"gorm.io/driver/postgres"
 	"gorm.io/driver/sqlite"
 	"gorm.io/gorm"
 	"gorm.io/gorm/clause"
@@ -45,15 +47,40 @@ type Store struct {
 	dialect string
 }
 
-// Open connects to the database named by url and brings its schema up to
-// date. A url of the form sqlite:PATH, file:PATH or a bare path selects
-// SQLite (the default).
-func Open(url string) (*Store, error) {
+// Options tune the connection pool and start-up.
+type Options struct {
+	// MaxOpenConns caps open connections (0: 2×CPU+2 for SQLite, 25 for PostgreSQL).
+	MaxOpenConns int
+	// MaxIdleConns caps idle connections (0: MaxOpenConns).
+	MaxIdleConns int
+	// ConnMaxLifetime recycles connections (0: 30 minutes).
+	ConnMaxLifetime time.Duration
+	// SkipMigrations leaves the schema as it is; by default Open applies
+	// pending migrations.
+	SkipMigrations bool
+}
+
+// Dialect names a database backend.
+const (
+	SQLite   = "sqlite"
+	Postgres = "postgres"
+)
+
+// Open connects to the database named by url and, unless told not to,
+// applies pending migrations. postgres:// and postgresql:// URLs select
+// PostgreSQL (through pgx); anything else is a SQLite file path, optionally
+// prefixed with sqlite: or file: (the default backend).
+func Open(url string, opts Options) (*Store, error) {
 	var (
 		dialector gorm.Dialector
 		dialect   string
 	)
 	switch {
+	case strings.HasPrefix(url, "postgres://"), strings.HasPrefix(url, "postgresql://"):
+		dialector, dialect = postgres.New(postgres.Config{DSN: url}), Postgres
+		if opts.MaxOpenConns == 0 {
+			opts.MaxOpenConns = 25
+		}
 	default:
 		path := strings.TrimPrefix(strings.TrimPrefix(url, "sqlite:"), "file:")
 		if dir := filepath.Dir(path); dir != "" {
@@ -61,31 +88,50 @@ func Open(url string) (*Store, error) {
 				return nil, fmt.Errorf("create database directory: %w", err)
 			}
 		}
-		dsn := "file:" + path + "?_journal_mode=WAL&_foreign_keys=on&_busy_timeout=10000&_synchronous=NORMAL&_txlock=immediate"
-		dialector, dialect = sqlite.Open(dsn), "sqlite"
+		// WAL lets readers run beside the one writer; BEGIN IMMEDIATE takes the
+		// write lock up front so concurrent writers queue on busy_timeout
+		// instead of failing with "database is locked"; synchronous=FULL makes
+		// every acknowledged commit durable (docs/DURABILITY.md).
+		dsn := "file:" + path + "?_journal_mode=WAL&_foreign_keys=on&_busy_timeout=30000&_synchronous=FULL&_txlock=immediate"
+		dialector, dialect = sqlite.Open(dsn), SQLite
+		if opts.MaxOpenConns == 0 {
+			opts.MaxOpenConns = 2*runtime.NumCPU() + 2
+		}
+	}
+	if opts.MaxIdleConns == 0 {
+		opts.MaxIdleConns = opts.MaxOpenConns
+	}
+	if opts.ConnMaxLifetime == 0 {
+		opts.ConnMaxLifetime = 30 * time.Minute
 	}
 	db, err := gorm.Open(dialector, &gorm.Config{
 		Logger:                 logger.Discard,
 		SkipDefaultTransaction: true,
+		PrepareStmt:            true,
 		NowFunc:                func() time.Time { return time.Now().UTC().Truncate(time.Microsecond) },
 	})
 	if err != nil {
-		return nil, fmt.Errorf("open database: %w", err)
+		return nil, fmt.Errorf("open %s database: %w", dialect, err)
 	}
-	s := &Store{db: db, dialect: dialect}
-	if err := s.migrate(); err != nil {
-		_ = s.Close()
+	sqlDB, err := db.DB()
+	if err != nil {
 		return nil, err
+	}
+	sqlDB.SetMaxOpenConns(opts.MaxOpenConns)
+	sqlDB.SetMaxIdleConns(opts.MaxIdleConns)
+	sqlDB.SetConnMaxLifetime(opts.ConnMaxLifetime)
+	s := &Store{db: db, dialect: dialect}
+	if !opts.SkipMigrations {
+		if _, err := s.Migrate(context.Background(), MigrateUp); err != nil {
+			_ = s.Close()
+			return nil, err
+		}
 	}
 	return s, nil
 }
 
-func (s *Store) migrate() error {
-	if err := s.db.AutoMigrate(&User{}, &Token{}, &OAuthSource{}, &Connection{}); err != nil {
-		return fmt.Errorf("migrate schema: %w", err)
-	}
-	return nil
-}
+// Dialect returns SQLite or Postgres.
+func (s *Store) Dialect() string { return s.dialect }
 
 // Close releases the database connections.
 func (s *Store) Close() error {

@@ -86,11 +86,7 @@ type Env struct {
 // New builds a server with response validation enforced.
 func New(t testing.TB) *Env {
 	t.Helper()
-	st, err := store.Open(filepath.Join(t.TempDir(), "test.db"))
-	if err != nil {
-		t.Fatalf("open store: %v", err)
-	}
-	t.Cleanup(func() { _ = st.Close() })
+	st := OpenStore(t)
 	logs := &SyncBuffer{}
 	e, err := server.New(server.Config{Store: st, Spec: Spec(t), Logger: slog.New(slog.NewJSONHandler(logs, nil))})
 	if err != nil {

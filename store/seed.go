@@ -1,0 +1,106 @@
+package store
+
+import (
+	"context"
+	"fmt"
+	"strings"
+	"time"
+
+	"github.com/google/uuid"
+	"gorm.io/gorm"
+)
+
+// SeedOptions says how much scale data Seed loads.
+type SeedOptions struct {
+	Users, Sources, Connections int
+	// Batch is the number of rows per transaction (default 5000).
+	Batch int
+	// Prefix keeps names unique across runs (default "seed").
+	Prefix string
+}
+
+// Seed loads users, OAuth sources and connections fast: multi-row INSERTs,
+// one transaction per batch. Connection i belongs to user i mod Users and
+// source (i div Users) mod Sources, so Connections may be at most
+// Users×Sources.
+func (s *Store) Seed(ctx context.Context, o SeedOptions) error {
+	if o.Batch <= 0 {
+		o.Batch = 5000
+	}
+	if o.Prefix == "" {
+		o.Prefix = "seed"
+	}
+	if o.Users < 1 || o.Sources < 1 || o.Connections > o.Users*o.Sources {
+		return fmt.Errorf("seed: need users ≥ 1, sources ≥ 1 and connections ≤ users × sources")
+	}
+	now := time.Now().UTC().Truncate(time.Microsecond)
+	userIDs := make([]int64, 0, o.Users)
+	err := s.batches(ctx, o.Users, o.Batch, "users",
+		[]string{"uuid", "username", "name", "email", "is_active", "is_superuser", "path", "type", "attributes", "date_joined"},
+		func(i int) []any {
+			name := fmt.Sprintf("%s-user-%d", o.Prefix, i)
+			return []any{uuid.NewString(), name, name, name + "@example.com", true, false, "users", "internal", "{}", now}
+		})
+	if err != nil {
+		return err
+	}
+	if err := s.db.WithContext(ctx).Model(&User{}).Where("username LIKE ?", o.Prefix+"-user-%").Order("id").Pluck("id", &userIDs).Error; err != nil {
+		return fmt.Errorf("seed: read user ids: %w", err)
+	}
+	sourceIDs := make([]string, o.Sources)
+	for i := range sourceIDs {
+		sourceIDs[i] = uuid.NewString()
+	}
+	err = s.batches(ctx, o.Sources, o.Batch, "oauth_sources",
+		[]string{"id", "name", "slug", "enabled", "user_property_mappings", "group_property_mappings", "policy_engine_mode",
+			"user_matching_mode", "group_matching_mode", "user_path_template", "provider_type", "consumer_key", "consumer_secret",
+			"additional_scopes", "oidc_well_known_url", "oidc_jwks_url", "oidc_jwks", "created_at", "updated_at"},
+		func(i int) []any {
+			slug := fmt.Sprintf("%s-src-%d", o.Prefix, i)
+			return []any{sourceIDs[i], "Source " + slug, slug, true, "[]", "[]", "any", "identifier", "identifier",
+				"goauthentik.io/sources/%(slug)s", "github", "key", "secret", "", "", "", "{}", now, now}
+		})
+	if err != nil {
+		return err
+	}
+	return s.batches(ctx, o.Connections, o.Batch, "connections",
+		[]string{"user_id", "source_id", "identifier", "created", "last_updated"},
+		func(i int) []any {
+			user := userIDs[i%len(userIDs)]
+			source := sourceIDs[(i/len(userIDs))%len(sourceIDs)]
+			return []any{user, source, fmt.Sprintf("%s-ext-%d", o.Prefix, i), now, now}
+		})
+}
+
+// batches inserts n rows into table, batch rows per transaction, several
+// rows per statement (within SQLite's limit on bound variables).
+func (s *Store) batches(ctx context.Context, n, batch int, table string, columns []string, row func(i int) []any) error {
+	perStatement := max(1, 30000/len(columns))
+	for start := 0; start < n; start += batch {
+		end := min(n, start+batch)
+		err := s.db.WithContext(ctx).Transaction(func(tx *gorm.DB) error {
+			for i := start; i < end; i += perStatement {
+				j := min(end, i+perStatement)
+				var sb strings.Builder
+				args := make([]any, 0, (j-i)*len(columns))
+				sb.WriteString("INSERT INTO " + table + " (" + strings.Join(columns, ", ") + ") VALUES ")
+				placeholders := "(" + strings.TrimSuffix(strings.Repeat("?, ", len(columns)), ", ") + ")"
+				for k := i; k < j; k++ {
+					if k > i {
+						sb.WriteString(", ")
+					}
+					sb.WriteString(placeholders)
+					args = append(args, row(k)...)
+				}
+				if err := tx.Exec(sb.String(), args...).Error; err != nil {
+					return err
+				}
+			}
+			return nil
+		})
+		if err != nil {
+			return fmt.Errorf("seed %s: %w", table, translate(err))
+		}
+	}
+	return nil
+}
