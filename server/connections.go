@@ -82,8 +82,12 @@ func (s *Server) SourcesUserConnectionsOauthCreate(c echo.Context) error {
 	if req.Source == nil {
 		return fieldError("source", "This field is required.")
 	}
+	refs, err := s.resolveConnectionRefs(c, req)
+	if err != nil {
+		return err
+	}
 	conn := store.Connection{UserID: caller(c).ID}
-	if err := s.applyConnection(c, &conn, req); err != nil {
+	if err := applyConnection(&conn, req, refs); err != nil {
 		return err
 	}
 	if err := s.store.CreateConnection(c.Request().Context(), &conn); err != nil {
@@ -119,61 +123,80 @@ func (s *Server) updateConnection(c echo.Context, id int) error {
 	if err := bindJSON(c, &req); err != nil {
 		return err
 	}
-	ctx := c.Request().Context()
-	sc := scopeOf(caller(c))
-	conn, err := s.store.GetConnection(ctx, sc, int64(id))
+	refs, err := s.resolveConnectionRefs(c, req)
 	if err != nil {
 		return err
 	}
-	if err := s.applyConnection(c, conn, req); err != nil {
-		return err
-	}
-	if err := s.store.UpdateConnection(ctx, sc, conn); err != nil {
+	conn, err := s.store.UpdateConnection(c.Request().Context(), scopeOf(caller(c)), int64(id), func(conn *store.Connection) error {
+		return applyConnection(conn, req, refs)
+	})
+	if err != nil {
 		return err
 	}
 	return c.JSON(http.StatusOK, connectionJSON(conn))
 }
 
-// applyConnection writes the sent fields onto conn, checking the owner
-// rule and that the named source and user exist.
-func (s *Server) applyConnection(c echo.Context, conn *store.Connection, req gen.PatchedUserOAuthSourceConnectionRequest) error {
+// connectionRefs are the objects a connection request names.
+type connectionRefs struct {
+	source *store.OAuthSource
+	user   *store.User
+}
+
+// resolveConnectionRefs checks the owner rule and looks up the source and
+// user a request names. It runs before any transaction, so that lookups
+// never wait on a connection held by a writer.
+func (s *Server) resolveConnectionRefs(c echo.Context, req gen.PatchedUserOAuthSourceConnectionRequest) (connectionRefs, error) {
 	ctx := c.Request().Context()
-	if req.User != nil && int64(*req.User) != conn.UserID {
-		if !caller(c).IsSuperuser {
-			return errPermissionDenied
+	me := caller(c)
+	var refs connectionRefs
+	if req.User != nil && int64(*req.User) != me.ID {
+		if !me.IsSuperuser {
+			return refs, errPermissionDenied
 		}
-		if _, err := s.store.GetUser(ctx, int64(*req.User)); err != nil {
-			if errors.Is(err, store.ErrNotFound) {
-				return invalidPK("user", *req.User)
-			}
-			return err
-		}
-		conn.UserID = int64(*req.User)
-	}
-	if req.Source != nil && req.Source.String() != conn.SourceID {
-		src, err := s.store.GetSourceByID(ctx, req.Source.String())
+		u, err := s.store.GetUser(ctx, int64(*req.User))
 		if errors.Is(err, store.ErrNotFound) {
-			return invalidPK("source", req.Source.String())
+			return refs, invalidPK("user", *req.User)
 		}
 		if err != nil {
-			return err
+			return refs, err
 		}
-		conn.SourceID, conn.Source = src.ID, *src
+		refs.user = u
+	}
+	if req.Source != nil {
+		src, err := s.store.GetSourceByID(ctx, req.Source.String())
+		if errors.Is(err, store.ErrNotFound) {
+			return refs, invalidPK("source", req.Source.String())
+		}
+		if err != nil {
+			return refs, err
+		}
+		refs.source = src
+	}
+	return refs, nil
+}
+
+// applyConnection writes the sent fields onto conn.
+func applyConnection(conn *store.Connection, req gen.PatchedUserOAuthSourceConnectionRequest, refs connectionRefs) error {
+	if req.User != nil {
+		conn.UserID = int64(*req.User)
+	}
+	if refs.source != nil {
+		conn.SourceID, conn.Source = refs.source.ID, *refs.source
 	}
 	set(&conn.Identifier, req.Identifier)
-	expires, sent, err := optionalTime("expires", req.Expires)
-	if err != nil {
-		return err
-	}
-	if sent {
-		conn.Expires = expires
-	}
 	if token, sent := optional(req.AccessToken); sent {
 		// As in authentik, an empty token is stored as none.
 		if token != nil && *token == "" {
 			token = nil
 		}
 		conn.AccessToken = token
+	}
+	expires, sent, err := optionalTime("expires", req.Expires)
+	if err != nil {
+		return err
+	}
+	if sent {
+		conn.Expires = expires
 	}
 	return nil
 }

@@ -123,26 +123,41 @@ func (s *Store) CreateConnection(ctx context.Context, c *Connection) error {
 	return nil
 }
 
-// UpdateConnection writes every column of c in one statement, if the scope
-// may see the connection.
-func (s *Store) UpdateConnection(ctx context.Context, sc Scope, c *Connection) error {
-	c.LastUpdated = s.db.NowFunc()
-	q := scopeConnections(s.db.WithContext(ctx).Model(&Connection{}), sc).Where("connections.id = ?", c.ID)
-	res := q.Select("user_id", "source_id", "identifier", "access_token", "expires", "last_updated").Updates(map[string]any{
-		"user_id":      c.UserID,
-		"source_id":    c.SourceID,
-		"identifier":   c.Identifier,
-		"access_token": c.AccessToken,
-		"expires":      c.Expires,
-		"last_updated": c.LastUpdated,
+// UpdateConnection changes the connection id, if the scope may see it, in
+// one transaction: it reads the row (locking it on PostgreSQL; SQLite's
+// BEGIN IMMEDIATE already serialises writers), lets change modify it, and
+// writes every column back, so concurrent updates never interleave.
+func (s *Store) UpdateConnection(ctx context.Context, sc Scope, id int64, change func(*Connection) error) (*Connection, error) {
+	var c Connection
+	err := s.db.WithContext(ctx).Transaction(func(tx *gorm.DB) error {
+		q := scopeConnections(tx.Joins("Source"), sc).Where("connections.id = ?", id)
+		if s.dialect == Postgres {
+			q = q.Clauses(clause.Locking{Strength: "UPDATE", Table: clause.Table{Name: "connections"}})
+		}
+		if err := q.Take(&c).Error; err != nil {
+			return fmt.Errorf("connection %d: %w", id, translate(err))
+		}
+		if err := change(&c); err != nil {
+			return err
+		}
+		c.LastUpdated = s.db.NowFunc()
+		err := tx.Model(&Connection{}).Where("id = ?", id).Updates(map[string]any{
+			"user_id":      c.UserID,
+			"source_id":    c.SourceID,
+			"identifier":   c.Identifier,
+			"access_token": c.AccessToken,
+			"expires":      c.Expires,
+			"last_updated": c.LastUpdated,
+		}).Error
+		if err != nil {
+			return fmt.Errorf("update connection %d: %w", id, translate(err))
+		}
+		return nil
 	})
-	if res.Error != nil {
-		return fmt.Errorf("update connection %d: %w", c.ID, translate(res.Error))
+	if err != nil {
+		return nil, err
 	}
-	if res.RowsAffected == 0 {
-		return fmt.Errorf("update connection %d: %w", c.ID, ErrNotFound)
-	}
-	return nil
+	return &c, nil
 }
 
 // DeleteConnection removes the connection with id if the scope may see it.
