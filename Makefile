@@ -4,7 +4,7 @@ ADDR    ?= 127.0.0.1:9000
 
 SPECTRAL := tools/spectral/node_modules/.bin/spectral
 
-.PHONY: all build run generate check-generated fmt-check vet test check-compat release-snapshot lint-spec
+.PHONY: all build run generate check-generated fmt-check vet test check-compat release-snapshot lint-spec crash-test
 
 all: build
 
@@ -34,9 +34,19 @@ fmt-check:
 vet:
 	$(GO) vet ./...
 
-## test: what CI runs: generated code in sync, gofmt, vet, and every test with the race detector
+## test: what CI runs: generated code in sync, gofmt, vet, and every test with the race
+## detector, on SQLite and then on PostgreSQL (started if installed and down; skipped
+## with a message when there is none; AKCONN_TEST_POSTGRES_URL points elsewhere)
 test: check-generated fmt-check vet
-	$(GO) test -race -count=1 ./...
+	@pg=$$(scripts/postgres-url.sh); \
+	echo "== tests on SQLite"; \
+	AKCONN_TEST_POSTGRES_URL="$$pg" $(GO) test -race -count=1 ./... || exit 1; \
+	if [ -z "$$pg" ]; then \
+		echo "== SKIPPED: the PostgreSQL run (no PostgreSQL on 127.0.0.1:5432; set AKCONN_TEST_POSTGRES_URL to use another)"; \
+	else \
+		echo "== tests on PostgreSQL"; \
+		AKCONN_TEST_BACKEND=postgres AKCONN_TEST_POSTGRES_URL="$$pg" $(GO) test -race -count=1 ./... || exit 1; \
+	fi
 
 ## check-compat: fail when openapi.yaml breaks clients of the last released contract (api/released.yaml)
 check-compat:
@@ -54,3 +64,7 @@ $(SPECTRAL): tools/spectral/package.json tools/spectral/package-lock.json
 ## lint-spec: lint openapi.yaml with the pinned Spectral CLI and the local ruleset .spectral.yaml
 lint-spec: $(SPECTRAL)
 	$(SPECTRAL) lint openapi.yaml --ruleset .spectral.yaml --fail-severity warn
+
+## crash-test: SIGKILL the server mid-load several times; acknowledged writes must survive (also part of make test)
+crash-test:
+	@pg=$$(scripts/postgres-url.sh); AKCONN_TEST_POSTGRES_URL="$$pg" $(GO) test -count=1 -v -run 'TestCrashSafety' ./e2e

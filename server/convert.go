@@ -6,6 +6,9 @@ import (
 	"fmt"
 	"io"
 	"net/http"
+	"reflect"
+	"strings"
+	"sync"
 	"time"
 
 	"github.com/google/uuid"
@@ -78,23 +81,63 @@ func ptr[T any](v T) *T { return &v }
 
 // bindJSON decodes a request body that the validator has already checked
 // against the spec. A body that is empty (PATCH without one) decodes to the
-// zero value.
+// zero value. Keys must match a field's name exactly: encoding/json would
+// also match "Slug" to slug, a key the validator rightly ignored as unknown.
 func bindJSON(c echo.Context, v any) error {
 	body := c.Request().Body
 	if body == nil || body == http.NoBody {
 		return nil
 	}
-	dec := json.NewDecoder(body)
-	err := dec.Decode(v)
+	var raw map[string]json.RawMessage
+	if err := json.NewDecoder(body).Decode(&raw); err != nil {
+		if errors.Is(err, io.EOF) {
+			return nil
+		}
+		return &Problem{Status: http.StatusBadRequest, Detail: "JSON parse error - " + err.Error()}
+	}
+	known := jsonNames(reflect.TypeOf(v).Elem())
+	for k := range raw {
+		if !known[k] {
+			delete(raw, k)
+		}
+	}
+	exact, err := json.Marshal(raw)
+	if err != nil {
+		return err
+	}
+	err = json.Unmarshal(exact, v)
 	var typeErr *json.UnmarshalTypeError
 	switch {
-	case err == nil, errors.Is(err, io.EOF):
+	case err == nil:
 		return nil
 	case errors.As(err, &typeErr) && typeErr.Field != "":
-		return fieldError(typeErr.Field, fmt.Sprintf("Invalid value for a %s field.", typeErr.Type))
+		msg := "Invalid value."
+		switch typeErr.Type.Kind() {
+		case reflect.Int, reflect.Int64, reflect.Int32:
+			msg = "A valid integer is required."
+		}
+		return fieldError(typeErr.Field, msg)
 	default:
 		return &Problem{Status: http.StatusBadRequest, Detail: "JSON parse error - " + err.Error()}
 	}
+}
+
+// jsonFields caches the JSON field names of request types.
+var jsonFields sync.Map // reflect.Type → map[string]bool
+
+func jsonNames(t reflect.Type) map[string]bool {
+	if m, ok := jsonFields.Load(t); ok {
+		return m.(map[string]bool)
+	}
+	m := map[string]bool{}
+	for i := 0; i < t.NumField(); i++ {
+		name, _, _ := strings.Cut(t.Field(i).Tag.Get("json"), ",")
+		if name != "" && name != "-" {
+			m[name] = true
+		}
+	}
+	jsonFields.Store(t, m)
+	return m
 }
 
 // invalidPK is Django REST framework's message for an unknown reference.

@@ -32,6 +32,15 @@ func NewUser(username string, superuser bool) *User {
 // token with key, as authentik does for AUTHENTIK_BOOTSTRAP_TOKEN. Running
 // it again with the same key changes nothing.
 func (s *Store) Bootstrap(ctx context.Context, key string) error {
+	err := s.bootstrap(ctx, key)
+	if errors.Is(err, ErrConflict) {
+		// Another replica bootstrapped at the same moment; its rows are there now.
+		err = s.bootstrap(ctx, key)
+	}
+	return err
+}
+
+func (s *Store) bootstrap(ctx context.Context, key string) error {
 	return s.db.WithContext(ctx).Transaction(func(tx *gorm.DB) error {
 		var u User
 		err := tx.Where("username = ?", "akadmin").Take(&u).Error

@@ -1,0 +1,170 @@
+package e2e_test
+
+import (
+	"bytes"
+	"encoding/json"
+	"fmt"
+	"io"
+	"net"
+	"net/http"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"runtime"
+	"sync"
+	"syscall"
+	"testing"
+	"time"
+)
+
+var (
+	buildOnce sync.Once
+	binary    string
+	buildErr  error
+)
+
+// serverBinary builds the server once per test run.
+func serverBinary(t *testing.T) string {
+	t.Helper()
+	buildOnce.Do(func() {
+		_, file, _, _ := runtime.Caller(0)
+		root := filepath.Join(filepath.Dir(file), "..")
+		dir, err := os.MkdirTemp("", "akconn-e2e-")
+		if err != nil {
+			buildErr = err
+			return
+		}
+		binary = filepath.Join(dir, "akconn")
+		cmd := exec.Command("go", "build", "-o", binary, ".")
+		cmd.Dir = root
+		if out, err := cmd.CombinedOutput(); err != nil {
+			buildErr = fmt.Errorf("go build: %v\n%s", err, out)
+		}
+	})
+	if buildErr != nil {
+		t.Fatal(buildErr)
+	}
+	return binary
+}
+
+const adminKey = "e2e-admin-key-0123456789"
+
+// proc is one running server process.
+type proc struct {
+	t    *testing.T
+	cmd  *exec.Cmd
+	base string
+	logs *syncBuffer
+}
+
+func freeAddr(t *testing.T) string {
+	t.Helper()
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer ln.Close()
+	return ln.Addr().String()
+}
+
+// start runs the server on database and waits until it is ready.
+func start(t *testing.T, database string) *proc {
+	t.Helper()
+	p, err := launch(t, database)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return p
+}
+
+// launch is start for use off the test goroutine: it reports instead of
+// failing the test.
+func launch(t *testing.T, database string) (*proc, error) {
+	addr := freeAddr(t)
+	logs := &syncBuffer{}
+	cmd := exec.Command(serverBinary(t), "serve", "--addr", addr, "--database", database)
+	cmd.Env = append(os.Environ(), "BOOTSTRAP_TOKEN="+adminKey)
+	cmd.Stdout, cmd.Stderr = logs, logs
+	if err := cmd.Start(); err != nil {
+		return nil, err
+	}
+	p := &proc{t: t, cmd: cmd, base: "http://" + addr, logs: logs}
+	t.Cleanup(p.kill)
+	deadline := time.Now().Add(30 * time.Second)
+	for time.Now().Before(deadline) {
+		if resp, err := http.Get(p.base + "/-/health/ready/"); err == nil {
+			resp.Body.Close()
+			if resp.StatusCode == http.StatusNoContent {
+				return p, nil
+			}
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+	p.kill()
+	return nil, fmt.Errorf("server on %s not ready:\n%s", database, logs)
+}
+
+// syncBuffer collects a process's output.
+type syncBuffer struct {
+	mu  sync.Mutex
+	buf bytes.Buffer
+}
+
+func (b *syncBuffer) Write(p []byte) (int, error) {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.buf.Write(p)
+}
+
+func (b *syncBuffer) String() string {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.buf.String()
+}
+
+// kill ends the process with SIGKILL: no shutdown, no flushing.
+func (p *proc) kill() {
+	if p.cmd.ProcessState == nil {
+		_ = p.cmd.Process.Signal(syscall.SIGKILL)
+		_ = p.cmd.Wait()
+	}
+}
+
+var client = &http.Client{Timeout: 10 * time.Second}
+
+// do sends a request as the bootstrap admin; it returns the status (0 when
+// the request failed) and the decoded body.
+func (p *proc) do(method, path string, body any) (int, map[string]any) {
+	var r io.Reader
+	if body != nil {
+		raw, _ := json.Marshal(body)
+		r = bytes.NewReader(raw)
+	}
+	req, _ := http.NewRequest(method, p.base+"/api/v3"+path, r)
+	req.Header.Set("Authorization", "Bearer "+adminKey)
+	if body != nil {
+		req.Header.Set("Content-Type", "application/json")
+	}
+	resp, err := client.Do(req)
+	if err != nil {
+		return 0, nil
+	}
+	defer resp.Body.Close()
+	var out map[string]any
+	raw, err := io.ReadAll(resp.Body)
+	if err != nil {
+		return 0, nil
+	}
+	_ = json.Unmarshal(raw, &out)
+	return resp.StatusCode, out
+}
+
+// must is do that fails the test unless the status is want.
+func (p *proc) must(want int, method, path string, body any) map[string]any {
+	p.t.Helper()
+	status, out := p.do(method, path, body)
+	if status != want {
+		p.t.Fatalf("%s %s: %d %v, want %d", method, path, status, out, want)
+	}
+	return out
+}
