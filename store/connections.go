@@ -18,6 +18,30 @@ type ConnectionFilter struct {
 	// Ordering holds API ordering fields ("source__slug", "-pk", ...);
 	// unknown fields are ignored.
 	Ordering []string
+
+	sourceID        string   // the source SourceSlug names ("" if none)
+	searchSourceIDs []string // sources whose slug contains Search
+}
+
+// resolveSourceConditions looks up, in the small sources table, the
+// sources that the slug filter and the search name.
+func (s *Store) resolveSourceConditions(ctx context.Context, f *ConnectionFilter) error {
+	if f.SourceSlug != nil {
+		var ids []string
+		if err := s.db.WithContext(ctx).Model(&OAuthSource{}).Where("slug = ?", *f.SourceSlug).Pluck("id", &ids).Error; err != nil {
+			return fmt.Errorf("resolve source slug: %w", translate(err))
+		}
+		if len(ids) == 1 {
+			f.sourceID = ids[0]
+		}
+	}
+	if f.Search != "" {
+		err := s.db.WithContext(ctx).Model(&OAuthSource{}).Where(`LOWER(slug) LIKE ? ESCAPE '\'`, likePattern(f.Search)).Pluck("id", &f.searchSourceIDs).Error
+		if err != nil {
+			return fmt.Errorf("resolve search: %w", translate(err))
+		}
+	}
+	return nil
 }
 
 // connectionOrderColumns maps API ordering fields to columns.
@@ -31,6 +55,29 @@ var connectionOrderColumns = map[string]clause.Column{
 
 var defaultConnectionOrdering = []string{"source__slug", "pk"}
 
+// orderFields is the ordering to apply. Under a source__slug filter every
+// row has the same slug, so ordering by it is dropped: the rows then come
+// in pk order straight from the (source_id, id) index instead of a sort.
+func (f ConnectionFilter) orderFields() []string {
+	fields := f.Ordering
+	if len(fields) == 0 {
+		fields = defaultConnectionOrdering
+	}
+	if f.SourceSlug == nil {
+		return fields
+	}
+	var out []string
+	for _, o := range fields {
+		if strings.TrimPrefix(strings.TrimSpace(o), "-") != "source__slug" {
+			out = append(out, o)
+		}
+	}
+	if len(out) == 0 {
+		out = []string{"pk"}
+	}
+	return out
+}
+
 func scopeConnections(q *gorm.DB, sc Scope) *gorm.DB {
 	if sc.All {
 		return q
@@ -42,7 +89,7 @@ func scopeConnections(q *gorm.DB, sc Scope) *gorm.DB {
 // scope may see it.
 func (s *Store) GetConnection(ctx context.Context, sc Scope, id int64) (*Connection, error) {
 	var c Connection
-	q := scopeConnections(s.db.WithContext(ctx).Joins("Source"), sc)
+	q := scopeConnections(s.db.WithContext(ctx).InnerJoins("Source"), sc)
 	if err := q.Where("connections.id = ?", id).Take(&c).Error; err != nil {
 		return nil, fmt.Errorf("connection %d: %w", id, translate(err))
 	}
@@ -52,6 +99,9 @@ func (s *Store) GetConnection(ctx context.Context, sc Scope, id int64) (*Connect
 // ListConnections returns one page of the connections matching f, with
 // their sources, and the number of all matching connections.
 func (s *Store) ListConnections(ctx context.Context, f ConnectionFilter, p Page) ([]Connection, int64, error) {
+	if err := s.resolveSourceConditions(ctx, &f); err != nil {
+		return nil, 0, err
+	}
 	var total int64
 	if err := filterConnections(s.db.WithContext(ctx).Model(&Connection{}), f).Count(&total).Error; err != nil {
 		return nil, 0, fmt.Errorf("count connections: %w", translate(err))
@@ -59,8 +109,8 @@ func (s *Store) ListConnections(ctx context.Context, f ConnectionFilter, p Page)
 	if total == 0 || p.Offset >= int(total) {
 		return []Connection{}, total, nil
 	}
-	q := filterConnections(s.db.WithContext(ctx).Joins("Source"), f)
-	q = orderConnections(q, f.Ordering).Offset(p.Offset).Limit(p.Limit)
+	q := filterConnections(s.db.WithContext(ctx).InnerJoins("Source"), f)
+	q = orderConnections(q, f.orderFields()).Offset(p.Offset).Limit(p.Limit)
 	var out []Connection
 	if err := q.Find(&out).Error; err != nil {
 		return nil, 0, fmt.Errorf("list connections: %w", translate(err))
@@ -73,15 +123,20 @@ func filterConnections(q *gorm.DB, f ConnectionFilter) *gorm.DB {
 	if f.UserID != nil {
 		q = q.Where("connections.user_id = ?", *f.UserID)
 	}
-	// Source conditions are subqueries on oauth_sources, not conditions on
-	// the joined row, so that counting needs no join and each side can use
-	// its own index (PostgreSQL ORs a trigram index with source_id's).
+	// Source conditions arrive resolved to source ids (resolveSourceConditions),
+	// so counting needs no join and the planner sees plain values it can
+	// match to the (source_id, id) index and, on PostgreSQL, OR with the
+	// trigram index on identifier.
 	if f.SourceSlug != nil {
-		q = q.Where("connections.source_id IN (SELECT id FROM oauth_sources WHERE slug = ?)", *f.SourceSlug)
+		q = q.Where("connections.source_id = ?", f.sourceID)
 	}
 	if f.Search != "" {
 		pat := likePattern(f.Search)
-		q = q.Where(`connections.source_id IN (SELECT id FROM oauth_sources WHERE LOWER(slug) LIKE ? ESCAPE '\') OR LOWER(connections.identifier) LIKE ? ESCAPE '\'`, pat, pat)
+		if len(f.searchSourceIDs) > 0 {
+			q = q.Where(`connections.source_id IN ? OR LOWER(connections.identifier) LIKE ? ESCAPE '\'`, f.searchSourceIDs, pat)
+		} else {
+			q = q.Where(`LOWER(connections.identifier) LIKE ? ESCAPE '\'`, pat)
+		}
 	}
 	return q
 }
@@ -107,8 +162,13 @@ func orderConnections(q *gorm.DB, fields []string) *gorm.DB {
 		add(defaultConnectionOrdering)
 	}
 	if !seen["pk"] {
-		// A total order keeps pages stable.
-		add([]string{"pk"})
+		// A total order keeps pages stable; running the same way as the
+		// first key lets one index serve the whole ORDER BY.
+		tie := "pk"
+		if cols[0].Desc {
+			tie = "-pk"
+		}
+		add([]string{tie})
 	}
 	return q.Order(clause.OrderBy{Columns: cols})
 }
@@ -130,7 +190,7 @@ func (s *Store) CreateConnection(ctx context.Context, c *Connection) error {
 func (s *Store) UpdateConnection(ctx context.Context, sc Scope, id int64, change func(*Connection) error) (*Connection, error) {
 	var c Connection
 	err := s.db.WithContext(ctx).Transaction(func(tx *gorm.DB) error {
-		q := scopeConnections(tx.Joins("Source"), sc).Where("connections.id = ?", id)
+		q := scopeConnections(tx.InnerJoins("Source"), sc).Where("connections.id = ?", id)
 		if s.dialect == Postgres {
 			q = q.Clauses(clause.Locking{Strength: "UPDATE", Table: clause.Table{Name: "connections"}})
 		}

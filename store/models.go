@@ -77,15 +77,15 @@ func (OAuthSource) TableName() string { return "oauth_sources" }
 // A user has at most one connection per source, and an external account
 // (source, identifier) belongs to at most one user.
 type Connection struct {
-	ID          int64       `gorm:"primaryKey;index:idx_connections_source_id_id,priority:2"`
-	UserID      int64       `gorm:"not null;uniqueIndex:uq_connection_user_source,priority:1"`
+	ID          int64       `gorm:"primaryKey;index:idx_connections_source_id_id,priority:2;index:idx_connections_user_id_id,priority:2;index:idx_connections_identifier,priority:2;index:idx_connections_created,priority:2"`
+	UserID      int64       `gorm:"not null;uniqueIndex:uq_connection_user_source,priority:1;index:idx_connections_user_id_id,priority:1"`
 	User        User        `gorm:"constraint:OnDelete:CASCADE"`
 	SourceID    string      `gorm:"size:36;not null;uniqueIndex:uq_connection_user_source,priority:2;uniqueIndex:uq_connection_source_identifier,priority:1;index:idx_connections_source_id_id,priority:1"`
 	Source      OAuthSource `gorm:"constraint:OnDelete:CASCADE"`
-	Identifier  string      `gorm:"size:255;not null;uniqueIndex:uq_connection_source_identifier,priority:2;index"`
+	Identifier  string      `gorm:"size:255;not null;uniqueIndex:uq_connection_source_identifier,priority:2;index:idx_connections_identifier,priority:1"`
 	AccessToken *string
 	Expires     *time.Time
-	Created     time.Time `gorm:"not null;index"`
+	Created     time.Time `gorm:"not null;index:idx_connections_created,priority:1"`
 	LastUpdated time.Time `gorm:"not null"`
 }
 

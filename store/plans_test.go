@@ -1,0 +1,156 @@
+package store
+
+import (
+	"context"
+	"fmt"
+	"os"
+	"strings"
+	"testing"
+
+	"gorm.io/gorm"
+)
+
+// planQuery is one query whose plan must use an index.
+type planQuery struct {
+	name string
+	// build returns the query, run on a dry-run session.
+	build func(db *gorm.DB) *gorm.DB
+	// scanOK allows a scan of the table (documented exceptions).
+	scanOK bool
+	// sortOK allows sorting the rows found, when an equality on an index
+	// bounds them to a handful (one user's connections).
+	sortOK bool
+	// pgScanOK and pgSortOK are PostgreSQL's exceptions: COUNT(*) over a
+	// large share of the table reads the table (or a parallel scan the
+	// planner prefers to the index), and ORDER BY source slug, pk is an
+	// incremental sort of the first source's rows (docs/QUERY_PLANS.md).
+	pgScanOK, pgSortOK bool
+}
+
+func connectionPlanQueries(s *Store, userID int64, slug string) []planQuery {
+	list := func(f ConnectionFilter) func(db *gorm.DB) *gorm.DB {
+		if err := s.resolveSourceConditions(context.Background(), &f); err != nil {
+			panic(err)
+		}
+		return func(db *gorm.DB) *gorm.DB {
+			return orderConnections(filterConnections(db.InnerJoins("Source"), f), f.orderFields()).Offset(0).Limit(100).Find(&[]Connection{})
+		}
+	}
+	count := func(f ConnectionFilter) func(db *gorm.DB) *gorm.DB {
+		if err := s.resolveSourceConditions(context.Background(), &f); err != nil {
+			panic(err)
+		}
+		return func(db *gorm.DB) *gorm.DB {
+			var n int64
+			return filterConnections(db.Model(&Connection{}), f).Count(&n)
+		}
+	}
+	all := Scope{All: true}
+	qs := []planQuery{
+		{name: "retrieve by id", build: func(db *gorm.DB) *gorm.DB {
+			return scopeConnections(db.InnerJoins("Source"), Scope{UserID: userID}).Where("connections.id = ?", 12345).Take(&Connection{})
+		}},
+		{name: "list (superuser, default order)", build: list(ConnectionFilter{Scope: all}), pgSortOK: true},
+		{name: "count (superuser)", build: count(ConnectionFilter{Scope: all}), pgScanOK: true},
+		{name: "list (ordinary user: owner filter)", build: list(ConnectionFilter{Scope: Scope{UserID: userID}}), sortOK: true},
+		{name: "count (ordinary user: owner filter)", build: count(ConnectionFilter{Scope: Scope{UserID: userID}})},
+		{name: "list ?user=", build: list(ConnectionFilter{Scope: all, UserID: &userID}), sortOK: true},
+		{name: "list ?source__slug=", build: list(ConnectionFilter{Scope: all, SourceSlug: &slug})},
+		{name: "count ?source__slug=", build: count(ConnectionFilter{Scope: all, SourceSlug: &slug}), pgScanOK: true},
+		{name: "list ?search=", build: list(ConnectionFilter{Scope: all, Search: "ext-4242"}), scanOK: s.dialect == SQLite, sortOK: true},
+		{name: "count ?search=", build: count(ConnectionFilter{Scope: all, Search: "ext-4242"}), scanOK: s.dialect == SQLite},
+	}
+	// Ordered by pk, SQLite walks the table itself in rowid order: a scan
+	// that LIMIT stops after 100 rows.
+	for _, o := range []string{"pk", "-pk"} {
+		qs = append(qs, planQuery{name: "list ?ordering=" + o, build: list(ConnectionFilter{Scope: all, Ordering: []string{o}}), scanOK: s.dialect == SQLite})
+	}
+	for _, o := range []string{"user", "-user", "source__slug", "-source__slug", "identifier", "-identifier", "created", "-created"} {
+		qs = append(qs, planQuery{name: "list ?ordering=" + o, build: list(ConnectionFilter{Scope: all, Ordering: []string{o}}), pgSortOK: strings.Contains(o, "source__slug")})
+	}
+	return qs
+}
+
+// explain returns the plan of the statement q would run.
+func (s *Store) explain(ctx context.Context, q func(db *gorm.DB) *gorm.DB) (string, string, error) {
+	stmt := q(s.db.WithContext(ctx).Session(&gorm.Session{DryRun: true})).Statement
+	sql := stmt.SQL.String()
+	prefix := "EXPLAIN QUERY PLAN "
+	if s.dialect == Postgres {
+		prefix = "EXPLAIN (COSTS OFF) "
+	}
+	rows, err := s.db.WithContext(ctx).Raw(prefix+sql, stmt.Vars...).Rows()
+	if err != nil {
+		return sql, "", err
+	}
+	defer rows.Close()
+	cols, _ := rows.Columns()
+	var lines []string
+	for rows.Next() {
+		vals := make([]any, len(cols))
+		ptrs := make([]any, len(cols))
+		for i := range vals {
+			ptrs[i] = &vals[i]
+		}
+		if err := rows.Scan(ptrs...); err != nil {
+			return sql, "", err
+		}
+		lines = append(lines, fmt.Sprint(vals[len(vals)-1]))
+	}
+	return sql, strings.Join(lines, "\n"), rows.Err()
+}
+
+// badPlan says whether a plan reads a whole table without an index, or
+// sorts the rows it found.
+func badPlan(dialect, plan string, q planQuery) bool {
+	for _, line := range strings.Split(plan, "\n") {
+		l := strings.TrimSpace(line)
+		switch dialect {
+		case SQLite:
+			if strings.HasPrefix(l, "SCAN connections") && !strings.Contains(l, "USING") && !q.scanOK {
+				return true
+			}
+			if strings.Contains(l, "TEMP B-TREE") && !q.sortOK && !q.scanOK {
+				return true
+			}
+		case Postgres:
+			l = strings.TrimSpace(strings.TrimPrefix(l, "->"))
+			if strings.Contains(l, "Seq Scan on connections") && !q.pgScanOK {
+				return true
+			}
+			if (strings.HasPrefix(l, "Sort") || strings.HasPrefix(l, "Incremental Sort")) && !q.sortOK && !q.pgSortOK {
+				return true
+			}
+		}
+	}
+	return false
+}
+
+// TestQueryPlansUseIndexes needs a large database: AKCONN_PLANS_DATABASE
+// (a SQLite path or postgres:// URL seeded with `akconn seed`).
+func TestQueryPlansUseIndexes(t *testing.T) {
+	url := os.Getenv("AKCONN_PLANS_DATABASE")
+	if url == "" {
+		t.Skip("set AKCONN_PLANS_DATABASE to a database seeded with `akconn seed --connections 1000000` to check query plans")
+	}
+	s, err := Open(url, Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer s.Close()
+	ctx := context.Background()
+	var user User
+	if err := s.db.Where("username = ?", "seed-user-4242").Take(&user).Error; err != nil {
+		t.Fatal(err)
+	}
+	for _, q := range connectionPlanQueries(s, user.ID, "seed-src-3") {
+		sql, plan, err := s.explain(ctx, q.build)
+		if err != nil {
+			t.Fatalf("%s: %v\n%s", q.name, err, sql)
+		}
+		fmt.Printf("### %s\n\n```\n%s\n```\n\n", q.name, plan)
+		if badPlan(s.dialect, plan, q) {
+			t.Errorf("%s scans a table or sorts every row", q.name)
+		}
+	}
+}
