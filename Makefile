@@ -4,7 +4,7 @@ ADDR    ?= 127.0.0.1:9000
 
 SPECTRAL := tools/spectral/node_modules/.bin/spectral
 
-.PHONY: all build run generate check-generated fmt-check vet test check-compat release-snapshot lint-spec crash-test
+.PHONY: all build run generate check-generated fmt-check vet test check-compat release-snapshot lint-spec crash-test fuzz-smoke
 
 all: build
 
@@ -68,3 +68,11 @@ lint-spec: $(SPECTRAL)
 ## crash-test: SIGKILL the server mid-load several times; acknowledged writes must survive (also part of make test)
 crash-test:
 	@pg=$$(scripts/postgres-url.sh); AKCONN_TEST_POSTGRES_URL="$$pg" $(GO) test -count=1 -v -run 'TestCrashSafety' ./e2e
+
+FUZZTIME ?= 10s
+## fuzz-smoke: run each fuzz target briefly (CI); a crash is saved under server/testdata/fuzz/ and becomes a regression case
+fuzz-smoke:
+	@for target in FuzzRequestBody FuzzQueryParams FuzzPathParams; do \
+		echo "== $$target for $(FUZZTIME)"; \
+		$(GO) test ./server -run '^$$' -fuzz "^$$target$$" -fuzztime $(FUZZTIME) || exit 1; \
+	done
