@@ -15,6 +15,8 @@ import (
 	"syscall"
 	"testing"
 	"time"
+
+	"akconn/testenv"
 )
 
 var (
@@ -54,7 +56,7 @@ type proc struct {
 	t    *testing.T
 	cmd  *exec.Cmd
 	base string
-	logs *syncBuffer
+	logs *testenv.SyncBuffer
 }
 
 func freeAddr(t *testing.T) string {
@@ -81,7 +83,7 @@ func start(t *testing.T, database string) *proc {
 // failing the test.
 func launch(t *testing.T, database string) (*proc, error) {
 	addr := freeAddr(t)
-	logs := &syncBuffer{}
+	logs := &testenv.SyncBuffer{}
 	cmd := exec.Command(serverBinary(t), "serve", "--addr", addr, "--database", database)
 	cmd.Env = append(os.Environ(), "BOOTSTRAP_TOKEN="+adminKey)
 	cmd.Stdout, cmd.Stderr = logs, logs
@@ -102,24 +104,6 @@ func launch(t *testing.T, database string) (*proc, error) {
 	}
 	p.kill()
 	return nil, fmt.Errorf("server on %s not ready:\n%s", database, logs)
-}
-
-// syncBuffer collects a process's output.
-type syncBuffer struct {
-	mu  sync.Mutex
-	buf bytes.Buffer
-}
-
-func (b *syncBuffer) Write(p []byte) (int, error) {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.Write(p)
-}
-
-func (b *syncBuffer) String() string {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.String()
 }
 
 // kill ends the process with SIGKILL: no shutdown, no flushing.

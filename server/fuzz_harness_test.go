@@ -202,9 +202,7 @@ func changed(r fuzzResult) bool {
 }
 
 func (fe *fuzzEnv) resetLogs() {
-	fe.logs.mu.Lock()
-	fe.logs.buf.Reset()
-	fe.logs.mu.Unlock()
+	fe.logs.Reset()
 }
 
 // fuzzResult is one finished request.

@@ -2,16 +2,11 @@ package server_test
 
 import (
 	"bytes"
-	"context"
 	"encoding/json"
 	"io"
-	"log/slog"
 	"net/http"
 	"net/http/httptest"
-	"os"
-	"path/filepath"
 	"strings"
-	"sync"
 	"testing"
 
 	"github.com/labstack/echo/v4"
@@ -21,40 +16,8 @@ import (
 	"akconn/testenv"
 )
 
-var (
-	specOnce  sync.Once
-	specBytes []byte
-)
-
 // spec returns openapi.yaml, the file main embeds.
-func spec(t testing.TB) []byte {
-	specOnce.Do(func() {
-		b, err := os.ReadFile(filepath.Join("..", "openapi.yaml"))
-		if err != nil {
-			t.Fatalf("read spec: %v", err)
-		}
-		specBytes = b
-	})
-	return specBytes
-}
-
-// syncBuffer is a log sink safe for concurrent writes.
-type syncBuffer struct {
-	mu  sync.Mutex
-	buf bytes.Buffer
-}
-
-func (b *syncBuffer) Write(p []byte) (int, error) {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.Write(p)
-}
-
-func (b *syncBuffer) String() string {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.String()
-}
+func spec(t testing.TB) []byte { return testenv.Spec(t) }
 
 // env is a server on a fresh SQLite file with a superuser (admin) and two
 // ordinary users (alice, bob), each holding an API token named after them.
@@ -62,67 +25,35 @@ type env struct {
 	t     testing.TB
 	e     *echo.Echo
 	store *store.Store
-	logs  *syncBuffer
+	logs  *testenv.SyncBuffer
 	admin *store.User
 	alice *store.User
 	bob   *store.User
+	te    *testenv.Env
 }
 
 const (
-	adminKey = "admin-key-0123456789"
-	aliceKey = "alice-key-0123456789"
-	bobKey   = "bob-key-0123456789"
+	adminKey = testenv.AdminKey
+	aliceKey = testenv.AliceKey
+	bobKey   = testenv.BobKey
 )
 
 func newEnv(t testing.TB) *env {
 	return newEnvWith(t, server.ResponseEnforce)
 }
 
+// newEnvWith builds the shared test environment (testenv) with the given
+// response validation mode.
 func newEnvWith(t testing.TB, mode server.ResponseValidation) *env {
 	t.Helper()
-	st := testenv.OpenStore(t)
-	logs := &syncBuffer{}
-	e, err := server.New(server.Config{
-		Store:              st,
-		Spec:               spec(t),
-		Logger:             slog.New(slog.NewJSONHandler(logs, nil)),
-		ResponseValidation: mode,
-	})
-	if err != nil {
-		t.Fatalf("build server: %v", err)
-	}
-	v := &env{t: t, e: e, store: st, logs: logs}
-	ctx := context.Background()
-	if err := st.Bootstrap(ctx, adminKey); err != nil {
-		t.Fatalf("bootstrap: %v", err)
-	}
-	v.admin = v.userNamed("akadmin")
-	v.alice = v.addUser("alice", aliceKey)
-	v.bob = v.addUser("bob", bobKey)
-	return v
-}
-
-func (v *env) userNamed(name string) *store.User {
-	v.t.Helper()
-	var u store.User
-	if err := v.store.DB().Where("username = ?", name).Take(&u).Error; err != nil {
-		v.t.Fatalf("find user %s: %v", name, err)
-	}
-	return &u
+	te := testenv.NewWith(t, mode)
+	return &env{t: t, e: te.Echo, store: te.Store, logs: te.Logs, admin: te.Admin, alice: te.Alice, bob: te.Bob, te: te}
 }
 
 // addUser creates an ordinary user holding an API token with key.
 func (v *env) addUser(name, key string) *store.User {
 	v.t.Helper()
-	ctx := context.Background()
-	u := store.NewUser(name, false)
-	if err := v.store.CreateUser(ctx, u); err != nil {
-		v.t.Fatalf("create user: %v", err)
-	}
-	if err := v.store.CreateToken(ctx, &store.Token{Identifier: name + "-token", Key: key, Intent: store.IntentAPI, UserID: u.ID}); err != nil {
-		v.t.Fatalf("create token: %v", err)
-	}
-	return u
+	return v.te.AddUser(name, key)
 }
 
 // response is a finished request.

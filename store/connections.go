@@ -102,20 +102,9 @@ func (s *Store) ListConnections(ctx context.Context, f ConnectionFilter, p Page)
 	if err := s.resolveSourceConditions(ctx, &f); err != nil {
 		return nil, 0, err
 	}
-	var total int64
-	if err := filterConnections(s.db.WithContext(ctx).Model(&Connection{}), f).Count(&total).Error; err != nil {
-		return nil, 0, fmt.Errorf("count connections: %w", translate(err))
-	}
-	if total == 0 || p.Offset >= int(total) {
-		return []Connection{}, total, nil
-	}
-	q := filterConnections(s.db.WithContext(ctx).InnerJoins("Source"), f)
-	q = orderConnections(q, f.orderFields()).Offset(p.Offset).Limit(p.Limit)
-	var out []Connection
-	if err := q.Find(&out).Error; err != nil {
-		return nil, 0, fmt.Errorf("list connections: %w", translate(err))
-	}
-	return out, total, nil
+	count := filterConnections(s.db.WithContext(ctx).Model(&Connection{}), f)
+	rows := orderConnections(filterConnections(s.db.WithContext(ctx).InnerJoins("Source"), f), f.orderFields())
+	return listPage[Connection]("connections", count, rows, p)
 }
 
 func filterConnections(q *gorm.DB, f ConnectionFilter) *gorm.DB {

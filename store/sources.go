@@ -49,19 +49,7 @@ func (s *Store) GetSourceByID(ctx context.Context, id string) (*OAuthSource, err
 // ListSources returns one page of the sources matching f and the number of
 // all matching sources.
 func (s *Store) ListSources(ctx context.Context, f SourceFilter, p Page) ([]OAuthSource, int64, error) {
-	var total int64
-	if err := filterSources(s.db.WithContext(ctx).Model(&OAuthSource{}), f).Count(&total).Error; err != nil {
-		return nil, 0, fmt.Errorf("count sources: %w", translate(err))
-	}
-	if total == 0 || p.Offset >= int(total) {
-		return []OAuthSource{}, total, nil
-	}
-	var out []OAuthSource
-	q := filterSources(s.db.WithContext(ctx), f).Order(orderBy(f.Ordering, sourceOrderColumns, "name", "slug")).Offset(p.Offset).Limit(p.Limit)
-	if err := q.Find(&out).Error; err != nil {
-		return nil, 0, fmt.Errorf("list sources: %w", translate(err))
-	}
-	return out, total, nil
+	return listPage[OAuthSource]("sources", filterSources(s.db.WithContext(ctx).Model(&OAuthSource{}), f), filterSources(s.db.WithContext(ctx), f).Order(orderBy(f.Ordering, sourceOrderColumns, "name", "slug")), p)
 }
 
 func filterSources(q *gorm.DB, f SourceFilter) *gorm.DB {

@@ -130,20 +130,7 @@ func (s *Store) GetToken(ctx context.Context, sc Scope, identifier string) (*Tok
 // ListTokens returns one page of the tokens matching f, with their users,
 // and the number of all matching tokens.
 func (s *Store) ListTokens(ctx context.Context, f TokenFilter, p Page) ([]Token, int64, error) {
-	var total int64
-	if err := filterTokens(s.db.WithContext(ctx).Model(&Token{}).Joins("User"), f).Count(&total).Error; err != nil {
-		return nil, 0, fmt.Errorf("count tokens: %w", translate(err))
-	}
-	if total == 0 || p.Offset >= int(total) {
-		return []Token{}, total, nil
-	}
-	var out []Token
-	q := filterTokens(s.db.WithContext(ctx).Joins("User"), f)
-	q = q.Order(orderBy(f.Ordering, tokenOrderColumns, "tokens.identifier", "tokens.id")).Offset(p.Offset).Limit(p.Limit)
-	if err := q.Find(&out).Error; err != nil {
-		return nil, 0, fmt.Errorf("list tokens: %w", translate(err))
-	}
-	return out, total, nil
+	return listPage[Token]("tokens", filterTokens(s.db.WithContext(ctx).Model(&Token{}).Joins("User"), f), filterTokens(s.db.WithContext(ctx).Joins("User"), f).Order(orderBy(f.Ordering, tokenOrderColumns, "tokens.identifier", "tokens.id")), p)
 }
 
 func filterTokens(q *gorm.DB, f TokenFilter) *gorm.DB {

@@ -103,20 +103,7 @@ var userOrderColumns = map[string]string{
 
 // ListUsers returns one page of the users matching f and their number.
 func (s *Store) ListUsers(ctx context.Context, f UserFilter, p Page) ([]User, int64, error) {
-	var total int64
-	if err := s.filterUsers(s.db.WithContext(ctx).Model(&User{}), f).Count(&total).Error; err != nil {
-		return nil, 0, fmt.Errorf("count users: %w", translate(err))
-	}
-	if total == 0 || p.Offset >= int(total) {
-		return []User{}, total, nil
-	}
-	var out []User
-	q := s.filterUsers(s.db.WithContext(ctx), f)
-	q = q.Order(orderBy(f.Ordering, userOrderColumns, "username", "id")).Offset(p.Offset).Limit(p.Limit)
-	if err := q.Find(&out).Error; err != nil {
-		return nil, 0, fmt.Errorf("list users: %w", translate(err))
-	}
-	return out, total, nil
+	return listPage[User]("users", s.filterUsers(s.db.WithContext(ctx).Model(&User{}), f), s.filterUsers(s.db.WithContext(ctx), f).Order(orderBy(f.Ordering, userOrderColumns, "username", "id")), p)
 }
 
 func (s *Store) filterUsers(q *gorm.DB, f UserFilter) *gorm.DB {

@@ -65,6 +65,13 @@ func (b *SyncBuffer) Write(p []byte) (int, error) {
 	return b.buf.Write(p)
 }
 
+// Reset forgets everything logged so far.
+func (b *SyncBuffer) Reset() {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	b.buf.Reset()
+}
+
 // String returns everything logged so far.
 func (b *SyncBuffer) String() string {
 	b.mu.Lock()
@@ -86,9 +93,15 @@ type Env struct {
 // New builds a server with response validation enforced.
 func New(t testing.TB) *Env {
 	t.Helper()
+	return NewWith(t, server.ResponseEnforce)
+}
+
+// NewWith builds a server with the given response validation mode.
+func NewWith(t testing.TB, mode server.ResponseValidation) *Env {
+	t.Helper()
 	st := OpenStore(t)
 	logs := &SyncBuffer{}
-	e, err := server.New(server.Config{Store: st, Spec: Spec(t), Logger: slog.New(slog.NewJSONHandler(logs, nil))})
+	e, err := server.New(server.Config{Store: st, Spec: Spec(t), Logger: slog.New(slog.NewJSONHandler(logs, nil)), ResponseValidation: mode})
 	if err != nil {
 		t.Fatalf("build server: %v", err)
 	}
