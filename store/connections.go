@@ -48,7 +48,7 @@ func (s *Store) resolveSourceConditions(ctx context.Context, f *ConnectionFilter
 var connectionOrderColumns = map[string]clause.Column{
 	"pk":           {Table: "connections", Name: "id"},
 	"user":         {Table: "connections", Name: "user_id"},
-	"source__slug": {Table: "Source", Name: "slug"},
+	"source__slug": {Table: "src", Name: "slug"},
 	"identifier":   {Table: "connections", Name: "identifier"},
 	"created":      {Table: "connections", Name: "created"},
 }
@@ -88,12 +88,11 @@ func scopeConnections(q *gorm.DB, sc Scope) *gorm.DB {
 // GetConnection returns the connection with id, with its source, if the
 // scope may see it.
 func (s *Store) GetConnection(ctx context.Context, sc Scope, id int64) (*Connection, error) {
-	var c Connection
-	q := scopeConnections(s.db.WithContext(ctx).InnerJoins("Source"), sc)
-	if err := q.Where("connections.id = ?", id).Take(&c).Error; err != nil {
-		return nil, fmt.Errorf("connection %d: %w", id, translate(err))
+	c, err := readConnection(scopeConnections(withSource(s.db.WithContext(ctx)), sc).Where("connections.id = ?", id))
+	if err != nil {
+		return nil, fmt.Errorf("connection %d: %w", id, err)
 	}
-	return &c, nil
+	return c, nil
 }
 
 // ListConnections returns one page of the connections matching f, with
@@ -103,8 +102,13 @@ func (s *Store) ListConnections(ctx context.Context, f ConnectionFilter, p Page)
 		return nil, 0, err
 	}
 	count := filterConnections(s.db.WithContext(ctx).Model(&Connection{}), f)
-	rows := orderConnections(filterConnections(s.db.WithContext(ctx).InnerJoins("Source"), f), f.orderFields())
-	return listPage[Connection]("connections", count, rows, p)
+	order := f.orderFields()
+	from := withSource
+	if strings.TrimPrefix(order[0], "-") == "source__slug" {
+		from = s.sourcesFirst
+	}
+	rows := orderConnections(filterConnections(from(s.db.WithContext(ctx)), f), order)
+	return listPage("connections", count, readConnections, rows, p)
 }
 
 func filterConnections(q *gorm.DB, f ConnectionFilter) *gorm.DB {
@@ -177,20 +181,21 @@ func (s *Store) CreateConnection(ctx context.Context, c *Connection) error {
 // BEGIN IMMEDIATE already serialises writers), lets change modify it, and
 // writes every column back, so concurrent updates never interleave.
 func (s *Store) UpdateConnection(ctx context.Context, sc Scope, id int64, change func(*Connection) error) (*Connection, error) {
-	var c Connection
+	var c *Connection
 	err := s.db.WithContext(ctx).Transaction(func(tx *gorm.DB) error {
-		q := scopeConnections(tx.InnerJoins("Source"), sc).Where("connections.id = ?", id)
+		q := scopeConnections(withSource(tx), sc).Where("connections.id = ?", id)
 		if s.dialect == Postgres {
 			q = q.Clauses(clause.Locking{Strength: "UPDATE", Table: clause.Table{Name: "connections"}})
 		}
-		if err := q.Take(&c).Error; err != nil {
-			return fmt.Errorf("connection %d: %w", id, translate(err))
+		var err error
+		if c, err = readConnection(q); err != nil {
+			return fmt.Errorf("connection %d: %w", id, err)
 		}
-		if err := change(&c); err != nil {
+		if err := change(c); err != nil {
 			return err
 		}
 		c.LastUpdated = s.db.NowFunc()
-		err := tx.Model(&Connection{}).Where("id = ?", id).Updates(map[string]any{
+		err = tx.Model(&Connection{}).Where("id = ?", id).Updates(map[string]any{
 			"user_id":      c.UserID,
 			"source_id":    c.SourceID,
 			"identifier":   c.Identifier,
@@ -206,7 +211,7 @@ func (s *Store) UpdateConnection(ctx context.Context, sc Scope, id int64, change
 	if err != nil {
 		return nil, err
 	}
-	return &c, nil
+	return c, nil
 }
 
 // DeleteConnection removes the connection with id if the scope may see it.

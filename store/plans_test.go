@@ -33,7 +33,12 @@ func connectionPlanQueries(s *Store, userID int64, slug string) []planQuery {
 			panic(err)
 		}
 		return func(db *gorm.DB) *gorm.DB {
-			return orderConnections(filterConnections(db.InnerJoins("Source"), f), f.orderFields()).Offset(0).Limit(100).Find(&[]Connection{})
+			order := f.orderFields()
+			from := withSource
+			if strings.TrimPrefix(order[0], "-") == "source__slug" {
+				from = s.sourcesFirst
+			}
+			return orderConnections(filterConnections(from(db), f), order).Offset(0).Limit(100).Find(&[]map[string]any{})
 		}
 	}
 	count := func(f ConnectionFilter) func(db *gorm.DB) *gorm.DB {
@@ -48,7 +53,7 @@ func connectionPlanQueries(s *Store, userID int64, slug string) []planQuery {
 	all := Scope{All: true}
 	qs := []planQuery{
 		{name: "retrieve by id", build: func(db *gorm.DB) *gorm.DB {
-			return scopeConnections(db.InnerJoins("Source"), Scope{UserID: userID}).Where("connections.id = ?", 12345).Take(&Connection{})
+			return scopeConnections(withSource(db), Scope{UserID: userID}).Where("connections.id = ?", 12345).Limit(1).Find(&[]map[string]any{})
 		}},
 		{name: "list (superuser, default order)", build: list(ConnectionFilter{Scope: all}), pgSortOK: true},
 		{name: "count (superuser)", build: count(ConnectionFilter{Scope: all}), pgScanOK: true},

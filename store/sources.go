@@ -49,7 +49,7 @@ func (s *Store) GetSourceByID(ctx context.Context, id string) (*OAuthSource, err
 // ListSources returns one page of the sources matching f and the number of
 // all matching sources.
 func (s *Store) ListSources(ctx context.Context, f SourceFilter, p Page) ([]OAuthSource, int64, error) {
-	return listPage[OAuthSource]("sources", filterSources(s.db.WithContext(ctx).Model(&OAuthSource{}), f), filterSources(s.db.WithContext(ctx), f).Order(orderBy(f.Ordering, sourceOrderColumns, "name", "slug")), p)
+	return listPage("sources", filterSources(s.db.WithContext(ctx).Model(&OAuthSource{}), f), find[OAuthSource], filterSources(s.db.WithContext(ctx), f).Order(orderBy(f.Ordering, sourceOrderColumns, "name", "slug")), p)
 }
 
 func filterSources(q *gorm.DB, f SourceFilter) *gorm.DB {

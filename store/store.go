@@ -236,8 +236,9 @@ func orderBy(fields []string, columns map[string]string, def, tie string) clause
 }
 
 // listPage counts the rows of count and, unless the page lies past the
-// end, fetches the page of rows. Every list of the API goes through it.
-func listPage[T any](what string, count, rows *gorm.DB, p Page) ([]T, int64, error) {
+// end, fetches the page of rows with read. Every list of the API goes
+// through it.
+func listPage[T any](what string, count *gorm.DB, read func(*gorm.DB) ([]T, error), rows *gorm.DB, p Page) ([]T, int64, error) {
 	var total int64
 	if err := count.Count(&total).Error; err != nil {
 		return nil, 0, fmt.Errorf("count %s: %w", what, translate(err))
@@ -245,9 +246,15 @@ func listPage[T any](what string, count, rows *gorm.DB, p Page) ([]T, int64, err
 	if total == 0 || p.Offset >= int(total) {
 		return []T{}, total, nil
 	}
-	var out []T
-	if err := rows.Offset(p.Offset).Limit(p.Limit).Find(&out).Error; err != nil {
+	out, err := read(rows.Offset(p.Offset).Limit(p.Limit))
+	if err != nil {
 		return nil, 0, fmt.Errorf("list %s: %w", what, translate(err))
 	}
 	return out, total, nil
+}
+
+// find reads rows with GORM.
+func find[T any](q *gorm.DB) ([]T, error) {
+	var out []T
+	return out, q.Find(&out).Error
 }

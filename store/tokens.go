@@ -130,7 +130,7 @@ func (s *Store) GetToken(ctx context.Context, sc Scope, identifier string) (*Tok
 // ListTokens returns one page of the tokens matching f, with their users,
 // and the number of all matching tokens.
 func (s *Store) ListTokens(ctx context.Context, f TokenFilter, p Page) ([]Token, int64, error) {
-	return listPage[Token]("tokens", filterTokens(s.db.WithContext(ctx).Model(&Token{}).Joins("User"), f), filterTokens(s.db.WithContext(ctx).Joins("User"), f).Order(orderBy(f.Ordering, tokenOrderColumns, "tokens.identifier", "tokens.id")), p)
+	return listPage("tokens", filterTokens(s.db.WithContext(ctx).Model(&Token{}).Joins("User"), f), find[Token], filterTokens(s.db.WithContext(ctx).Joins("User"), f).Order(orderBy(f.Ordering, tokenOrderColumns, "tokens.identifier", "tokens.id")), p)
 }
 
 func filterTokens(q *gorm.DB, f TokenFilter) *gorm.DB {

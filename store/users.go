@@ -103,7 +103,7 @@ var userOrderColumns = map[string]string{
 
 // ListUsers returns one page of the users matching f and their number.
 func (s *Store) ListUsers(ctx context.Context, f UserFilter, p Page) ([]User, int64, error) {
-	return listPage[User]("users", s.filterUsers(s.db.WithContext(ctx).Model(&User{}), f), s.filterUsers(s.db.WithContext(ctx), f).Order(orderBy(f.Ordering, userOrderColumns, "username", "id")), p)
+	return listPage("users", s.filterUsers(s.db.WithContext(ctx).Model(&User{}), f), find[User], s.filterUsers(s.db.WithContext(ctx), f).Order(orderBy(f.Ordering, userOrderColumns, "username", "id")), p)
 }
 
 func (s *Store) filterUsers(q *gorm.DB, f UserFilter) *gorm.DB {
