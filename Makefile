@@ -4,7 +4,7 @@ ADDR    ?= 127.0.0.1:9000
 
 SPECTRAL := tools/spectral/node_modules/.bin/spectral
 
-.PHONY: all build run generate check-generated fmt-check vet test check-compat release-snapshot lint-spec crash-test fuzz-smoke
+.PHONY: all build run generate check-generated fmt-check vet test check-compat release-snapshot lint-spec crash-test fuzz-smoke bench bench-go
 
 all: build
 
@@ -76,3 +76,12 @@ fuzz-smoke:
 		echo "== $$target for $(FUZZTIME)"; \
 		$(GO) test ./server -run '^$$' -fuzz "^$$target$$" -fuzztime $(FUZZTIME) || exit 1; \
 	done
+
+## bench: load benchmarks of the real server against two baselines, on SQLite and PostgreSQL, at 1k and 1M
+## connections (several minutes; never run in CI); writes docs/BENCHMARKS.md. BENCHFLAGS=-sizes=1000 for a quick run.
+bench:
+	@pg=$$(scripts/postgres-url.sh); AKCONN_BENCH_POSTGRES_URL="$$pg" $(GO) run ./bench $(BENCHFLAGS)
+
+## bench-go: Go micro-benchmarks (validator middleware, serialization, store queries), for benchstat
+bench-go:
+	$(GO) test -run '^$$' -bench . -benchmem ./server ./store

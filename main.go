@@ -11,6 +11,7 @@ import (
 	"log/slog"
 	"net"
 	"net/http"
+	"net/http/pprof"
 	"os"
 	"os/signal"
 	"strconv"
@@ -63,6 +64,8 @@ func run(args []string, stdout, stderr io.Writer) int {
 	noMigrate := fs.Bool("no-migrate", envOr("NO_MIGRATE", "") != "", "do not apply pending migrations at start (NO_MIGRATE)")
 	respValidation := fs.String("response-validation", envOr("RESPONSE_VALIDATION", "enforce"),
 		"what to do with a response that breaks the spec: enforce (500), log, or off (RESPONSE_VALIDATION)")
+	authCacheTTL := fs.Duration("auth-cache-ttl", 5*time.Second, "remember verified API tokens this long; revocation through another replica takes effect within it (0: off)")
+	pprofAddr := fs.String("pprof-addr", "", "serve net/http/pprof on this address, e.g. 127.0.0.1:6060 (off by default)")
 	bootstrapToken := fs.String("bootstrap-token", os.Getenv("BOOTSTRAP_TOKEN"), "create superuser akadmin with this API token key (BOOTSTRAP_TOKEN)")
 	fs.Usage = func() {
 		fmt.Fprint(stderr, usage)
@@ -97,10 +100,13 @@ func run(args []string, stdout, stderr io.Writer) int {
 			return 1
 		}
 	}
-	e, err := server.New(server.Config{Store: db, Spec: spec, Logger: log, ResponseValidation: mode})
+	e, err := server.New(server.Config{Store: db, Spec: spec, Logger: log, ResponseValidation: mode, AuthCacheTTL: *authCacheTTL})
 	if err != nil {
 		log.Error("build server", "error", err.Error())
 		return 1
+	}
+	if *pprofAddr != "" {
+		go servePprof(*pprofAddr, log)
 	}
 	ln, err := net.Listen("tcp", *addr)
 	if err != nil {
@@ -128,6 +134,19 @@ func run(args []string, stdout, stderr io.Writer) int {
 	return 0
 }
 
+// servePprof exposes the profiler on its own listener, never on the API's.
+func servePprof(addr string, log *slog.Logger) {
+	mux := http.NewServeMux()
+	mux.HandleFunc("/debug/pprof/", pprof.Index)
+	mux.HandleFunc("/debug/pprof/profile", pprof.Profile)
+	mux.HandleFunc("/debug/pprof/heap", pprof.Index)
+	srv := &http.Server{Addr: addr, Handler: mux, ReadHeaderTimeout: 10 * time.Second}
+	log.Info("pprof", "addr", addr)
+	if err := srv.ListenAndServe(); err != nil {
+		log.Error("pprof", "error", err.Error())
+	}
+}
+
 // defaultDatabase is the SQLite file used when no database is named.
 const defaultDatabase = "data/akconn.db"
 
@@ -135,6 +154,7 @@ const defaultDatabase = "data/akconn.db"
 type pool struct {
 	maxOpen, maxIdle *int
 	lifetime         *time.Duration
+	sync             *string
 }
 
 func poolFlags(fs *flag.FlagSet) pool {
@@ -142,11 +162,12 @@ func poolFlags(fs *flag.FlagSet) pool {
 		maxOpen:  fs.Int("db-max-open-conns", envInt("DB_MAX_OPEN_CONNS", 0), "most open database connections; 0: 2×CPU+2 for SQLite, 25 for PostgreSQL (DB_MAX_OPEN_CONNS)"),
 		maxIdle:  fs.Int("db-max-idle-conns", envInt("DB_MAX_IDLE_CONNS", 0), "most idle database connections; 0: as many as open (DB_MAX_IDLE_CONNS)"),
 		lifetime: fs.Duration("db-conn-max-lifetime", 30*time.Minute, "recycle database connections after this long"),
+		sync:     fs.String("sqlite-synchronous", envOr("SQLITE_SYNCHRONOUS", "FULL"), "SQLite: FULL fsyncs every commit; NORMAL is faster but a power loss may roll back the last commits (SQLITE_SYNCHRONOUS)"),
 	}
 }
 
 func (p pool) options() store.Options {
-	return store.Options{MaxOpenConns: *p.maxOpen, MaxIdleConns: *p.maxIdle, ConnMaxLifetime: *p.lifetime}
+	return store.Options{MaxOpenConns: *p.maxOpen, MaxIdleConns: *p.maxIdle, ConnMaxLifetime: *p.lifetime, SQLiteSynchronous: *p.sync}
 }
 
 func envInt(name string, def int) int {

@@ -2,12 +2,15 @@ package server_test
 
 import (
 	"context"
+	"fmt"
 	"net/http"
 	"net/http/httptest"
 	"testing"
 	"time"
 
+	"akconn/server"
 	"akconn/store"
+	"akconn/testenv"
 )
 
 func TestAuthentication(t *testing.T) {
@@ -56,10 +59,10 @@ func TestAuthentication(t *testing.T) {
 			t.Errorf("%q: body %s", tc.header, r.Body)
 		}
 	}
-	// Deactivating a user stops their tokens at once.
-	if err := v.store.DB().Model(&store.User{}).Where("id = ?", v.alice.ID).Update("is_active", false).Error; err != nil {
-		t.Fatal(err)
-	}
+	// Deactivating a user stops their tokens at once, although the token
+	// was just verified (and cached).
+	expect(t, v.do(http.MethodGet, connections, aliceKey, nil), http.StatusOK)
+	expect(t, v.do(http.MethodPatch, fmt.Sprintf("/core/users/%d/", v.alice.ID), adminKey, map[string]any{"is_active": false}), http.StatusOK)
 	r := v.do(http.MethodGet, connections, aliceKey, nil)
 	expect(t, r, http.StatusForbidden)
 	if r.JSON(t)["detail"] != "Token invalid/expired" {
@@ -96,4 +99,27 @@ func TestBootstrapIsIdempotent(t *testing.T) {
 	}
 	expect(t, v.do(http.MethodGet, connections, adminKey, nil), http.StatusForbidden)
 	expect(t, v.do(http.MethodGet, connections, "rotated-key", nil), http.StatusOK)
+}
+
+// A change made elsewhere (another replica, or the database directly)
+// reaches a cached token within the cache's lifetime.
+func TestTokenCacheBound(t *testing.T) {
+	const ttl = 300 * time.Millisecond
+	te := testenv.NewWithConfig(t, server.Config{AuthCacheTTL: ttl})
+	get := func() int {
+		return te.Serve(testenv.NewRequest(t, http.MethodGet, connections, testenv.AliceKey, nil)).Status
+	}
+	if s := get(); s != http.StatusOK {
+		t.Fatalf("status %d", s)
+	}
+	if err := te.Store.DB().Model(&store.User{}).Where("id = ?", te.Alice.ID).Update("is_active", false).Error; err != nil {
+		t.Fatal(err)
+	}
+	deadline := time.Now().Add(ttl + 200*time.Millisecond)
+	for get() != http.StatusForbidden {
+		if time.Now().After(deadline) {
+			t.Fatalf("a deactivated user's cached token still works after %s", ttl)
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
 }

@@ -32,12 +32,16 @@ type Config struct {
 	ResponseValidation ResponseValidation
 	// BodyLimit defaults to DefaultBodyLimit.
 	BodyLimit int64
+	// AuthCacheTTL is how long a verified API key is remembered (0: not at
+	// all). Revocation through another replica takes effect within it.
+	AuthCacheTTL time.Duration
 }
 
 // Server implements the generated gen.ServerInterface.
 type Server struct {
-	store *store.Store
-	log   *slog.Logger
+	store  *store.Store
+	log    *slog.Logger
+	tokens *tokenCache
 }
 
 var _ gen.ServerInterface = (*Server)(nil)
@@ -62,7 +66,7 @@ func New(cfg Config) (*echo.Echo, error) {
 	if err := spec.Validate(context.Background()); err != nil {
 		return nil, fmt.Errorf("invalid spec: %w", err)
 	}
-	s := &Server{store: cfg.Store, log: cfg.Logger}
+	s := &Server{store: cfg.Store, log: cfg.Logger, tokens: &tokenCache{ttl: cfg.AuthCacheTTL, entries: map[string]cachedToken{}}}
 
 	e := echo.New()
 	e.HideBanner, e.HidePort = true, true

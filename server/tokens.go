@@ -181,6 +181,7 @@ func (s *Server) updateToken(c echo.Context, identifier string) error {
 	if err := s.store.SaveToken(ctx, t); err != nil {
 		return err
 	}
+	s.tokens.forget()
 	return c.JSON(http.StatusOK, tokenJSON(t))
 }
 
@@ -189,6 +190,7 @@ func (s *Server) CoreTokensDestroy(c echo.Context, identifier gen.TokenIdentifie
 	if err := s.store.DeleteToken(c.Request().Context(), scopeOf(caller(c)), identifier); err != nil {
 		return err
 	}
+	s.tokens.forget()
 	return c.NoContent(http.StatusNoContent)
 }
 

@@ -204,6 +204,7 @@ func (s *Server) updateUser(c echo.Context, id int) error {
 	if err := s.store.SaveUser(c.Request().Context(), u); err != nil {
 		return err
 	}
+	s.tokens.forget()
 	return c.JSON(http.StatusOK, userJSON(u, true))
 }
 
@@ -219,6 +220,7 @@ func (s *Server) CoreUsersDestroy(c echo.Context, id gen.UserID) error {
 	if err := s.store.DeleteUser(c.Request().Context(), int64(id)); err != nil {
 		return err
 	}
+	s.tokens.forget()
 	return c.NoContent(http.StatusNoContent)
 }
 

@@ -58,6 +58,10 @@ type Options struct {
 	// SkipMigrations leaves the schema as it is; by default Open applies
 	// pending migrations.
 	SkipMigrations bool
+	// SQLiteSynchronous is SQLite's synchronous mode: FULL (default: every
+	// commit is fsynced) or NORMAL (faster; safe against a killed process,
+	// but a power loss may roll back the last commits).
+	SQLiteSynchronous string
 }
 
 // Dialect names a database backend.
@@ -92,7 +96,15 @@ func Open(url string, opts Options) (*Store, error) {
 		// write lock up front so concurrent writers queue on busy_timeout
 		// instead of failing with "database is locked"; synchronous=FULL makes
 		// every acknowledged commit durable (docs/DURABILITY.md).
-		dsn := "file:" + path + "?_journal_mode=WAL&_foreign_keys=on&_busy_timeout=30000&_synchronous=FULL&_txlock=immediate"
+		sync := strings.ToUpper(opts.SQLiteSynchronous)
+		switch sync {
+		case "":
+			sync = "FULL"
+		case "FULL", "NORMAL":
+		default:
+			return nil, fmt.Errorf("SQLite synchronous mode %q: want FULL or NORMAL", opts.SQLiteSynchronous)
+		}
+		dsn := "file:" + path + "?_journal_mode=WAL&_foreign_keys=on&_busy_timeout=30000&_synchronous=" + sync + "&_txlock=immediate"
 		dialector, dialect = sqlite.Open(dsn), SQLite
 		if opts.MaxOpenConns == 0 {
 			opts.MaxOpenConns = 2*runtime.NumCPU() + 2

@@ -61,25 +61,30 @@ func (s *Store) GetUser(ctx context.Context, id int64) (*User, error) {
 }
 
 // Authenticate returns the active owner of the unexpired API token whose
-// key is key, or ErrNotFound. The stored key is compared in constant time.
-func (s *Store) Authenticate(ctx context.Context, key string, now time.Time) (*User, error) {
+// key is key, and when that token expires (nil: never), or ErrNotFound. The
+// stored key is compared in constant time.
+func (s *Store) Authenticate(ctx context.Context, key string, now time.Time) (*User, *time.Time, error) {
 	var t Token
 	err := s.db.WithContext(ctx).Joins("User").
 		Where("tokens.key_hash = ? AND tokens.intent = ?", HashKey(key), IntentAPI).
 		Take(&t).Error
 	if err != nil {
-		return nil, fmt.Errorf("token: %w", translate(err))
+		return nil, nil, fmt.Errorf("token: %w", translate(err))
 	}
 	if subtle.ConstantTimeCompare([]byte(t.Key), []byte(key)) != 1 {
-		return nil, fmt.Errorf("token: %w", ErrNotFound)
+		return nil, nil, fmt.Errorf("token: %w", ErrNotFound)
 	}
-	if t.Expiring && t.Expires != nil && !t.Expires.After(now) {
-		return nil, fmt.Errorf("token expired: %w", ErrNotFound)
+	var expires *time.Time
+	if t.Expiring && t.Expires != nil {
+		if !t.Expires.After(now) {
+			return nil, nil, fmt.Errorf("token expired: %w", ErrNotFound)
+		}
+		expires = t.Expires
 	}
 	if !t.User.IsActive {
-		return nil, fmt.Errorf("token of inactive user: %w", ErrNotFound)
+		return nil, nil, fmt.Errorf("token of inactive user: %w", ErrNotFound)
 	}
-	return &t.User, nil
+	return &t.User, expires, nil
 }
 
 // CreateToken inserts t, deriving its lookup hash from its key.

@@ -18,6 +18,7 @@ import (
 	"strings"
 	"sync"
 	"testing"
+	"time"
 
 	"github.com/labstack/echo/v4"
 
@@ -96,12 +97,24 @@ func New(t testing.TB) *Env {
 	return NewWith(t, server.ResponseEnforce)
 }
 
-// NewWith builds a server with the given response validation mode.
+// NewWith builds a server with the given response validation mode and
+// the production token cache.
 func NewWith(t testing.TB, mode server.ResponseValidation) *Env {
+	t.Helper()
+	return NewWithConfig(t, server.Config{ResponseValidation: mode, AuthCacheTTL: DefaultAuthCacheTTL})
+}
+
+// DefaultAuthCacheTTL is the server's default token cache lifetime.
+const DefaultAuthCacheTTL = 5 * time.Second
+
+// NewWithConfig builds a server from cfg; the store, spec and logger are
+// filled in.
+func NewWithConfig(t testing.TB, cfg server.Config) *Env {
 	t.Helper()
 	st := OpenStore(t)
 	logs := &SyncBuffer{}
-	e, err := server.New(server.Config{Store: st, Spec: Spec(t), Logger: slog.New(slog.NewJSONHandler(logs, nil)), ResponseValidation: mode})
+	cfg.Store, cfg.Spec, cfg.Logger = st, Spec(t), slog.New(slog.NewJSONHandler(logs, nil))
+	e, err := server.New(cfg)
 	if err != nil {
 		t.Fatalf("build server: %v", err)
 	}
