@@ -3,9 +3,9 @@ package server
 import (
 	"context"
 	"errors"
-	"sync"
 	"net/http"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/labstack/echo/v4"

@@ -74,6 +74,9 @@ func problemFor(err error) *Problem {
 	if errors.Is(err, store.ErrNotFound) {
 		return errNotFound
 	}
+	if errors.Is(err, store.ErrReference) {
+		return &Problem{Status: http.StatusBadRequest, Fields: map[string][]string{"non_field_errors": {"A referenced object does not exist."}}}
+	}
 	var he *echo.HTTPError
 	if errors.As(err, &he) {
 		switch he.Code {

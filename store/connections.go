@@ -21,11 +21,19 @@ type ConnectionFilter struct {
 
 	sourceID        string   // the source SourceSlug names ("" if none)
 	searchSourceIDs []string // sources whose slug contains Search
+	identifier      string   // the expression Search matches
 }
 
 // resolveSourceConditions looks up, in the small sources table, the
 // sources that the slug filter and the search name.
 func (s *Store) resolveSourceConditions(ctx context.Context, f *ConnectionFilter) error {
+	// PostgreSQL matches LOWER(identifier), the expression its trigram index
+	// covers; SQLite's LIKE already ignores ASCII case (and its LOWER folds
+	// only ASCII), so the bare column lets it scan an index instead.
+	f.identifier = "LOWER(connections.identifier)"
+	if s.dialect == SQLite {
+		f.identifier = "connections.identifier"
+	}
 	if f.SourceSlug != nil {
 		var ids []string
 		if err := s.db.WithContext(ctx).Model(&OAuthSource{}).Where("slug = ?", *f.SourceSlug).Pluck("id", &ids).Error; err != nil {
@@ -126,9 +134,9 @@ func filterConnections(q *gorm.DB, f ConnectionFilter) *gorm.DB {
 	if f.Search != "" {
 		pat := likePattern(f.Search)
 		if len(f.searchSourceIDs) > 0 {
-			q = q.Where(`connections.source_id IN ? OR LOWER(connections.identifier) LIKE ? ESCAPE '\'`, f.searchSourceIDs, pat)
+			q = q.Where(`connections.source_id IN ? OR `+f.identifier+` LIKE ? ESCAPE '\'`, f.searchSourceIDs, pat)
 		} else {
-			q = q.Where(`LOWER(connections.identifier) LIKE ? ESCAPE '\'`, pat)
+			q = q.Where(f.identifier+` LIKE ? ESCAPE '\'`, pat)
 		}
 	}
 	return q

@@ -26,6 +26,9 @@ var (
 	ErrNotFound = errors.New("not found")
 	// ErrConflict means a unique rule would be broken; see ConflictError.
 	ErrConflict = errors.New("conflict")
+	// ErrReference means a write names an object that does not exist (a
+	// foreign key failed, e.g. a source deleted meanwhile).
+	ErrReference = errors.New("referenced object does not exist")
 )
 
 // ConflictError names the unique rule a write would have broken.
@@ -191,6 +194,8 @@ func translate(err error) error {
 	switch {
 	case strings.Contains(msg, "UNIQUE constraint failed"), strings.Contains(msg, "duplicate key value"), strings.Contains(msg, "SQLSTATE 23505"):
 		return &ConflictError{Fields: conflictFields(msg)}
+	case strings.Contains(msg, "FOREIGN KEY constraint failed"), strings.Contains(msg, "SQLSTATE 23503"):
+		return fmt.Errorf("%w", ErrReference)
 	}
 	return err
 }
