@@ -1,6 +1,7 @@
 package main
 
 import (
+	_ "embed"
 	"fmt"
 	"io"
 	"net/http"
@@ -11,6 +12,9 @@ import (
 	"strings"
 	"time"
 )
+
+//go:embed analysis.md
+var analysis string
 
 // profiles holds `go tool pprof -top` text captured during runs.
 var profiles []string
@@ -95,6 +99,7 @@ func render(cfg *config, rows []row, notes []string) string {
 	for _, line := range targets(rows) {
 		fmt.Fprintf(&b, "- %s\n", line)
 	}
+	b.WriteString(analysis)
 	for _, p := range profiles {
 		b.WriteString("\n## CPU profile of the server during the retrieve scenario (largest SQLite database)\n\n```\n")
 		b.WriteString(p)
