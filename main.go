@@ -12,6 +12,7 @@ import (
 	"net"
 	"net/http"
 	"net/http/pprof"
+	"net/url"
 	"os"
 	"os/signal"
 	"strconv"
@@ -61,7 +62,7 @@ func run(args []string, stdout, stderr io.Writer) int {
 	addr := fs.String("addr", envOr("ADDR", "127.0.0.1:9000"), "listen address (ADDR)")
 	database := fs.String("database", envOr("DATABASE_URL", defaultDatabase), "database: a SQLite file path, or a postgres:// URL (DATABASE_URL)")
 	pool := poolFlags(fs)
-	noMigrate := fs.Bool("no-migrate", envOr("NO_MIGRATE", "") != "", "do not apply pending migrations at start (NO_MIGRATE)")
+	noMigrate := fs.Bool("no-migrate", envBool("NO_MIGRATE"), "do not apply pending migrations at start (NO_MIGRATE=true)")
 	respValidation := fs.String("response-validation", envOr("RESPONSE_VALIDATION", "enforce"),
 		"what to do with a response that breaks the spec: enforce (500), log, or off (RESPONSE_VALIDATION)")
 	authCacheTTL := fs.Duration("auth-cache-ttl", 5*time.Second, "remember verified API tokens this long; revocation through another replica takes effect within it (0: off)")
@@ -113,7 +114,7 @@ func run(args []string, stdout, stderr io.Writer) int {
 		log.Error("listen", "error", err.Error())
 		return 1
 	}
-	srv := &http.Server{Handler: e, ReadHeaderTimeout: 10 * time.Second}
+	srv := &http.Server{Handler: e, ReadHeaderTimeout: 10 * time.Second, ReadTimeout: time.Minute, WriteTimeout: time.Minute, IdleTimeout: 2 * time.Minute}
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
 	drained := make(chan struct{})
@@ -124,7 +125,7 @@ func run(args []string, stdout, stderr io.Writer) int {
 		defer cancel()
 		_ = srv.Shutdown(shutdown)
 	}()
-	log.Info("serving", "addr", ln.Addr().String(), "database", *database, "response_validation", string(mode))
+	log.Info("serving", "addr", ln.Addr().String(), "database", redacted(*database), "response_validation", string(mode))
 	if err := srv.Serve(ln); err != nil && !errors.Is(err, http.ErrServerClosed) {
 		log.Error("serve", "error", err.Error())
 		return 1
@@ -139,12 +140,19 @@ func servePprof(addr string, log *slog.Logger) {
 	mux := http.NewServeMux()
 	mux.HandleFunc("/debug/pprof/", pprof.Index)
 	mux.HandleFunc("/debug/pprof/profile", pprof.Profile)
-	mux.HandleFunc("/debug/pprof/heap", pprof.Index)
 	srv := &http.Server{Addr: addr, Handler: mux, ReadHeaderTimeout: 10 * time.Second}
 	log.Info("pprof", "addr", addr)
 	if err := srv.ListenAndServe(); err != nil {
 		log.Error("pprof", "error", err.Error())
 	}
+}
+
+// redacted hides a password in a database URL, for logs.
+func redacted(database string) string {
+	if u, err := url.Parse(database); err == nil && u.Scheme != "" {
+		return u.Redacted()
+	}
+	return database
 }
 
 // defaultDatabase is the SQLite file used when no database is named.
@@ -175,6 +183,11 @@ func envInt(name string, def int) int {
 		return v
 	}
 	return def
+}
+
+func envBool(name string) bool {
+	b, _ := strconv.ParseBool(os.Getenv(name))
+	return b
 }
 
 func envOr(name, def string) string {

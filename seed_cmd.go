@@ -12,9 +12,10 @@ import (
 
 const seedUsage = `Usage: akconn seed --connections N [--users N] [--sources N] [--database URL]
 
-Loads scale data fast (batched, one transaction per batch): N users, N OAuth
-sources and N connections, for benchmarks and query-plan checks. Connection i
-belongs to user i mod users and source (i div users) mod sources.
+Loads scale data fast (batched, one transaction per batch): the connections,
+and the users (default: one per ten connections) and OAuth sources (default 10)
+they belong to, for benchmarks and query-plan checks. Connection i belongs to
+user i mod users and source (i div users) mod sources.
 
 Flags:
 `

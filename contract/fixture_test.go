@@ -104,6 +104,8 @@ func (f *fixture) hooks(caller string) map[string]hook {
 	}
 	if caller != testenv.AdminKey {
 		h["managed"] = func(*rapid.T) any { return omit }
+		// Tokens of ordinary users always expire (authentik's rule).
+		h["expiring"] = func(*rapid.T) any { return true }
 	}
 	return h
 }

@@ -63,6 +63,9 @@ type tokenCache struct {
 	ttl     time.Duration
 	mu      sync.RWMutex
 	entries map[string]cachedToken // by HashKey(key)
+	// generation counts forget calls, so that a lookup that raced with a
+	// change is not remembered.
+	generation uint64
 }
 
 type cachedToken struct {
@@ -82,6 +85,7 @@ func (tc *tokenCache) authenticate(ctx context.Context, st *store.Store, key str
 	h := store.HashKey(key)
 	tc.mu.RLock()
 	e, ok := tc.entries[h]
+	generation := tc.generation
 	tc.mu.RUnlock()
 	if ok && now.Before(e.until) {
 		u := e.user
@@ -96,10 +100,12 @@ func (tc *tokenCache) authenticate(ctx context.Context, st *store.Store, key str
 		until = *expires
 	}
 	tc.mu.Lock()
-	if len(tc.entries) >= maxCachedTokens {
-		tc.entries = map[string]cachedToken{}
+	if tc.generation == generation { // no token or user changed since the lookup began
+		if len(tc.entries) >= maxCachedTokens {
+			tc.entries = map[string]cachedToken{}
+		}
+		tc.entries[h] = cachedToken{user: *u, until: until}
 	}
-	tc.entries[h] = cachedToken{user: *u, until: until}
 	tc.mu.Unlock()
 	return u, nil
 }
@@ -108,5 +114,6 @@ func (tc *tokenCache) authenticate(ctx context.Context, st *store.Store, key str
 func (tc *tokenCache) forget() {
 	tc.mu.Lock()
 	tc.entries = map[string]cachedToken{}
+	tc.generation++
 	tc.mu.Unlock()
 }

@@ -89,9 +89,9 @@ func TestConcurrentCreatesSameSourceAndIdentifier(t *testing.T) {
 	}
 }
 
-// Concurrent PATCHes of one connection, each setting two fields together
-// (and a different pair of fields for odd writers): the stored row is
-// exactly one writer's submission, never a mix, and no update is lost.
+// Concurrent PATCHes of one connection, each setting two fields together:
+// the stored row is exactly one writer's submission, never a mix. Then
+// writers touching different fields: no update is lost.
 func TestConcurrentPatchesNeverMix(t *testing.T) {
 	v := newEnv(t)
 	src := v.createSource("github")
@@ -122,5 +122,25 @@ func TestConcurrentPatchesNeverMix(t *testing.T) {
 	stored, _ = v.storedConnection(id)
 	if stored.Identifier != "final-identifier" || stored.Expires == nil {
 		t.Fatalf("an update was lost: %+v", stored)
+	}
+}
+
+// Users (and, by the same store helper, sources and tokens) do not lose
+// concurrent updates of different fields either.
+func TestConcurrentUserUpdatesNotLost(t *testing.T) {
+	v := newEnv(t)
+	path := fmt.Sprintf("/core/users/%d/", v.bob.ID)
+	rs := hammer(v, writers, func(i int) (string, string, string, any) {
+		if i%2 == 0 {
+			return http.MethodPatch, path, adminKey, map[string]any{"name": fmt.Sprintf("name-%d", i)}
+		}
+		return http.MethodPatch, path, adminKey, map[string]any{"email": fmt.Sprintf("e%d@example.com", i)}
+	})
+	if counts := tally(t, rs); counts[200] != writers {
+		t.Fatalf("statuses %v", counts)
+	}
+	u, err := v.store.GetUser(t.Context(), v.bob.ID)
+	if err != nil || u.Name == "bob" || u.Email == "" {
+		t.Fatalf("an update was lost: %+v %v", u, err)
 	}
 }

@@ -123,6 +123,10 @@ func (s *Server) updateConnection(c echo.Context, id int) error {
 	if err := bindJSON(c, &req); err != nil {
 		return err
 	}
+	// Another user's connection answers 404 before any other rule is applied.
+	if _, err := s.store.GetConnection(c.Request().Context(), scopeOf(caller(c)), int64(id)); err != nil {
+		return err
+	}
 	refs, err := s.resolveConnectionRefs(c, req)
 	if err != nil {
 		return err

@@ -19,7 +19,7 @@ import (
 // spec returns openapi.yaml, the file main embeds.
 func spec(t testing.TB) []byte { return testenv.Spec(t) }
 
-// env is a server on a fresh SQLite file with a superuser (admin) and two
+// env is a server on a fresh database (testenv) with a superuser (admin) and two
 // ordinary users (alice, bob), each holding an API token named after them.
 type env struct {
 	t     testing.TB

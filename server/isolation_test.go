@@ -9,8 +9,7 @@ import (
 	"akconn/store"
 )
 
-// bobsObjects gives bob a connection and holds his token; it returns the
-// paths of every operation on them.
+// isolationCase is one operation on one of bob's objects.
 type isolationCase struct {
 	name         string
 	method, path string
@@ -19,6 +18,8 @@ type isolationCase struct {
 	adminStatus int
 }
 
+// bobsObjectOperations gives bob a connection (he already holds a token)
+// and lists every operation on his objects.
 func bobsObjectOperations(v *env) []isolationCase {
 	src := v.createSource("github")
 	conn := v.createConnection(bobKey, src, "bob-gh")
@@ -30,11 +31,15 @@ func bobsObjectOperations(v *env) []isolationCase {
 		{"connection used_by", http.MethodGet, c + "used_by/", nil, 200},
 		{"connection update", http.MethodPut, c, map[string]any{"identifier": "taken"}, 200},
 		{"connection partial update", http.MethodPatch, c, map[string]any{"identifier": "taken"}, 200},
+		// Naming a user or an unknown source must not turn the 404 into a 403 or 400.
+		{"connection partial update naming a user", http.MethodPatch, c, map[string]any{"user": v.bob.ID}, 200},
+		{"connection partial update naming a source", http.MethodPatch, c, map[string]any{"source": "00000000-0000-4000-8000-000000000000"}, 400},
 		{"token retrieve", http.MethodGet, tok, nil, 200},
 		{"token used_by", http.MethodGet, tok + "used_by/", nil, 200},
 		{"token view_key", http.MethodGet, tok + "view_key/", nil, 200},
 		{"token update", http.MethodPut, tok, map[string]any{"identifier": "bob-token", "description": "taken"}, 200},
 		{"token partial update", http.MethodPatch, tok, map[string]any{"description": "taken"}, 200},
+		{"token partial update naming a user", http.MethodPatch, tok, map[string]any{"user": v.bob.ID}, 200},
 		{"user retrieve", http.MethodGet, u, nil, 200},
 		{"user used_by", http.MethodGet, u + "used_by/", nil, 200},
 		{"user update", http.MethodPut, u, map[string]any{"username": "bob", "name": "taken"}, 200},

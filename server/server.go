@@ -72,6 +72,7 @@ func New(cfg Config) (*echo.Echo, error) {
 	e.HideBanner, e.HidePort = true, true
 	e.HTTPErrorHandler = errorHandler(cfg.Logger)
 	e.Use(requestLogger(cfg.Logger))
+	e.Use(recoverPanics) // a panic becomes a logged 500, not a dropped connection
 
 	validators := operationValidators(spec, cfg.ResponseValidation, cfg.BodyLimit, cfg.Logger)
 	perOperation := make(map[string][]echo.MiddlewareFunc, len(validators))
@@ -95,6 +96,19 @@ func New(cfg Config) (*echo.Echo, error) {
 		return c.NoContent(http.StatusNoContent)
 	})
 	return e, nil
+}
+
+// recoverPanics turns a panic in a handler into an error, which the error
+// handler answers with a 500 and logs.
+func recoverPanics(next echo.HandlerFunc) echo.HandlerFunc {
+	return func(c echo.Context) (err error) {
+		defer func() {
+			if r := recover(); r != nil {
+				err = fmt.Errorf("panic: %v", r)
+			}
+		}()
+		return next(c)
+	}
 }
 
 // requestLogger writes one structured line per request. It never logs

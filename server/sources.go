@@ -254,15 +254,10 @@ func (s *Server) updateSource(c echo.Context, slug string) error {
 	if err := bindJSON(c, &req); err != nil {
 		return err
 	}
-	ctx := c.Request().Context()
-	src, err := s.store.GetSourceBySlug(ctx, slug)
+	src, err := s.store.UpdateSource(c.Request().Context(), slug, func(src *store.OAuthSource) error {
+		return applySource(src, req)
+	})
 	if err != nil {
-		return err
-	}
-	if err := applySource(src, req); err != nil {
-		return err
-	}
-	if err := s.store.SaveSource(ctx, src); err != nil {
 		return err
 	}
 	return c.JSON(http.StatusOK, oauthSourceJSON(src))

@@ -42,27 +42,36 @@ func tokenName(t *store.Token) string {
 	return t.Identifier
 }
 
-// applyToken writes the sent fields onto t, enforcing who may own and
-// manage tokens.
-func (s *Server) applyToken(c echo.Context, t *store.Token, r gen.PatchedTokenRequest) error {
+// tokenOwner checks who may own and manage a token and returns the owner
+// the request names (nil when it names none). It runs
+// before any transaction, so that no request holds two pool connections.
+func (s *Server) tokenOwner(c echo.Context, r gen.PatchedTokenRequest) (*store.User, error) {
 	me := caller(c)
-	if r.User != nil && int64(*r.User) != t.UserID {
-		if !me.IsSuperuser {
-			return errPermissionDenied
-		}
-		owner, err := s.store.GetUser(c.Request().Context(), int64(*r.User))
-		if errors.Is(err, store.ErrNotFound) {
-			return invalidPK("user", *r.User)
-		}
-		if err != nil {
-			return err
-		}
+	if _, sent := optional(r.Managed); sent && !me.IsSuperuser {
+		return nil, errPermissionDenied
+	}
+	if r.User == nil {
+		return nil, nil
+	}
+	if int64(*r.User) == me.ID {
+		return me, nil
+	}
+	if !me.IsSuperuser {
+		return nil, errPermissionDenied
+	}
+	owner, err := s.store.GetUser(c.Request().Context(), int64(*r.User))
+	if errors.Is(err, store.ErrNotFound) {
+		return nil, invalidPK("user", *r.User)
+	}
+	return owner, err
+}
+
+// applyToken writes the sent fields onto t; owner is tokenOwner's answer.
+func applyToken(t *store.Token, r gen.PatchedTokenRequest, owner *store.User, superuser bool) error {
+	if owner != nil && owner.ID != t.UserID {
 		t.UserID, t.User = owner.ID, *owner
 	}
 	if managed, sent := optional(r.Managed); sent {
-		if !me.IsSuperuser {
-			return errPermissionDenied
-		}
 		t.Managed = managed
 	}
 	if r.Intent != nil {
@@ -75,6 +84,10 @@ func (s *Server) applyToken(c echo.Context, t *store.Token, r gen.PatchedTokenRe
 	set(&t.Identifier, r.Identifier)
 	set(&t.Description, r.Description)
 	set(&t.Expiring, r.Expiring)
+	if !superuser {
+		// As in authentik, tokens of ordinary users always expire.
+		t.Expiring = true
+	}
 	expires, sent, err := optionalTime("expires", r.Expires)
 	if err != nil {
 		return err
@@ -133,8 +146,12 @@ func (s *Server) CoreTokensCreate(c echo.Context) error {
 		return err
 	}
 	me := caller(c)
+	owner, err := s.tokenOwner(c, req)
+	if err != nil {
+		return err
+	}
 	t := &store.Token{Intent: store.IntentAPI, UserID: me.ID, User: *me, Expiring: true, Key: store.NewKey()}
-	if err := s.applyToken(c, t, req); err != nil {
+	if err := applyToken(t, req, owner, me.IsSuperuser); err != nil {
 		return err
 	}
 	if _, sent := optional(req.Expires); !sent && t.Expiring {
@@ -171,15 +188,23 @@ func (s *Server) updateToken(c echo.Context, identifier string) error {
 		return err
 	}
 	ctx := c.Request().Context()
-	t, err := s.store.GetToken(ctx, scopeOf(caller(c)), identifier)
+	sc := scopeOf(caller(c))
+	// Another user's token answers 404 before any other rule is applied.
+	if _, err := s.store.GetToken(ctx, sc, identifier); err != nil {
+		return err
+	}
+	owner, err := s.tokenOwner(c, req)
 	if err != nil {
 		return err
 	}
-	if err := s.applyToken(c, t, req); err != nil {
+	t, err := s.store.UpdateToken(ctx, sc, identifier, func(t *store.Token) error {
+		return applyToken(t, req, owner, caller(c).IsSuperuser)
+	})
+	if err != nil {
 		return err
 	}
-	if err := s.store.SaveToken(ctx, t); err != nil {
-		return err
+	if owner != nil {
+		t.User = *owner
 	}
 	s.tokens.forget()
 	return c.JSON(http.StatusOK, tokenJSON(t))

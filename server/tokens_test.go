@@ -90,6 +90,12 @@ func TestTokenRules(t *testing.T) {
 			t.Errorf("%v: %s", tc.body, r.Body)
 		}
 	}
+	// An ordinary user's tokens always expire, as in authentik.
+	r0 := v.do(http.MethodPost, tokens, aliceKey, map[string]any{"identifier": "forever", "expiring": false})
+	expect(t, r0, http.StatusCreated)
+	if b := r0.JSON(t); b["expiring"] != true || b["expires"] == nil {
+		t.Fatalf("alice made a token that never expires: %s", r0.Body)
+	}
 	// A superuser may create a managed token for someone else.
 	r := v.do(http.MethodPost, tokens, adminKey, map[string]any{"identifier": "for-bob", "user": v.bob.ID, "managed": "goauthentik.io/test", "expiring": false})
 	expect(t, r, http.StatusCreated)

@@ -122,6 +122,9 @@ func (s *Server) CoreUsersList(c echo.Context, params gen.CoreUsersListParams) e
 		if err := json.Unmarshal([]byte(*params.Attributes), &f.Attributes); err != nil {
 			return fieldError("attributes", "Enter a valid JSON object.")
 		}
+		if containsNull(map[string]any(f.Attributes)) {
+			return fieldError("attributes", nullCharactersMessage)
+		}
 	}
 	if params.Type != nil {
 		for _, t := range *params.Type {
@@ -187,8 +190,7 @@ func (s *Server) CoreUsersPartialUpdate(c echo.Context, id gen.UserID) error {
 }
 
 func (s *Server) updateUser(c echo.Context, id int) error {
-	u, err := s.userInScope(c, id)
-	if err != nil {
+	if _, err := s.userInScope(c, id); err != nil {
 		return err
 	}
 	if err := requireSuperuser(c); err != nil {
@@ -198,10 +200,10 @@ func (s *Server) updateUser(c echo.Context, id int) error {
 	if err := bindJSON(c, &req); err != nil {
 		return err
 	}
-	if err := applyUser(u, req); err != nil {
-		return err
-	}
-	if err := s.store.SaveUser(c.Request().Context(), u); err != nil {
+	u, err := s.store.UpdateUser(c.Request().Context(), int64(id), func(u *store.User) error {
+		return applyUser(u, req)
+	})
+	if err != nil {
 		return err
 	}
 	s.tokens.forget()

@@ -3,6 +3,7 @@ package server_test
 import (
 	"fmt"
 	"net/http"
+	"net/url"
 	"strings"
 	"testing"
 
@@ -89,6 +90,21 @@ func TestUserListFilters(t *testing.T) {
 	}
 	r := v.do(http.MethodGet, users+"?attributes=nope", adminKey, nil)
 	expect(t, r, http.StatusBadRequest)
+	for _, q := range []string{`{"a\u0000":1}`, `{"a":"\u0000"}`} {
+		r = v.do(http.MethodGet, users+"?attributes="+url.QueryEscape(q), adminKey, nil)
+		expect(t, r, http.StatusBadRequest)
+		if r.JSON(t)["attributes"].([]any)[0] != "Null characters are not allowed." {
+			t.Errorf("%s: %s", q, r.Body)
+		}
+	}
+	// path_startswith compares case and all, on both backends.
+	expect(t, v.do(http.MethodPatch, fmt.Sprintf("%s%d/", users, v.alice.ID), adminKey, map[string]any{"path": "Users/staff"}), http.StatusOK)
+	for q, want := range map[string]int{"?path_startswith=users": 2, "?path_startswith=Users": 1, "?path_startswith=Users/st": 1, "?path_startswith=Users/x": 0} {
+		r = v.do(http.MethodGet, users+q, adminKey, nil)
+		if n := int(r.JSON(t)["pagination"].(map[string]any)["count"].(float64)); n != want {
+			t.Errorf("%s: %d users, want %d", q, n, want)
+		}
+	}
 	r = v.do(http.MethodGet, users+"?type=robot", adminKey, nil)
 	expect(t, r, http.StatusBadRequest)
 	r = v.do(http.MethodGet, users+"?include_groups=false", adminKey, nil)

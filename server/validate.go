@@ -125,6 +125,7 @@ func (v *operationValidator) validateResponse(next echo.HandlerFunc) echo.Handle
 		buf := &bufferedWriter{header: http.Header{}, status: http.StatusOK}
 		orig := res.Writer
 		res.Writer = buf
+		defer func() { res.Writer = orig }() // also when a handler panics
 		if err := next(c); err != nil {
 			c.Echo().HTTPErrorHandler(err, c)
 		}

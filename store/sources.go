@@ -78,16 +78,15 @@ func (s *Store) CreateSource(ctx context.Context, src *OAuthSource) error {
 	return nil
 }
 
-// SaveSource writes every column of an existing source.
-func (s *Store) SaveSource(ctx context.Context, src *OAuthSource) error {
-	res := s.db.WithContext(ctx).Model(src).Select("*").Omit("id", "created_at").Updates(src)
-	if res.Error != nil {
-		return fmt.Errorf("update source: %w", translate(res.Error))
-	}
-	if res.RowsAffected == 0 {
-		return fmt.Errorf("update source: %w", ErrNotFound)
-	}
-	return nil
+// UpdateSource changes the source with slug in one transaction: it reads
+// the row (locking it on PostgreSQL), lets change modify it, and writes
+// every column back, so concurrent updates never lose one another.
+func (s *Store) UpdateSource(ctx context.Context, slug string, change func(*OAuthSource) error) (*OAuthSource, error) {
+	return updateLocked(s, ctx, "source "+slug, change,
+		func(tx *gorm.DB) *gorm.DB { return tx.Where("slug = ?", slug) },
+		func(tx *gorm.DB, src *OAuthSource) error {
+			return tx.Model(src).Select("*").Omit("id", "created_at").Updates(src).Error
+		})
 }
 
 // DeleteSource removes the source with slug; the database removes its

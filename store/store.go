@@ -275,3 +275,38 @@ func find[T any](q *gorm.DB) ([]T, error) {
 	var out []T
 	return out, q.Find(&out).Error
 }
+
+// updateLocked reads the row find selects inside a transaction (locking it
+// on PostgreSQL with FOR UPDATE; SQLite's BEGIN IMMEDIATE already
+// serialises writers), lets change modify it, and writes it with save.
+// change must not query the database itself: lookups belong before the
+// call, so that no request holds two pool connections at once.
+func updateLocked[T any](s *Store, ctx context.Context, what string, change func(*T) error,
+	find func(tx *gorm.DB) *gorm.DB, save func(tx *gorm.DB, v *T) error) (*T, error) {
+	var v T
+	err := s.db.WithContext(ctx).Transaction(func(tx *gorm.DB) error {
+		q := find(tx)
+		if s.dialect == Postgres {
+			var m T
+			table := clause.Table{Name: tx.Statement.Table}
+			if t, ok := any(&m).(interface{ TableName() string }); ok {
+				table.Name = t.TableName()
+			}
+			q = q.Clauses(clause.Locking{Strength: "UPDATE", Table: table})
+		}
+		if err := q.Take(&v).Error; err != nil {
+			return fmt.Errorf("%s: %w", what, translate(err))
+		}
+		if err := change(&v); err != nil {
+			return err
+		}
+		if err := save(tx, &v); err != nil {
+			return fmt.Errorf("update %s: %w", what, translate(err))
+		}
+		return nil
+	})
+	if err != nil {
+		return nil, err
+	}
+	return &v, nil
+}

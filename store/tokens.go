@@ -153,16 +153,17 @@ func filterTokens(q *gorm.DB, f TokenFilter) *gorm.DB {
 	return q
 }
 
-// SaveToken writes every column of an existing token except its key.
-func (s *Store) SaveToken(ctx context.Context, t *Token) error {
-	res := s.db.WithContext(ctx).Model(t).Omit(clause.Associations).Select("identifier", "intent", "user_id", "description", "expires", "expiring", "managed").Updates(t)
-	if res.Error != nil {
-		return fmt.Errorf("update token: %w", translate(res.Error))
-	}
-	if res.RowsAffected == 0 {
-		return fmt.Errorf("update token: %w", ErrNotFound)
-	}
-	return nil
+// UpdateToken changes the token called identifier, if the scope may see
+// it, in one transaction, as UpdateSource does. Its key never changes.
+func (s *Store) UpdateToken(ctx context.Context, sc Scope, identifier string, change func(*Token) error) (*Token, error) {
+	return updateLocked(s, ctx, "token "+identifier, change,
+		func(tx *gorm.DB) *gorm.DB {
+			return scopeTokens(tx.Joins("User"), sc).Where("tokens.identifier = ?", identifier)
+		},
+		func(tx *gorm.DB, t *Token) error {
+			return tx.Model(t).Omit(clause.Associations).
+				Select("identifier", "intent", "user_id", "description", "expires", "expiring", "managed").Updates(t).Error
+		})
 }
 
 // DeleteToken removes the token called identifier if the scope may see it.

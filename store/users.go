@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"strings"
 	"time"
+	"unicode/utf8"
 
 	"github.com/google/uuid"
 	"gorm.io/gorm"
@@ -123,7 +124,9 @@ func (s *Store) filterUsers(q *gorm.DB, f UserFilter) *gorm.DB {
 		q = q.Where("type IN ?", f.Types)
 	}
 	if f.PathStartsWith != "" {
-		q = q.Where(`path LIKE ? ESCAPE '\'`, escapeLike(f.PathStartsWith)+"%")
+		// substr compares exactly (case included) on both backends; LIKE would
+		// ignore case on SQLite only.
+		q = q.Where("substr(path, 1, ?) = ?", utf8.RuneCountInString(f.PathStartsWith), f.PathStartsWith)
 	}
 	if f.Search != "" {
 		pat := likePattern(f.Search)
@@ -136,7 +139,7 @@ func (s *Store) filterUsers(q *gorm.DB, f UserFilter) *gorm.DB {
 func (s *Store) whereJSONKey(q *gorm.DB, column, key string, value any) *gorm.DB {
 	raw, _ := json.Marshal(value)
 	switch s.dialect {
-	case "postgres":
+	case Postgres:
 		return q.Where("("+column+"::jsonb -> ?) = ?::jsonb", key, string(raw))
 	default:
 		path := `$."` + strings.ReplaceAll(key, `"`, `\"`) + `"`
@@ -151,16 +154,13 @@ func (s *Store) whereJSONKey(q *gorm.DB, column, key string, value any) *gorm.DB
 	}
 }
 
-// SaveUser writes every column of an existing user.
-func (s *Store) SaveUser(ctx context.Context, u *User) error {
-	res := s.db.WithContext(ctx).Model(u).Select("*").Omit("id", "uuid", "date_joined").Updates(u)
-	if res.Error != nil {
-		return fmt.Errorf("update user: %w", translate(res.Error))
-	}
-	if res.RowsAffected == 0 {
-		return fmt.Errorf("update user: %w", ErrNotFound)
-	}
-	return nil
+// UpdateUser changes the user id in one transaction, as UpdateSource does.
+func (s *Store) UpdateUser(ctx context.Context, id int64, change func(*User) error) (*User, error) {
+	return updateLocked(s, ctx, fmt.Sprintf("user %d", id), change,
+		func(tx *gorm.DB) *gorm.DB { return tx.Where("id = ?", id) },
+		func(tx *gorm.DB, u *User) error {
+			return tx.Model(u).Select("*").Omit("id", "uuid", "date_joined").Updates(u).Error
+		})
 }
 
 // DeleteUser removes a user; the database removes their tokens and

@@ -1,7 +1,7 @@
-// Package testenv builds the real server on a fresh SQLite file for tests
-// outside the server package (the contract suite): real echo router, both
-// validators, real database, and a superuser plus two ordinary users who
-// each hold an API token.
+// Package testenv builds the real server on a fresh database (a SQLite file,
+// or a PostgreSQL schema when AKCONN_TEST_BACKEND=postgres) for every test
+// package: real echo router, both validators, and a superuser plus two
+// ordinary users who each hold an API token.
 package testenv
 
 import (
