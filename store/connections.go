@@ -63,6 +63,9 @@ var connectionOrderColumns = map[string]clause.Column{
 
 var defaultConnectionOrdering = []string{"source__slug", "pk"}
 
+// maxResolvedSources bounds the source ids a search binds as parameters.
+const maxResolvedSources = 100
+
 // orderFields is the ordering to apply. Under a source__slug filter every
 // row has the same slug, so ordering by it is dropped: the rows then come
 // in pk order straight from the (source_id, id) index instead of a sort.
@@ -133,9 +136,13 @@ func filterConnections(q *gorm.DB, f ConnectionFilter) *gorm.DB {
 	}
 	if f.Search != "" {
 		pat := likePattern(f.Search)
-		if len(f.searchSourceIDs) > 0 {
+		switch n := len(f.searchSourceIDs); {
+		case n > maxResolvedSources:
+			// Too many to bind: let the database match the slugs itself.
+			q = q.Where(`connections.source_id IN (SELECT id FROM oauth_sources WHERE LOWER(slug) LIKE ? ESCAPE '\') OR `+f.identifier+` LIKE ? ESCAPE '\'`, pat, pat)
+		case n > 0:
 			q = q.Where(`connections.source_id IN ? OR `+f.identifier+` LIKE ? ESCAPE '\'`, f.searchSourceIDs, pat)
-		} else {
+		default:
 			q = q.Where(f.identifier+` LIKE ? ESCAPE '\'`, pat)
 		}
 	}

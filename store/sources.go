@@ -53,8 +53,8 @@ func (s *Store) ListSources(ctx context.Context, f SourceFilter, p Page) ([]OAut
 }
 
 func filterSources(q *gorm.DB, f SourceFilter) *gorm.DB {
-	for col, v := range f.Equal {
-		q = q.Where(clause.Eq{Column: clause.Column{Name: col}, Value: v})
+	for _, col := range sortedKeys(f.Equal) {
+		q = q.Where(clause.Eq{Column: clause.Column{Name: col}, Value: f.Equal[col]})
 	}
 	if f.HasJWKS != nil {
 		if *f.HasJWKS {

@@ -9,6 +9,7 @@ import (
 	"os"
 	"path/filepath"
 	"runtime"
+	"sort"
 	"strings"
 	"time"
 
@@ -123,7 +124,11 @@ func Open(url string, opts Options) (*Store, error) {
 		Logger:                 logger.Discard,
 		SkipDefaultTransaction: true,
 		PrepareStmt:            true,
-		NowFunc:                func() time.Time { return time.Now().UTC().Truncate(time.Microsecond) },
+		// Clients shape some statements (IN lists, orderings), so the cache of
+		// prepared statements is bounded.
+		PrepareStmtMaxSize: 500,
+		PrepareStmtTTL:     10 * time.Minute,
+		NowFunc:            func() time.Time { return time.Now().UTC().Truncate(time.Microsecond) },
 	})
 	if err != nil {
 		return nil, fmt.Errorf("open %s database: %w", dialect, err)
@@ -309,4 +314,15 @@ func updateLocked[T any](s *Store, ctx context.Context, what string, change func
 		return nil, err
 	}
 	return &v, nil
+}
+
+// sortedKeys orders a filter's columns, so that the same filter always
+// makes the same SQL (and reuses one prepared statement).
+func sortedKeys(m map[string]any) []string {
+	keys := make([]string, 0, len(m))
+	for k := range m {
+		keys = append(keys, k)
+	}
+	sort.Strings(keys)
+	return keys
 }

@@ -140,8 +140,8 @@ func (s *Store) ListTokens(ctx context.Context, f TokenFilter, p Page) ([]Token,
 
 func filterTokens(q *gorm.DB, f TokenFilter) *gorm.DB {
 	q = scopeTokens(q, f.Scope)
-	for col, v := range f.Equal {
-		q = q.Where(clause.Eq{Column: clause.Column{Table: "tokens", Name: col}, Value: v})
+	for _, col := range sortedKeys(f.Equal) {
+		q = q.Where(clause.Eq{Column: clause.Column{Table: "tokens", Name: col}, Value: f.Equal[col]})
 	}
 	if f.UserUsername != nil {
 		q = q.Where(`"User".username = ?`, *f.UserUsername)

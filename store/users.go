@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"sort"
 	"strings"
 	"time"
 	"unicode/utf8"
@@ -114,14 +115,14 @@ func (s *Store) filterUsers(q *gorm.DB, f UserFilter) *gorm.DB {
 	if !f.Scope.All {
 		q = q.Where("users.id = ?", f.Scope.UserID)
 	}
-	for col, v := range f.Equal {
-		q = q.Where(clause.Eq{Column: clause.Column{Name: col}, Value: v})
+	for _, col := range sortedKeys(f.Equal) {
+		q = q.Where(clause.Eq{Column: clause.Column{Name: col}, Value: f.Equal[col]})
 	}
 	for k, v := range f.Attributes {
 		q = s.whereJSONKey(q, "attributes", k, v)
 	}
 	if len(f.Types) > 0 {
-		q = q.Where("type IN ?", f.Types)
+		q = q.Where("type IN ?", dedupe(f.Types))
 	}
 	if f.PathStartsWith != "" {
 		// substr compares exactly (case included) on both backends; LIKE would
@@ -187,4 +188,19 @@ func (s *Store) OwnedBy(ctx context.Context, userID int64) ([]Token, []Connectio
 		return nil, nil, fmt.Errorf("connections of user: %w", translate(err))
 	}
 	return tokens, conns, nil
+}
+
+// dedupe drops repeated values, sorted, so that ?type=a&type=a&type=b makes
+// the same SQL as ?type=b&type=a.
+func dedupe(values []string) []string {
+	seen := map[string]bool{}
+	var out []string
+	for _, v := range values {
+		if !seen[v] {
+			seen[v] = true
+			out = append(out, v)
+		}
+	}
+	sort.Strings(out)
+	return out
 }
