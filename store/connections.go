@@ -150,35 +150,7 @@ func filterConnections(q *gorm.DB, f ConnectionFilter) *gorm.DB {
 }
 
 func orderConnections(q *gorm.DB, fields []string) *gorm.DB {
-	var cols []clause.OrderByColumn
-	seen := map[string]bool{}
-	add := func(fields []string) {
-		for _, f := range fields {
-			f = strings.TrimSpace(f)
-			desc := strings.HasPrefix(f, "-")
-			name := strings.TrimPrefix(f, "-")
-			col, ok := connectionOrderColumns[name]
-			if !ok || seen[name] {
-				continue
-			}
-			seen[name] = true
-			cols = append(cols, clause.OrderByColumn{Column: col, Desc: desc})
-		}
-	}
-	add(fields)
-	if len(cols) == 0 {
-		add(defaultConnectionOrdering)
-	}
-	if !seen["pk"] {
-		// A total order keeps pages stable; running the same way as the
-		// first key lets one index serve the whole ORDER BY.
-		tie := "pk"
-		if cols[0].Desc {
-			tie = "-pk"
-		}
-		add([]string{tie})
-	}
-	return q.Order(clause.OrderBy{Columns: cols})
+	return q.Order(orderBy(fields, connectionOrderColumns, defaultConnectionOrdering, "pk"))
 }
 
 // CreateConnection inserts c. c.Source must already be loaded by the caller.

@@ -18,14 +18,14 @@ type SourceFilter struct {
 	Ordering []string
 }
 
-var sourceOrderColumns = map[string]string{
-	"pk":                 "id",
-	"name":               "name",
-	"slug":               "slug",
-	"enabled":            "enabled",
-	"provider_type":      "provider_type",
-	"policy_engine_mode": "policy_engine_mode",
-	"user_matching_mode": "user_matching_mode",
+var sourceOrderColumns = map[string]clause.Column{
+	"pk":                 {Name: "id"},
+	"name":               {Name: "name"},
+	"slug":               {Name: "slug"},
+	"enabled":            {Name: "enabled"},
+	"provider_type":      {Name: "provider_type"},
+	"policy_engine_mode": {Name: "policy_engine_mode"},
+	"user_matching_mode": {Name: "user_matching_mode"},
 }
 
 // GetSourceBySlug returns the OAuth source with slug.
@@ -49,7 +49,7 @@ func (s *Store) GetSourceByID(ctx context.Context, id string) (*OAuthSource, err
 // ListSources returns one page of the sources matching f and the number of
 // all matching sources.
 func (s *Store) ListSources(ctx context.Context, f SourceFilter, p Page) ([]OAuthSource, int64, error) {
-	return listPage("sources", filterSources(s.db.WithContext(ctx).Model(&OAuthSource{}), f), find[OAuthSource], filterSources(s.db.WithContext(ctx), f).Order(orderBy(f.Ordering, sourceOrderColumns, "name", "slug")), p)
+	return listPage("sources", filterSources(s.db.WithContext(ctx).Model(&OAuthSource{}), f), find[OAuthSource], filterSources(s.db.WithContext(ctx), f).Order(orderBy(f.Ordering, sourceOrderColumns, []string{"name"}, "slug")), p)
 }
 
 func filterSources(q *gorm.DB, f SourceFilter) *gorm.DB {

@@ -233,26 +233,34 @@ func escapeLike(s string) string {
 }
 
 // orderBy builds an ORDER BY from API ordering fields ("-name", ...):
-// unknown fields are ignored, def applies when none is known, and tie
-// (a unique column) always ends the list so that pages are stable.
-func orderBy(fields []string, columns map[string]string, def, tie string) clause.OrderBy {
+// unknown and repeated fields are ignored, defaults apply when no field is
+// known, and tie (a unique field) always ends the list, so that pages are
+// stable; it runs the same way as the first key, so that one index can
+// serve the whole ORDER BY.
+func orderBy(fields []string, columns map[string]clause.Column, defaults []string, tie string) clause.OrderBy {
 	var cols []clause.OrderByColumn
 	seen := map[string]bool{}
-	for _, f := range fields {
-		f = strings.TrimSpace(f)
-		col, ok := columns[strings.TrimPrefix(f, "-")]
-		if !ok || seen[col] {
-			continue
+	add := func(fields []string) {
+		for _, f := range fields {
+			f = strings.TrimSpace(f)
+			name := strings.TrimPrefix(f, "-")
+			col, ok := columns[name]
+			if !ok || seen[name] {
+				continue
+			}
+			seen[name] = true
+			cols = append(cols, clause.OrderByColumn{Column: col, Desc: strings.HasPrefix(f, "-")})
 		}
-		seen[col] = true
-		cols = append(cols, clause.OrderByColumn{Column: clause.Column{Name: col}, Desc: strings.HasPrefix(f, "-")})
 	}
-	if len(cols) == 0 && def != "" {
-		seen[def] = true
-		cols = append(cols, clause.OrderByColumn{Column: clause.Column{Name: def}})
+	add(fields)
+	if len(cols) == 0 {
+		add(defaults)
 	}
 	if !seen[tie] {
-		cols = append(cols, clause.OrderByColumn{Column: clause.Column{Name: tie}})
+		if len(cols) > 0 && cols[0].Desc {
+			tie = "-" + tie
+		}
+		add([]string{tie})
 	}
 	return clause.OrderBy{Columns: cols}
 }

@@ -109,9 +109,15 @@ type TokenFilter struct {
 	Ordering     []string
 }
 
-var tokenOrderColumns = map[string]string{
-	"pk": "tokens.id", "identifier": "tokens.identifier", "intent": "tokens.intent", "user": "tokens.user_id",
-	"description": "tokens.description", "expires": "tokens.expires", "expiring": "tokens.expiring", "managed": "tokens.managed",
+var tokenOrderColumns = map[string]clause.Column{
+	"pk":          {Table: "tokens", Name: "id"},
+	"identifier":  {Table: "tokens", Name: "identifier"},
+	"intent":      {Table: "tokens", Name: "intent"},
+	"user":        {Table: "tokens", Name: "user_id"},
+	"description": {Table: "tokens", Name: "description"},
+	"expires":     {Table: "tokens", Name: "expires"},
+	"expiring":    {Table: "tokens", Name: "expiring"},
+	"managed":     {Table: "tokens", Name: "managed"},
 }
 
 func scopeTokens(q *gorm.DB, sc Scope) *gorm.DB {
@@ -135,7 +141,7 @@ func (s *Store) GetToken(ctx context.Context, sc Scope, identifier string) (*Tok
 // ListTokens returns one page of the tokens matching f, with their users,
 // and the number of all matching tokens.
 func (s *Store) ListTokens(ctx context.Context, f TokenFilter, p Page) ([]Token, int64, error) {
-	return listPage("tokens", filterTokens(s.db.WithContext(ctx).Model(&Token{}).Joins("User"), f), find[Token], filterTokens(s.db.WithContext(ctx).Joins("User"), f).Order(orderBy(f.Ordering, tokenOrderColumns, "tokens.identifier", "tokens.id")), p)
+	return listPage("tokens", filterTokens(s.db.WithContext(ctx).Model(&Token{}).Joins("User"), f), find[Token], filterTokens(s.db.WithContext(ctx).Joins("User"), f).Order(orderBy(f.Ordering, tokenOrderColumns, []string{"identifier"}, "pk")), p)
 }
 
 func filterTokens(q *gorm.DB, f TokenFilter) *gorm.DB {

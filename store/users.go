@@ -98,14 +98,22 @@ type UserFilter struct {
 	Ordering     []string
 }
 
-var userOrderColumns = map[string]string{
-	"pk": "id", "username": "username", "name": "name", "email": "email", "is_active": "is_active",
-	"is_superuser": "is_superuser", "last_login": "last_login", "date_joined": "date_joined", "path": "path", "type": "type",
+var userOrderColumns = map[string]clause.Column{
+	"pk":           {Name: "id"},
+	"username":     {Name: "username"},
+	"name":         {Name: "name"},
+	"email":        {Name: "email"},
+	"is_active":    {Name: "is_active"},
+	"is_superuser": {Name: "is_superuser"},
+	"last_login":   {Name: "last_login"},
+	"date_joined":  {Name: "date_joined"},
+	"path":         {Name: "path"},
+	"type":         {Name: "type"},
 }
 
 // ListUsers returns one page of the users matching f and their number.
 func (s *Store) ListUsers(ctx context.Context, f UserFilter, p Page) ([]User, int64, error) {
-	return listPage("users", s.filterUsers(s.db.WithContext(ctx).Model(&User{}), f), find[User], s.filterUsers(s.db.WithContext(ctx), f).Order(orderBy(f.Ordering, userOrderColumns, "username", "id")), p)
+	return listPage("users", s.filterUsers(s.db.WithContext(ctx).Model(&User{}), f), find[User], s.filterUsers(s.db.WithContext(ctx), f).Order(orderBy(f.Ordering, userOrderColumns, []string{"username"}, "pk")), p)
 }
 
 func (s *Store) filterUsers(q *gorm.DB, f UserFilter) *gorm.DB {
