@@ -11,7 +11,6 @@ type sourceType struct {
 	profile, oidcWellKnown, oidcJWKS    *string
 }
 
-
 // sourceTypes lists every provider type, in authentik's registration order.
 var sourceTypes = []sourceType{
 	{name: "apple", verboseName: "Apple",
