@@ -5,7 +5,6 @@ import (
 	"encoding/json"
 	"fmt"
 	"net/http"
-	"regexp"
 	"sort"
 	"strings"
 	"sync"
@@ -229,7 +228,5 @@ func fieldsOf(t testing.TB, resp testenv.Response) []string {
 	sort.Strings(out)
 	return out
 }
-
-var slugOnly = regexp.MustCompile(`^[-a-zA-Z0-9_]+$`)
 
 func describe(op *operation) string { return fmt.Sprintf("%s (%s %s)", op.ID, op.Method, op.Path) }
