@@ -123,15 +123,13 @@ func (s *Server) updateConnection(c echo.Context, id int) error {
 	if err := bindJSON(c, &req); err != nil {
 		return err
 	}
-	// Another user's connection answers 404 before any other rule is applied.
-	if _, err := s.store.GetConnection(c.Request().Context(), scopeOf(caller(c)), int64(id)); err != nil {
-		return err
-	}
-	refs, err := s.resolveConnectionRefs(c, req)
-	if err != nil {
-		return err
-	}
+	refs, refsErr := s.resolveConnectionRefs(c, req)
 	conn, err := s.store.UpdateConnection(c.Request().Context(), scopeOf(caller(c)), int64(id), func(conn *store.Connection) error {
+		// Only a connection the caller may see gets here: another user's
+		// answers 404 before the request's own errors (403, 400) apply.
+		if refsErr != nil {
+			return refsErr
+		}
 		return applyConnection(conn, req, refs)
 	})
 	if err != nil {

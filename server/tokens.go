@@ -187,17 +187,13 @@ func (s *Server) updateToken(c echo.Context, identifier string) error {
 	if err := bindJSON(c, &req); err != nil {
 		return err
 	}
-	ctx := c.Request().Context()
-	sc := scopeOf(caller(c))
-	// Another user's token answers 404 before any other rule is applied.
-	if _, err := s.store.GetToken(ctx, sc, identifier); err != nil {
-		return err
-	}
-	owner, err := s.tokenOwner(c, req)
-	if err != nil {
-		return err
-	}
-	t, err := s.store.UpdateToken(ctx, sc, identifier, func(t *store.Token) error {
+	owner, ownerErr := s.tokenOwner(c, req)
+	t, err := s.store.UpdateToken(c.Request().Context(), scopeOf(caller(c)), identifier, func(t *store.Token) error {
+		// Only a token the caller may see gets here: another user's answers
+		// 404 before the request's own errors (403, 400) apply.
+		if ownerErr != nil {
+			return ownerErr
+		}
 		return applyToken(t, req, owner, caller(c).IsSuperuser)
 	})
 	if err != nil {

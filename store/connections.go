@@ -168,49 +168,27 @@ func (s *Store) CreateConnection(ctx context.Context, c *Connection) error {
 // BEGIN IMMEDIATE already serialises writers), lets change modify it, and
 // writes every column back, so concurrent updates never interleave.
 func (s *Store) UpdateConnection(ctx context.Context, sc Scope, id int64, change func(*Connection) error) (*Connection, error) {
-	var c *Connection
-	err := s.db.WithContext(ctx).Transaction(func(tx *gorm.DB) error {
-		q := scopeConnections(withSource(tx), sc).Where("connections.id = ?", id)
-		if s.dialect == Postgres {
-			q = q.Clauses(clause.Locking{Strength: "UPDATE", Table: clause.Table{Name: "connections"}})
-		}
-		var err error
-		if c, err = readConnection(q); err != nil {
-			return fmt.Errorf("connection %d: %w", id, err)
-		}
-		if err := change(c); err != nil {
-			return err
-		}
-		c.LastUpdated = s.db.NowFunc()
-		err = tx.Model(&Connection{}).Where("id = ?", id).Updates(map[string]any{
-			"user_id":      c.UserID,
-			"source_id":    c.SourceID,
-			"identifier":   c.Identifier,
-			"access_token": c.AccessToken,
-			"expires":      c.Expires,
-			"last_updated": c.LastUpdated,
-		}).Error
-		if err != nil {
-			return fmt.Errorf("update connection %d: %w", id, translate(err))
-		}
-		return nil
-	})
-	if err != nil {
-		return nil, err
-	}
-	return c, nil
+	return updateLocked(s, ctx, fmt.Sprintf("connection %d", id),
+		func(tx *gorm.DB) *gorm.DB {
+			return scopeConnections(withSource(tx), sc).Where("connections.id = ?", id)
+		},
+		readConnection, change,
+		func(tx *gorm.DB, c *Connection) error {
+			c.LastUpdated = s.db.NowFunc()
+			return tx.Model(&Connection{}).Where("id = ?", c.ID).Updates(map[string]any{
+				"user_id":      c.UserID,
+				"source_id":    c.SourceID,
+				"identifier":   c.Identifier,
+				"access_token": c.AccessToken,
+				"expires":      c.Expires,
+				"last_updated": c.LastUpdated,
+			}).Error
+		})
 }
 
 // DeleteConnection removes the connection with id if the scope may see it.
 func (s *Store) DeleteConnection(ctx context.Context, sc Scope, id int64) error {
-	res := scopeConnections(s.db.WithContext(ctx), sc).Where("connections.id = ?", id).Delete(&Connection{})
-	if res.Error != nil {
-		return fmt.Errorf("delete connection %d: %w", id, translate(res.Error))
-	}
-	if res.RowsAffected == 0 {
-		return fmt.Errorf("delete connection %d: %w", id, ErrNotFound)
-	}
-	return nil
+	return deleted(fmt.Sprintf("connection %d", id), scopeConnections(s.db.WithContext(ctx), sc).Where("connections.id = ?", id).Delete(&Connection{}))
 }
 
 // ConnectionsOfSource lists the connections of a source that the scope may

@@ -82,8 +82,9 @@ func (s *Store) CreateSource(ctx context.Context, src *OAuthSource) error {
 // the row (locking it on PostgreSQL), lets change modify it, and writes
 // every column back, so concurrent updates never lose one another.
 func (s *Store) UpdateSource(ctx context.Context, slug string, change func(*OAuthSource) error) (*OAuthSource, error) {
-	return updateLocked(s, ctx, "source "+slug, change,
+	return updateLocked(s, ctx, "source "+slug,
 		func(tx *gorm.DB) *gorm.DB { return tx.Where("slug = ?", slug) },
+		take[OAuthSource], change,
 		func(tx *gorm.DB, src *OAuthSource) error {
 			return tx.Model(src).Select("*").Omit("id", "created_at").Updates(src).Error
 		})
@@ -92,12 +93,5 @@ func (s *Store) UpdateSource(ctx context.Context, slug string, change func(*OAut
 // DeleteSource removes the source with slug; the database removes its
 // connections in the same statement (ON DELETE CASCADE).
 func (s *Store) DeleteSource(ctx context.Context, slug string) error {
-	res := s.db.WithContext(ctx).Where("slug = ?", slug).Delete(&OAuthSource{})
-	if res.Error != nil {
-		return fmt.Errorf("delete source %q: %w", slug, translate(res.Error))
-	}
-	if res.RowsAffected == 0 {
-		return fmt.Errorf("delete source %q: %w", slug, ErrNotFound)
-	}
-	return nil
+	return deleted(fmt.Sprintf("source %q", slug), s.db.WithContext(ctx).Where("slug = ?", slug).Delete(&OAuthSource{}))
 }

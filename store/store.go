@@ -291,12 +291,13 @@ func find[T any](q *gorm.DB) ([]T, error) {
 
 // updateLocked reads the row find selects inside a transaction (locking it
 // on PostgreSQL with FOR UPDATE; SQLite's BEGIN IMMEDIATE already
-// serialises writers), lets change modify it, and writes it with save.
-// change must not query the database itself: lookups belong before the
-// call, so that no request holds two pool connections at once.
-func updateLocked[T any](s *Store, ctx context.Context, what string, change func(*T) error,
-	find func(tx *gorm.DB) *gorm.DB, save func(tx *gorm.DB, v *T) error) (*T, error) {
-	var v T
+// serialises writers) with read, lets change modify it, and writes it with
+// save, so concurrent updates never lose one another. change must not
+// query the database itself: lookups belong before the call, so that no
+// request holds two pool connections at once.
+func updateLocked[T any](s *Store, ctx context.Context, what string, find func(tx *gorm.DB) *gorm.DB,
+	read func(q *gorm.DB) (*T, error), change func(*T) error, save func(tx *gorm.DB, v *T) error) (*T, error) {
+	var v *T
 	err := s.db.WithContext(ctx).Transaction(func(tx *gorm.DB) error {
 		q := find(tx)
 		if s.dialect == Postgres {
@@ -307,13 +308,14 @@ func updateLocked[T any](s *Store, ctx context.Context, what string, change func
 			}
 			q = q.Clauses(clause.Locking{Strength: "UPDATE", Table: table})
 		}
-		if err := q.Take(&v).Error; err != nil {
+		var err error
+		if v, err = read(q); err != nil {
 			return fmt.Errorf("%s: %w", what, translate(err))
 		}
-		if err := change(&v); err != nil {
+		if err := change(v); err != nil {
 			return err
 		}
-		if err := save(tx, &v); err != nil {
+		if err := save(tx, v); err != nil {
 			return fmt.Errorf("update %s: %w", what, translate(err))
 		}
 		return nil
@@ -321,7 +323,24 @@ func updateLocked[T any](s *Store, ctx context.Context, what string, change func
 	if err != nil {
 		return nil, err
 	}
-	return &v, nil
+	return v, nil
+}
+
+// take reads one row with GORM.
+func take[T any](q *gorm.DB) (*T, error) {
+	var v T
+	return &v, q.Take(&v).Error
+}
+
+// deleted reports a DELETE's outcome: ErrNotFound when it removed nothing.
+func deleted(what string, res *gorm.DB) error {
+	if res.Error != nil {
+		return fmt.Errorf("delete %s: %w", what, translate(res.Error))
+	}
+	if res.RowsAffected == 0 {
+		return fmt.Errorf("delete %s: %w", what, ErrNotFound)
+	}
+	return nil
 }
 
 // sortedKeys orders a filter's columns, so that the same filter always

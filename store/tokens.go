@@ -162,10 +162,11 @@ func filterTokens(q *gorm.DB, f TokenFilter) *gorm.DB {
 // UpdateToken changes the token called identifier, if the scope may see
 // it, in one transaction, as UpdateSource does. Its key never changes.
 func (s *Store) UpdateToken(ctx context.Context, sc Scope, identifier string, change func(*Token) error) (*Token, error) {
-	return updateLocked(s, ctx, "token "+identifier, change,
+	return updateLocked(s, ctx, "token "+identifier,
 		func(tx *gorm.DB) *gorm.DB {
 			return scopeTokens(tx.Joins("User"), sc).Where("tokens.identifier = ?", identifier)
 		},
+		take[Token], change,
 		func(tx *gorm.DB, t *Token) error {
 			return tx.Model(t).Omit(clause.Associations).
 				Select("identifier", "intent", "user_id", "description", "expires", "expiring", "managed").Updates(t).Error
@@ -174,12 +175,5 @@ func (s *Store) UpdateToken(ctx context.Context, sc Scope, identifier string, ch
 
 // DeleteToken removes the token called identifier if the scope may see it.
 func (s *Store) DeleteToken(ctx context.Context, sc Scope, identifier string) error {
-	res := scopeTokens(s.db.WithContext(ctx), sc).Where("tokens.identifier = ?", identifier).Delete(&Token{})
-	if res.Error != nil {
-		return fmt.Errorf("delete token %q: %w", identifier, translate(res.Error))
-	}
-	if res.RowsAffected == 0 {
-		return fmt.Errorf("delete token %q: %w", identifier, ErrNotFound)
-	}
-	return nil
+	return deleted(fmt.Sprintf("token %q", identifier), scopeTokens(s.db.WithContext(ctx), sc).Where("tokens.identifier = ?", identifier).Delete(&Token{}))
 }

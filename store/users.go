@@ -165,8 +165,9 @@ func (s *Store) whereJSONKey(q *gorm.DB, column, key string, value any) *gorm.DB
 
 // UpdateUser changes the user id in one transaction, as UpdateSource does.
 func (s *Store) UpdateUser(ctx context.Context, id int64, change func(*User) error) (*User, error) {
-	return updateLocked(s, ctx, fmt.Sprintf("user %d", id), change,
+	return updateLocked(s, ctx, fmt.Sprintf("user %d", id),
 		func(tx *gorm.DB) *gorm.DB { return tx.Where("id = ?", id) },
+		take[User], change,
 		func(tx *gorm.DB, u *User) error {
 			return tx.Model(u).Select("*").Omit("id", "uuid", "date_joined").Updates(u).Error
 		})
@@ -175,14 +176,7 @@ func (s *Store) UpdateUser(ctx context.Context, id int64, change func(*User) err
 // DeleteUser removes a user; the database removes their tokens and
 // connections in the same statement (ON DELETE CASCADE).
 func (s *Store) DeleteUser(ctx context.Context, id int64) error {
-	res := s.db.WithContext(ctx).Where("id = ?", id).Delete(&User{})
-	if res.Error != nil {
-		return fmt.Errorf("delete user %d: %w", id, translate(res.Error))
-	}
-	if res.RowsAffected == 0 {
-		return fmt.Errorf("delete user %d: %w", id, ErrNotFound)
-	}
-	return nil
+	return deleted(fmt.Sprintf("user %d", id), s.db.WithContext(ctx).Where("id = ?", id).Delete(&User{}))
 }
 
 // OwnedBy lists the tokens and connections of a user, ordered by id.
