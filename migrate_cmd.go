@@ -2,40 +2,37 @@ package main
 
 import (
 	"context"
-	"flag"
 	"fmt"
 	"io"
 
 	"akconn/store"
 )
 
-const migrateUsage = `Usage: akconn migrate up|down|status [--database URL]
+const migrateUsage = `Usage: akconn migrate up|down|status [flags]
 
 Applies every pending migration (up), rolls back the latest one (down), or
 lists each migration and whether it is applied (status). The SQL lives in
 store/migrations/<dialect>/ and is embedded in the binary. "serve" applies
 pending migrations at start unless given --no-migrate.
-
-Flags:
 `
 
 // runMigrate serves the "migrate" subcommand.
 func runMigrate(args []string, stdout, stderr io.Writer) int {
+	cfg := DefaultConfig()
+	fs := newFlagSet("akconn migrate", migrateUsage, stderr)
+	cfg.databaseFlags(fs)
 	if len(args) == 0 || (args[0] != store.MigrateUp && args[0] != store.MigrateDown && args[0] != store.MigrateStatus) {
-		fmt.Fprint(stderr, migrateUsage)
+		if err := fs.parse(args); err != nil {
+			return exitCode(err)
+		}
+		fs.Usage()
 		return 2
 	}
-	fs := flag.NewFlagSet("akconn migrate", flag.ContinueOnError)
-	fs.SetOutput(stderr)
-	database := fs.String("database", envOr("DATABASE_URL", defaultDatabase), "database (DATABASE_URL)")
-	fs.Usage = func() {
-		fmt.Fprint(stderr, migrateUsage)
-		fs.PrintDefaults()
+	if err := fs.parse(args[1:]); err != nil {
+		return exitCode(err)
 	}
-	if err := fs.Parse(args[1:]); err != nil {
-		return 2
-	}
-	db, err := store.Open(*database, store.Options{SkipMigrations: true})
+	cfg.Store.SkipMigrations = true
+	db, err := cfg.openStore()
 	if err != nil {
 		fmt.Fprintln(stderr, err)
 		return 1

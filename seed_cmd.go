@@ -2,7 +2,6 @@ package main
 
 import (
 	"context"
-	"flag"
 	"fmt"
 	"io"
 	"time"
@@ -10,48 +9,42 @@ import (
 	"akconn/store"
 )
 
-const seedUsage = `Usage: akconn seed --connections N [--users N] [--sources N] [--database URL]
+const seedUsage = `Usage: akconn seed --connections N [--users N] [--sources N] [flags]
 
 Loads scale data fast (batched, one transaction per batch): the connections,
 and the users (default: one per ten connections) and OAuth sources (default 10)
 they belong to, for benchmarks and query-plan checks. Connection i belongs to
 user i mod users and source (i div users) mod sources.
-
-Flags:
 `
 
 // runSeed serves the "seed" subcommand.
 func runSeed(args []string, stdout, stderr io.Writer) int {
-	fs := flag.NewFlagSet("akconn seed", flag.ContinueOnError)
-	fs.SetOutput(stderr)
-	database := fs.String("database", envOr("DATABASE_URL", defaultDatabase), "database (DATABASE_URL)")
-	conns := fs.Int("connections", 1000, "connections to create")
-	users := fs.Int("users", 0, "users to create (0: connections/10, at least 1)")
-	sources := fs.Int("sources", 10, "OAuth sources to create")
-	batch := fs.Int("batch", 5000, "rows per transaction")
-	prefix := fs.String("prefix", "seed", "name prefix, to seed the same database again")
-	fs.Usage = func() {
-		fmt.Fprint(stderr, seedUsage)
-		fs.PrintDefaults()
+	cfg := DefaultConfig()
+	o := store.SeedOptions{Connections: 1000, Sources: 10, Batch: 5000, Prefix: "seed"}
+	fs := newFlagSet("akconn seed", seedUsage, stderr)
+	cfg.databaseFlags(fs)
+	fs.IntVar(&o.Connections, "connections", "SEED_CONNECTIONS", o.Connections, "connections to create")
+	fs.IntVar(&o.Users, "users", "SEED_USERS", o.Users, "users to create (0: connections/10, at least 1)")
+	fs.IntVar(&o.Sources, "sources", "SEED_SOURCES", o.Sources, "OAuth sources to create")
+	fs.IntVar(&o.Batch, "batch", "SEED_BATCH", o.Batch, "rows per transaction")
+	fs.StringVar(&o.Prefix, "prefix", "SEED_PREFIX", o.Prefix, "name prefix, to seed the same database again")
+	if err := fs.parse(args); err != nil {
+		return exitCode(err)
 	}
-	if err := fs.Parse(args); err != nil {
-		return 2
+	if o.Users == 0 {
+		o.Users = max(1, (o.Connections+9)/10)
 	}
-	if *users == 0 {
-		*users = max(1, (*conns+9)/10)
-	}
-	db, err := store.Open(*database, store.Options{})
+	db, err := cfg.openStore()
 	if err != nil {
 		fmt.Fprintln(stderr, err)
 		return 1
 	}
 	defer db.Close()
 	start := time.Now()
-	err = db.Seed(context.Background(), store.SeedOptions{Users: *users, Sources: *sources, Connections: *conns, Batch: *batch, Prefix: *prefix})
-	if err != nil {
+	if err := db.Seed(context.Background(), o); err != nil {
 		fmt.Fprintln(stderr, err)
 		return 1
 	}
-	fmt.Fprintf(stdout, "seeded %d users, %d sources, %d connections in %s\n", *users, *sources, *conns, time.Since(start).Round(time.Millisecond))
+	fmt.Fprintf(stdout, "seeded %d users, %d sources, %d connections in %s\n", o.Users, o.Sources, o.Connections, time.Since(start).Round(time.Millisecond))
 	return 0
 }

@@ -48,6 +48,15 @@ func caller(c echo.Context) *store.User {
 	return u
 }
 
+// requireSuperuser refuses callers who are not superusers (writes to
+// sources and users).
+func requireSuperuser(c echo.Context) error {
+	if !caller(c).IsSuperuser {
+		return errPermissionDenied
+	}
+	return nil
+}
+
 // scopeOf returns what the caller may see of owned objects.
 func scopeOf(u *store.User) store.Scope {
 	return store.Scope{UserID: u.ID, All: u.IsSuperuser}

@@ -19,7 +19,7 @@ func TestAuthentication(t *testing.T) {
 	past := time.Now().Add(-time.Hour)
 	future := time.Now().Add(time.Hour)
 	carol := store.NewUser("carol", false)
-	if err := v.store.CreateUser(ctx, carol); err != nil {
+	if err := v.Store.CreateUser(ctx, carol); err != nil {
 		t.Fatal(err)
 	}
 	for _, tok := range []store.Token{
@@ -27,7 +27,7 @@ func TestAuthentication(t *testing.T) {
 		{Identifier: "fresh", Key: "fresh-key", Intent: store.IntentAPI, UserID: carol.ID, Expiring: true, Expires: &future},
 		{Identifier: "recovery", Key: "recovery-key", Intent: "recovery", UserID: carol.ID},
 	} {
-		if err := v.store.CreateToken(ctx, &tok); err != nil {
+		if err := v.Store.CreateToken(ctx, &tok); err != nil {
 			t.Fatal(err)
 		}
 	}
@@ -52,7 +52,7 @@ func TestAuthentication(t *testing.T) {
 			req.Header.Set("Authorization", tc.header)
 		}
 		rec := httptest.NewRecorder()
-		v.e.ServeHTTP(rec, req)
+		v.Echo.ServeHTTP(rec, req)
 		r := response{Status: rec.Code, Body: rec.Body.String()}
 		expect(t, r, tc.status)
 		if tc.detail != "" && r.JSON(t)["detail"] != tc.detail {
@@ -62,7 +62,7 @@ func TestAuthentication(t *testing.T) {
 	// Deactivating a user stops their tokens at once, although the token
 	// was just verified (and cached).
 	expect(t, v.do(http.MethodGet, connections, aliceKey, nil), http.StatusOK)
-	expect(t, v.do(http.MethodPatch, fmt.Sprintf("/core/users/%d/", v.alice.ID), adminKey, map[string]any{"is_active": false}), http.StatusOK)
+	expect(t, v.do(http.MethodPatch, fmt.Sprintf("/core/users/%d/", v.Alice.ID), adminKey, map[string]any{"is_active": false}), http.StatusOK)
 	r := v.do(http.MethodGet, connections, aliceKey, nil)
 	expect(t, r, http.StatusForbidden)
 	if r.JSON(t)["detail"] != "Token invalid/expired" {
@@ -83,18 +83,18 @@ func TestAuthenticationBeforeValidation(t *testing.T) {
 func TestBootstrapIsIdempotent(t *testing.T) {
 	v := newEnv(t)
 	for i := 0; i < 2; i++ {
-		if err := v.store.Bootstrap(context.Background(), adminKey); err != nil {
+		if err := v.Store.Bootstrap(context.Background(), adminKey); err != nil {
 			t.Fatal(err)
 		}
 	}
 	var users, tokens int64
-	v.store.DB().Model(&store.User{}).Where("username = ?", "akadmin").Count(&users)
-	v.store.DB().Model(&store.Token{}).Where("user_id = ?", v.admin.ID).Count(&tokens)
-	if users != 1 || tokens != 1 || !v.admin.IsSuperuser {
-		t.Fatalf("akadmin users=%d tokens=%d superuser=%v", users, tokens, v.admin.IsSuperuser)
+	v.Store.DB().Model(&store.User{}).Where("username = ?", "akadmin").Count(&users)
+	v.Store.DB().Model(&store.Token{}).Where("user_id = ?", v.Admin.ID).Count(&tokens)
+	if users != 1 || tokens != 1 || !v.Admin.IsSuperuser {
+		t.Fatalf("akadmin users=%d tokens=%d superuser=%v", users, tokens, v.Admin.IsSuperuser)
 	}
 	// A new key replaces the old one.
-	if err := v.store.Bootstrap(context.Background(), "rotated-key"); err != nil {
+	if err := v.Store.Bootstrap(context.Background(), "rotated-key"); err != nil {
 		t.Fatal(err)
 	}
 	expect(t, v.do(http.MethodGet, connections, adminKey, nil), http.StatusForbidden)

@@ -26,7 +26,7 @@ func benchGet(b *testing.B, v *env, path, key string) {
 		req := httptest.NewRequest(http.MethodGet, path, nil)
 		req.Header.Set("Authorization", "Bearer "+key)
 		rec := httptest.NewRecorder()
-		v.e.ServeHTTP(rec, req)
+		v.Echo.ServeHTTP(rec, req)
 		if rec.Code != http.StatusOK {
 			b.Fatalf("status %d: %s", rec.Code, rec.Body)
 		}

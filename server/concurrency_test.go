@@ -58,7 +58,7 @@ func TestConcurrentCreatesSameUserAndSource(t *testing.T) {
 			t.Fatalf("body %s", r.Body)
 		}
 	}
-	if n := countRows(t, v.store, connectionModel); n != 1 {
+	if n := countRows(t, v.Store, connectionModel); n != 1 {
 		t.Fatalf("%d connections stored", n)
 	}
 }
@@ -70,7 +70,7 @@ func TestConcurrentCreatesSameSourceAndIdentifier(t *testing.T) {
 	keys := make([]string, writers)
 	for i := range keys {
 		keys[i] = fmt.Sprintf("user-%d-key-0123456789", i)
-		v.addUser(fmt.Sprintf("user-%d", i), keys[i])
+		v.AddUser(fmt.Sprintf("user-%d", i), keys[i])
 	}
 	rs := hammer(v, writers, func(i int) (string, string, string, any) {
 		return http.MethodPost, connections, keys[i], map[string]any{"source": src, "identifier": "the-same-account"}
@@ -84,7 +84,7 @@ func TestConcurrentCreatesSameSourceAndIdentifier(t *testing.T) {
 			t.Fatalf("body %s", r.Body)
 		}
 	}
-	if n := countRows(t, v.store, connectionModel); n != 1 {
+	if n := countRows(t, v.Store, connectionModel); n != 1 {
 		t.Fatalf("%d connections stored", n)
 	}
 }
@@ -129,7 +129,7 @@ func TestConcurrentPatchesNeverMix(t *testing.T) {
 // concurrent updates of different fields either.
 func TestConcurrentUserUpdatesNotLost(t *testing.T) {
 	v := newEnv(t)
-	path := fmt.Sprintf("/core/users/%d/", v.bob.ID)
+	path := fmt.Sprintf("/core/users/%d/", v.Bob.ID)
 	rs := hammer(v, writers, func(i int) (string, string, string, any) {
 		if i%2 == 0 {
 			return http.MethodPatch, path, adminKey, map[string]any{"name": fmt.Sprintf("name-%d", i)}
@@ -139,7 +139,7 @@ func TestConcurrentUserUpdatesNotLost(t *testing.T) {
 	if counts := tally(t, rs); counts[200] != writers {
 		t.Fatalf("statuses %v", counts)
 	}
-	u, err := v.store.GetUser(t.Context(), v.bob.ID)
+	u, err := v.Store.GetUser(t.Context(), v.Bob.ID)
 	if err != nil || u.Name == "bob" || u.Email == "" {
 		t.Fatalf("an update was lost: %+v %v", u, err)
 	}

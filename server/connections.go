@@ -2,9 +2,7 @@ package server
 
 import (
 	"errors"
-	"fmt"
 	"net/http"
-	"strconv"
 
 	"github.com/labstack/echo/v4"
 
@@ -24,18 +22,6 @@ func connectionJSON(conn *store.Connection) gen.UserOAuthSourceConnection {
 		LastUpdated: apiTime(conn.LastUpdated),
 		Identifier:  conn.Identifier,
 		Expires:     nullTime(conn.Expires),
-	}
-}
-
-// connectionUsedBy describes a connection that goes when what it
-// belongs to (its source or its user) is deleted.
-func connectionUsedBy(conn *store.Connection) gen.UsedBy {
-	return gen.UsedBy{
-		App:       "authentik_sources_oauth",
-		ModelName: "useroauthsourceconnection",
-		Pk:        strconv.FormatInt(conn.ID, 10),
-		Name:      fmt.Sprintf("User-source connection (user=%d, source=%s)", conn.UserID, conn.SourceID),
-		Action:    "cascade",
 	}
 }
 
@@ -193,14 +179,7 @@ func applyConnection(conn *store.Connection, req gen.PatchedUserOAuthSourceConne
 		}
 		conn.AccessToken = token
 	}
-	expires, sent, err := optionalTime("expires", req.Expires)
-	if err != nil {
-		return err
-	}
-	if sent {
-		conn.Expires = expires
-	}
-	return nil
+	return setTime(&conn.Expires, "expires", req.Expires)
 }
 
 // SourcesUserConnectionsOauthDestroy deletes a connection the caller may see.

@@ -39,7 +39,7 @@ func TestRetrieveMatchesSeedSchema(t *testing.T) {
 	if got := strings.Join(keys(source), ","); got != wantSource {
 		t.Fatalf("source fields %s, want %s", got, wantSource)
 	}
-	if body["pk"].(float64) != float64(id) || body["user"].(float64) != float64(v.alice.ID) || body["identifier"] != "gh-1" {
+	if body["pk"].(float64) != float64(id) || body["user"].(float64) != float64(v.Alice.ID) || body["identifier"] != "gh-1" {
 		t.Fatalf("unexpected body %v", body)
 	}
 	if source["pk"] != src || source["slug"] != "github" || source["component"] != "ak-source-oauth-form" ||
@@ -63,7 +63,7 @@ func TestCreateStoresConnectionAndHidesAccessToken(t *testing.T) {
 	}
 	id := int(r.JSON(t)["pk"].(float64))
 	stored, ok := v.storedConnection(id)
-	if !ok || stored.UserID != v.alice.ID || stored.SourceID != src || stored.Identifier != "gh-7" ||
+	if !ok || stored.UserID != v.Alice.ID || stored.SourceID != src || stored.Identifier != "gh-7" ||
 		stored.AccessToken == nil || *stored.AccessToken != "very-secret-token" {
 		t.Fatalf("stored %+v", stored)
 	}
@@ -72,7 +72,7 @@ func TestCreateStoresConnectionAndHidesAccessToken(t *testing.T) {
 			t.Fatalf("%s leaked the access token", path)
 		}
 	}
-	if strings.Contains(v.logs.String(), "very-secret-token") {
+	if strings.Contains(v.Logs.String(), "very-secret-token") {
 		t.Fatal("access token written to the log")
 	}
 }
@@ -108,7 +108,7 @@ func TestCreateRejectsBadInput(t *testing.T) {
 			}
 		})
 	}
-	if n := countRows(t, v.store, connectionModel); n != 0 {
+	if n := countRows(t, v.Store, connectionModel); n != 0 {
 		t.Fatalf("%d connections stored after bad input", n)
 	}
 }
@@ -124,7 +124,7 @@ func TestCreateWrongContentTypeAndOversizedBody(t *testing.T) {
 	big := map[string]any{"source": src, "identifier": "x", "access_token": strings.Repeat("t", 2<<20)}
 	r = v.do(http.MethodPost, connections, aliceKey, big)
 	expect(t, r, http.StatusRequestEntityTooLarge)
-	if n := countRows(t, v.store, connectionModel); n != 0 {
+	if n := countRows(t, v.Store, connectionModel); n != 0 {
 		t.Fatalf("%d connections stored", n)
 	}
 }
@@ -144,7 +144,7 @@ func TestConnectionUniqueRules(t *testing.T) {
 	if strings.TrimSpace(r.Body) != `{"non_field_errors":["The fields source, identifier must make a unique set."]}` {
 		t.Fatalf("body %s", r.Body)
 	}
-	if n := countRows(t, v.store, connectionModel); n != 1 {
+	if n := countRows(t, v.Store, connectionModel); n != 1 {
 		t.Fatalf("%d connections stored, want 1", n)
 	}
 }
@@ -152,14 +152,14 @@ func TestConnectionUniqueRules(t *testing.T) {
 func TestOnlySuperuserNamesAnotherUser(t *testing.T) {
 	v := newEnv(t)
 	src := v.createSource("github")
-	r := v.do(http.MethodPost, connections, aliceKey, map[string]any{"source": src, "identifier": "x", "user": v.bob.ID})
+	r := v.do(http.MethodPost, connections, aliceKey, map[string]any{"source": src, "identifier": "x", "user": v.Bob.ID})
 	expect(t, r, http.StatusForbidden)
-	r = v.do(http.MethodPost, connections, aliceKey, map[string]any{"source": src, "identifier": "x", "user": v.alice.ID})
+	r = v.do(http.MethodPost, connections, aliceKey, map[string]any{"source": src, "identifier": "x", "user": v.Alice.ID})
 	expect(t, r, http.StatusCreated)
 
-	r = v.do(http.MethodPost, connections, adminKey, map[string]any{"source": src, "identifier": "y", "user": v.bob.ID})
+	r = v.do(http.MethodPost, connections, adminKey, map[string]any{"source": src, "identifier": "y", "user": v.Bob.ID})
 	expect(t, r, http.StatusCreated)
-	if r.JSON(t)["user"].(float64) != float64(v.bob.ID) {
+	if r.JSON(t)["user"].(float64) != float64(v.Bob.ID) {
 		t.Fatalf("body %s", r.Body)
 	}
 	r = v.do(http.MethodPost, connections, adminKey, map[string]any{"source": src, "identifier": "z", "user": 9999})
@@ -180,7 +180,7 @@ func TestUpdateAndPartialUpdate(t *testing.T) {
 	r := v.do(http.MethodPut, path, aliceKey, map[string]any{"identifier": "gh-2", "access_token": "new-token"})
 	expect(t, r, http.StatusOK)
 	stored, _ := v.storedConnection(id)
-	if stored.Identifier != "gh-2" || stored.SourceID != gh || stored.UserID != v.alice.ID || *stored.AccessToken != "new-token" {
+	if stored.Identifier != "gh-2" || stored.SourceID != gh || stored.UserID != v.Alice.ID || *stored.AccessToken != "new-token" {
 		t.Fatalf("after PUT: %+v", stored)
 	}
 	r = v.do(http.MethodPut, path, aliceKey, map[string]any{"access_token": "x"})
@@ -216,10 +216,10 @@ func TestUpdateAndPartialUpdate(t *testing.T) {
 	}
 	r = v.do(http.MethodPatch, path, aliceKey, map[string]any{"identifier": strings.Repeat("x", 256)})
 	expect(t, r, http.StatusBadRequest)
-	r = v.do(http.MethodPatch, path, aliceKey, map[string]any{"user": v.bob.ID})
+	r = v.do(http.MethodPatch, path, aliceKey, map[string]any{"user": v.Bob.ID})
 	expect(t, r, http.StatusForbidden)
 	stored, _ = v.storedConnection(id)
-	if stored.Identifier != "gh-2" || stored.UserID != v.alice.ID {
+	if stored.Identifier != "gh-2" || stored.UserID != v.Alice.ID {
 		t.Fatalf("rejected PATCH changed the row: %+v", stored)
 	}
 }

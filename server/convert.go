@@ -49,18 +49,30 @@ func optional[T any](n nullable.Nullable[T]) (value *T, set bool) {
 	return &v, true
 }
 
-// optionalTime reads a request's nullable datetime field like optional,
-// refusing instants outside years 1 to 9999 in UTC, which Python's (and
-// JSON's RFC 3339) datetimes cannot represent.
-func optionalTime(field string, n nullable.Nullable[time.Time]) (value *time.Time, set bool, err error) {
-	value, set = optional(n)
-	if value == nil {
-		return value, set, nil
+// setTime copies a request's nullable datetime field (null included) onto
+// dst when it was sent, refusing instants outside years 1 to 9999 in UTC,
+// which Python's (and JSON's RFC 3339) datetimes cannot represent.
+func setTime(dst **time.Time, field string, n nullable.Nullable[time.Time]) error {
+	value, sent := optional(n)
+	if !sent {
+		return nil
 	}
-	if err := checkTime(field, *value); err != nil {
-		return nil, set, err
+	if value != nil {
+		if err := checkTime(field, *value); err != nil {
+			return err
+		}
+		value = apiTime(*value)
 	}
-	return apiTime(*value), set, nil
+	*dst = value
+	return nil
+}
+
+// nullTime converts an optional timestamp column to a JSON datetime or null.
+func nullTime(t *time.Time) nullable.Nullable[time.Time] {
+	if t == nil {
+		return nullable.NewNullNullable[time.Time]()
+	}
+	return nullable.NewNullableWithValue(*apiTime(*t))
 }
 
 // checkTime refuses an instant outside years 1 to 9999 in UTC.
@@ -157,6 +169,22 @@ func setAs[T ~string](dst *string, v *T) {
 	if v != nil {
 		*dst = string(*v)
 	}
+}
+
+// stringOf converts an optional enum parameter to an optional string.
+func stringOf[T ~string](p *T) *string {
+	if p == nil {
+		return nil
+	}
+	return ptr(string(*p))
+}
+
+// uuidString converts an optional uuid parameter to an optional string.
+func uuidString(p *uuid.UUID) *string {
+	if p == nil {
+		return nil
+	}
+	return ptr(p.String())
 }
 
 // setNullable copies a sent nullable field (null included) onto dst.

@@ -121,7 +121,7 @@ func newFuzzEnv(f testing.TB) *fuzzEnv {
 	f.Helper()
 	v := newEnv(f)
 	fe := &fuzzEnv{env: v, statuses: documentedStatuses(f)}
-	db := v.store.DB()
+	db := v.Store.DB()
 
 	for slug, id := range map[string]string{fuzzVaultSlug: fuzzVaultSourceID, fuzzTargetSlug: fuzzTargetSourceID} {
 		r := v.do(http.MethodPost, "/sources/oauth/", adminKey, map[string]any{
@@ -146,16 +146,16 @@ func newFuzzEnv(f testing.TB) *fuzzEnv {
 
 	fe.secrets = []string{fuzzAccessToken, fuzzConsumerSecret}
 	fe.keys = []string{bobKey, aliceKey, adminKey}
-	for identifier, owner := range map[string]*store.User{fuzzAliceTokenID: v.alice, fuzzAdminTokenID: v.admin} {
+	for identifier, owner := range map[string]*store.User{fuzzAliceTokenID: v.Alice, fuzzAdminTokenID: v.Admin} {
 		t := &store.Token{Identifier: identifier, Key: store.NewKey(), Intent: store.IntentAPI, UserID: owner.ID, Description: "fuzz target"}
-		if err := v.store.CreateToken(f.Context(), t); err != nil {
+		if err := v.Store.CreateToken(f.Context(), t); err != nil {
 			f.Fatalf("create token: %v", err)
 		}
 		fe.keys = append(fe.keys, t.Key)
 	}
 
 	victim := store.NewUser(fuzzVictimUsername, false)
-	if err := v.store.CreateUser(f.Context(), victim); err != nil {
+	if err := v.Store.CreateUser(f.Context(), victim); err != nil {
 		f.Fatalf("create user: %v", err)
 	}
 	fe.victim = victim.ID
@@ -177,7 +177,7 @@ func newFuzzEnv(f testing.TB) *fuzzEnv {
 // restore puts every table back to the rows the setup stored.
 func (fe *fuzzEnv) restore(t testing.TB) {
 	snap := &fe.snapshot
-	err := fe.store.DB().Transaction(func(tx *gorm.DB) error {
+	err := fe.Store.DB().Transaction(func(tx *gorm.DB) error {
 		for _, table := range []string{"connections", "tokens", "oauth_sources", "users"} {
 			if err := tx.Exec("DELETE FROM " + table).Error; err != nil {
 				return err
@@ -202,7 +202,7 @@ func changed(r fuzzResult) bool {
 }
 
 func (fe *fuzzEnv) resetLogs() {
-	fe.logs.Reset()
+	fe.Logs.Reset()
 }
 
 // fuzzResult is one finished request.
@@ -233,13 +233,13 @@ func (fe *fuzzEnv) send(method, target, key string, body []byte) (res fuzzResult
 		req.Header.Set("Authorization", "Bearer "+key)
 	}
 	// The route echo picks, found the way ServeHTTP finds it.
-	c := fe.e.NewContext(req, nil)
-	fe.e.Router().Find(req.Method, echo.GetPath(req), c)
+	c := fe.Echo.NewContext(req, nil)
+	fe.Echo.Router().Find(req.Method, echo.GetPath(req), c)
 	route := c.Path()
 
 	fe.resetLogs()
 	rec := httptest.NewRecorder()
-	fe.e.ServeHTTP(rec, req)
+	fe.Echo.ServeHTTP(rec, req)
 	return fuzzResult{method: method, target: target, route: route, status: rec.Code, header: rec.Header(), body: rec.Body.String()}, true
 }
 
@@ -254,7 +254,7 @@ func (fe *fuzzEnv) check(t *testing.T, r fuzzResult, input string) {
 			body = body[:2000] + "...(truncated)"
 		}
 		t.Fatalf("%s %q (route %s): %s\nstatus %d\nbody: %s\nserver log:\n%s",
-			r.method, r.target, r.route, fmt.Sprintf(format, args...), r.status, body, fe.logs.String())
+			r.method, r.target, r.route, fmt.Sprintf(format, args...), r.status, body, fe.Logs.String())
 	}
 	if r.status >= 500 {
 		fail("server error")

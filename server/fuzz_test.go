@@ -55,7 +55,7 @@ var bodyOps = []bodyOp{
 	/* 14 */ {http.MethodPost, adminKey, fixedPath("/core/tokens/")},
 	/* 15 */ {http.MethodPatch, adminKey, fixedPath("/core/tokens/" + fuzzAdminTokenID + "/")},
 	/* 16 */ {http.MethodPost, aliceKey, fixedPath("/sources/oauth/")}, // not a superuser: 403
-	/* 17 */ {http.MethodPatch, aliceKey, func(fe *fuzzEnv) string { return fmt.Sprintf("/core/users/%d/", fe.alice.ID) }}, // 403
+	/* 17 */ {http.MethodPatch, aliceKey, func(fe *fuzzEnv) string { return fmt.Sprintf("/core/users/%d/", fe.Alice.ID) }}, // 403
 }
 
 // Op indexes the seeds use.

@@ -1,15 +1,9 @@
 package server_test
 
 import (
-	"bytes"
 	"encoding/json"
-	"io"
 	"net/http"
-	"net/http/httptest"
-	"strings"
 	"testing"
-
-	"github.com/labstack/echo/v4"
 
 	"akconn/server"
 	"akconn/store"
@@ -19,17 +13,11 @@ import (
 // spec returns openapi.yaml, the file main embeds.
 func spec(t testing.TB) []byte { return testenv.Spec(t) }
 
-// env is a server on a fresh database (testenv) with a superuser (admin) and two
-// ordinary users (alice, bob), each holding an API token named after them.
+// env is a server on a fresh database (testenv) with a superuser (Admin)
+// and two ordinary users (Alice, Bob), each holding an API token named
+// after them.
 type env struct {
-	t     testing.TB
-	e     *echo.Echo
-	store *store.Store
-	logs  *testenv.SyncBuffer
-	admin *store.User
-	alice *store.User
-	bob   *store.User
-	te    *testenv.Env
+	*testenv.Env
 }
 
 const (
@@ -42,21 +30,14 @@ func newEnv(t testing.TB) *env {
 	return newEnvWith(t, server.ResponseEnforce)
 }
 
-// newEnvWith builds the shared test environment (testenv) with the given
-// response validation mode.
+// newEnvWith builds the shared test environment with the given response
+// validation mode.
 func newEnvWith(t testing.TB, mode server.ResponseValidation) *env {
 	t.Helper()
-	te := testenv.NewWith(t, mode)
-	return &env{t: t, e: te.Echo, store: te.Store, logs: te.Logs, admin: te.Admin, alice: te.Alice, bob: te.Bob, te: te}
+	return &env{testenv.NewWith(t, mode)}
 }
 
-// addUser creates an ordinary user holding an API token with key.
-func (v *env) addUser(name, key string) *store.User {
-	v.t.Helper()
-	return v.te.AddUser(name, key)
-}
-
-// response is a finished request.
+// response is a finished request, its body as text.
 type response struct {
 	Status int
 	Body   string
@@ -76,34 +57,22 @@ func (r response) JSON(t testing.TB) map[string]any {
 // do sends a request through the real router. body may be nil, a string
 // (sent as is) or any value (sent as JSON).
 func (v *env) do(method, path, key string, body any) response {
-	v.t.Helper()
+	v.T.Helper()
 	return v.doWith(method, path, key, body, "application/json")
 }
 
+// doWith is do with a Content-Type of choice ("" sends none).
 func (v *env) doWith(method, path, key string, body any, contentType string) response {
-	v.t.Helper()
-	var r io.Reader
-	switch b := body.(type) {
-	case nil:
-	case string:
-		r = strings.NewReader(b)
-	default:
-		raw, err := json.Marshal(b)
-		if err != nil {
-			v.t.Fatalf("marshal body: %v", err)
+	v.T.Helper()
+	req := testenv.NewRequest(v.T, method, path, key, body)
+	if contentType != "application/json" {
+		req.Header.Del("Content-Type")
+		if body != nil && contentType != "" {
+			req.Header.Set("Content-Type", contentType)
 		}
-		r = bytes.NewReader(raw)
 	}
-	req := httptest.NewRequest(method, "/api/v3"+path, r)
-	if body != nil && contentType != "" {
-		req.Header.Set("Content-Type", contentType)
-	}
-	if key != "" {
-		req.Header.Set("Authorization", "Bearer "+key)
-	}
-	rec := httptest.NewRecorder()
-	v.e.ServeHTTP(rec, req)
-	return response{Status: rec.Code, Body: rec.Body.String(), Header: rec.Header()}
+	r := v.Serve(req)
+	return response{Status: r.Status, Body: string(r.Body), Header: r.Header}
 }
 
 // expect fails the test unless the response has status.
@@ -116,30 +85,30 @@ func expect(t testing.TB, r response, status int) {
 
 // createSource creates an OAuth source as admin and returns its pk.
 func (v *env) createSource(slug string) string {
-	v.t.Helper()
+	v.T.Helper()
 	r := v.do(http.MethodPost, "/sources/oauth/", adminKey, map[string]any{
 		"name": "Source " + slug, "slug": slug, "provider_type": "github",
 		"consumer_key": "key-" + slug, "consumer_secret": "consumer-secret-" + slug,
 	})
-	expect(v.t, r, http.StatusCreated)
-	return r.JSON(v.t)["pk"].(string)
+	expect(v.T, r, http.StatusCreated)
+	return r.JSON(v.T)["pk"].(string)
 }
 
 // createConnection creates a connection as the holder of key.
 func (v *env) createConnection(key, sourcePK, identifier string) int {
-	v.t.Helper()
+	v.T.Helper()
 	r := v.do(http.MethodPost, "/sources/user_connections/oauth/", key, map[string]any{
 		"source": sourcePK, "identifier": identifier, "access_token": "access-token-" + identifier,
 	})
-	expect(v.t, r, http.StatusCreated)
-	return int(r.JSON(v.t)["pk"].(float64))
+	expect(v.T, r, http.StatusCreated)
+	return int(r.JSON(v.T)["pk"].(float64))
 }
 
 // storedConnection reads a connection straight from the database.
 func (v *env) storedConnection(id int) (store.Connection, bool) {
-	v.t.Helper()
+	v.T.Helper()
 	var c store.Connection
-	err := v.store.DB().Where("id = ?", id).Take(&c).Error
+	err := v.Store.DB().Where("id = ?", id).Take(&c).Error
 	return c, err == nil
 }
 

@@ -42,8 +42,8 @@ func TestListFiltersSearchAndOrdering(t *testing.T) {
 	}{
 		{adminKey, "", []int{a2, b1, a1}}, // default order: source__slug, pk
 		{aliceKey, "", []int{a2, a1}},     // owner filter
-		{adminKey, fmt.Sprintf("?user=%d", v.bob.ID), []int{b1}},
-		{aliceKey, fmt.Sprintf("?user=%d", v.bob.ID), nil},
+		{adminKey, fmt.Sprintf("?user=%d", v.Bob.ID), []int{b1}},
+		{aliceKey, fmt.Sprintf("?user=%d", v.Bob.ID), nil},
 		{adminKey, "?source__slug=gitlab", []int{a1}},
 		{adminKey, "?search=ALICE", []int{a2, a1}}, // case-insensitive identifier
 		{adminKey, "?search=lab", []int{a1}},       // source slug

@@ -10,7 +10,7 @@ import (
 // page_size is capped at 1000 (an addition to authentik's contract).
 func TestPageSizeCap(t *testing.T) {
 	v := newEnv(t)
-	if err := v.store.Seed(t.Context(), store.SeedOptions{Users: 101, Sources: 10, Connections: 1005}); err != nil {
+	if err := v.Store.Seed(t.Context(), store.SeedOptions{Users: 101, Sources: 10, Connections: 1005}); err != nil {
 		t.Fatal(err)
 	}
 	r := v.do(http.MethodGet, connections+"?page_size=5000", adminKey, nil)

@@ -1,11 +1,11 @@
 package server
 
 import (
+	"context"
 	"errors"
 	"fmt"
 	"log/slog"
 	"net/http"
-	"strings"
 
 	"github.com/labstack/echo/v4"
 
@@ -49,13 +49,15 @@ var (
 	errInternal         = &Problem{Status: http.StatusInternalServerError, Detail: "Internal server error."}
 )
 
-// uniqueMessages holds the message for each unique rule, keyed by its fields.
-var uniqueMessages = map[string]*Problem{
-	"user,source":       {Status: http.StatusBadRequest, Fields: map[string][]string{"non_field_errors": {"The fields user, source must make a unique set."}}},
-	"source,identifier": {Status: http.StatusBadRequest, Fields: map[string][]string{"non_field_errors": {"The fields source, identifier must make a unique set."}}},
-	"slug":              fieldError("slug", "source with this slug already exists."),
-	"identifier":        fieldError("identifier", "token with this identifier already exists."),
-	"username":          fieldError("username", "A user with that username already exists."),
+// uniqueMessages holds authentik's message for each unique rule.
+var uniqueMessages = map[store.UniqueRule]*Problem{
+	store.UniqueConnectionUserSource:       {Status: http.StatusBadRequest, Fields: map[string][]string{"non_field_errors": {"The fields user, source must make a unique set."}}},
+	store.UniqueConnectionSourceIdentifier: {Status: http.StatusBadRequest, Fields: map[string][]string{"non_field_errors": {"The fields source, identifier must make a unique set."}}},
+	store.UniqueSourceSlug:                 fieldError("slug", "source with this slug already exists."),
+	store.UniqueSourceManaged:              fieldError("managed", "source with this managed already exists."),
+	store.UniqueTokenIdentifier:            fieldError("identifier", "token with this identifier already exists."),
+	store.UniqueTokenManaged:               fieldError("managed", "token with this managed already exists."),
+	store.UniqueUserUsername:               fieldError("username", "A user with that username already exists."),
 }
 
 // problemFor is the one place where errors become HTTP responses.
@@ -66,7 +68,7 @@ func problemFor(err error) *Problem {
 	}
 	var conflict *store.ConflictError
 	if errors.As(err, &conflict) {
-		if p, ok := uniqueMessages[strings.Join(conflict.Fields, ",")]; ok {
+		if p, ok := uniqueMessages[conflict.Rule]; ok {
 			return p
 		}
 		return &Problem{Status: http.StatusBadRequest, Fields: map[string][]string{"non_field_errors": {"This object conflicts with an existing one."}}}
@@ -94,6 +96,18 @@ func problemFor(err error) *Problem {
 	return errInternal
 }
 
+// StatusClientClosedRequest is nginx's status for a request whose client
+// went away before the answer: it is logged and counted apart from server
+// errors, and never sent (nobody is listening).
+const StatusClientClosedRequest = 499
+
+// clientGone reports whether the request failed because its client
+// disconnected: net/http cancels the request's context then. A deadline
+// (a server-side timeout) is not that, and stays a server error.
+func clientGone(c echo.Context) bool {
+	return errors.Is(c.Request().Context().Err(), context.Canceled)
+}
+
 // errorHandler renders any error returned by a handler or middleware.
 func errorHandler(log *slog.Logger) echo.HTTPErrorHandler {
 	return func(err error, c echo.Context) {
@@ -103,6 +117,10 @@ func errorHandler(log *slog.Logger) echo.HTTPErrorHandler {
 		p := problemFor(err)
 		if p.Status == http.StatusMethodNotAllowed {
 			p = &Problem{Status: p.Status, Detail: fmt.Sprintf("Method %q not allowed.", c.Request().Method)}
+		}
+		if p.Status >= 500 && clientGone(c) {
+			c.Response().WriteHeader(StatusClientClosedRequest)
+			return
 		}
 		if p.Status >= 500 {
 			log.Error("request failed", "method", c.Request().Method, "path", c.Request().URL.Path, "error", err.Error())

@@ -1,20 +1,23 @@
 package server_test
 
 import (
+	"context"
 	"fmt"
 	"net/http"
 	"net/http/httptest"
 	"strings"
 	"testing"
+	"time"
 
 	"akconn/server"
+	"akconn/testenv"
 )
 
 // corruptSource stores a value the spec forbids, so that the next response
 // carrying it breaks the contract.
 func corruptSource(t *testing.T, v *env, slug string) {
 	t.Helper()
-	if err := v.store.DB().Exec("UPDATE oauth_sources SET policy_engine_mode = 'bogus' WHERE slug = ?", slug).Error; err != nil {
+	if err := v.Store.DB().Exec("UPDATE oauth_sources SET policy_engine_mode = 'bogus' WHERE slug = ?", slug).Error; err != nil {
 		t.Fatal(err)
 	}
 }
@@ -29,8 +32,8 @@ func TestResponseValidationEnforce(t *testing.T) {
 	if strings.TrimSpace(r.Body) != `{"detail":"Internal server error."}` {
 		t.Fatalf("body %s", r.Body)
 	}
-	if !strings.Contains(v.logs.String(), `"msg":"response breaks the spec"`) || !strings.Contains(v.logs.String(), `"level":"ERROR"`) {
-		t.Fatalf("no error log line: %s", v.logs.String())
+	if !strings.Contains(v.Logs.String(), `"msg":"response breaks the spec"`) || !strings.Contains(v.Logs.String(), `"level":"ERROR"`) {
+		t.Fatalf("no error log line: %s", v.Logs.String())
 	}
 }
 
@@ -45,8 +48,8 @@ func TestResponseValidationLogAndOff(t *testing.T) {
 			if r.JSON(t)["policy_engine_mode"] != "bogus" {
 				t.Fatalf("body %s", r.Body)
 			}
-			if got := strings.Contains(v.logs.String(), "response breaks the spec"); got != logged {
-				t.Fatalf("logged=%v, want %v: %s", got, logged, v.logs.String())
+			if got := strings.Contains(v.Logs.String(), "response breaks the spec"); got != logged {
+				t.Fatalf("logged=%v, want %v: %s", got, logged, v.Logs.String())
 			}
 		})
 	}
@@ -70,19 +73,19 @@ func TestHealthAndSchema(t *testing.T) {
 	v := newEnv(t)
 	for _, path := range []string{"/-/health/live/", "/-/health/ready/"} {
 		rec := httptest.NewRecorder()
-		v.e.ServeHTTP(rec, httptest.NewRequest(http.MethodGet, path, nil))
+		v.Echo.ServeHTTP(rec, httptest.NewRequest(http.MethodGet, path, nil))
 		if rec.Code != http.StatusNoContent {
 			t.Fatalf("%s: %d", path, rec.Code)
 		}
 	}
 	rec := httptest.NewRecorder()
-	v.e.ServeHTTP(rec, httptest.NewRequest(http.MethodGet, "/api/v3/schema/", nil))
+	v.Echo.ServeHTTP(rec, httptest.NewRequest(http.MethodGet, "/api/v3/schema/", nil))
 	if rec.Code != http.StatusOK || rec.Body.String() != string(spec(t)) {
 		t.Fatalf("schema: %d", rec.Code)
 	}
-	_ = v.store.Close()
+	_ = v.Store.Close()
 	rec = httptest.NewRecorder()
-	v.e.ServeHTTP(rec, httptest.NewRequest(http.MethodGet, "/-/health/ready/", nil))
+	v.Echo.ServeHTTP(rec, httptest.NewRequest(http.MethodGet, "/-/health/ready/", nil))
 	if rec.Code != http.StatusServiceUnavailable {
 		t.Fatalf("ready with a closed database: %d", rec.Code)
 	}
@@ -92,11 +95,47 @@ func TestOneLogLinePerRequest(t *testing.T) {
 	v := newEnv(t)
 	v.do(http.MethodGet, connections, aliceKey, nil)
 	v.do(http.MethodGet, connections, "", nil)
-	lines := strings.Count(v.logs.String(), `"msg":"request"`)
+	lines := strings.Count(v.Logs.String(), `"msg":"request"`)
 	if lines != 2 {
-		t.Fatalf("%d request lines: %s", lines, v.logs.String())
+		t.Fatalf("%d request lines: %s", lines, v.Logs.String())
 	}
-	if !strings.Contains(v.logs.String(), `"status":403`) || !strings.Contains(v.logs.String(), fmt.Sprintf(`"user":%d`, v.alice.ID)) {
-		t.Fatalf("log: %s", v.logs.String())
+	if !strings.Contains(v.Logs.String(), `"status":403`) || !strings.Contains(v.Logs.String(), fmt.Sprintf(`"user":%d`, v.Alice.ID)) {
+		t.Fatalf("log: %s", v.Logs.String())
+	}
+}
+
+// A client that disconnects mid-request is not a server error: its request
+// is logged once, at info, with status 499, and nothing at ERROR. A
+// server-side deadline stays a logged 500.
+func TestClientGoneIsNotAServerError(t *testing.T) {
+	v := newEnv(t)
+	src := v.createSource("github")
+	v.createConnection(aliceKey, src, "gh-1")
+	expect(t, v.do(http.MethodGet, connections, adminKey, nil), http.StatusOK) // the token is now cached
+	v.Logs.Reset()
+
+	ctx, cancel := context.WithCancel(context.Background())
+	cancel()
+	req := testenv.NewRequest(t, http.MethodGet, "/sources/user_connections/oauth/", adminKey, nil).WithContext(ctx)
+	if r := v.Serve(req); r.Status != server.StatusClientClosedRequest || len(r.Body) != 0 {
+		t.Fatalf("cancelled list: %d %s", r.Status, r.Body)
+	}
+	logs := v.Logs.String()
+	if strings.Contains(logs, `"level":"ERROR"`) || strings.Contains(logs, `"status":500`) {
+		t.Fatalf("a client that went away was logged as a server error:\n%s", logs)
+	}
+	if strings.Count(logs, "\n") != 1 || !strings.Contains(logs, `"level":"INFO"`) || !strings.Contains(logs, `"status":499`) {
+		t.Fatalf("want one info line with status 499:\n%s", logs)
+	}
+
+	v.Logs.Reset()
+	ctx, cancel = context.WithDeadline(context.Background(), time.Now().Add(-time.Second))
+	defer cancel()
+	req = testenv.NewRequest(t, http.MethodGet, "/sources/user_connections/oauth/", adminKey, nil).WithContext(ctx)
+	if r := v.Serve(req); r.Status != http.StatusInternalServerError {
+		t.Fatalf("list past its deadline: %d %s", r.Status, r.Body)
+	}
+	if !strings.Contains(v.Logs.String(), `"level":"ERROR"`) {
+		t.Fatalf("a server timeout was not logged as an error:\n%s", v.Logs.String())
 	}
 }

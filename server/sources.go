@@ -147,52 +147,22 @@ func applySource(src *store.OAuthSource, r gen.PatchedOAuthSourceRequest) error 
 	return nil
 }
 
-// requireSuperuser allows writes to sources to superusers only.
-func requireSuperuser(c echo.Context) error {
-	if !caller(c).IsSuperuser {
-		return errPermissionDenied
-	}
-	return nil
-}
-
 // SourcesOauthList lists OAuth sources with authentik's filters.
 func (s *Server) SourcesOauthList(c echo.Context, params gen.SourcesOauthListParams) error {
 	pg, err := newPager(params.Page, params.PageSize)
 	if err != nil {
 		return err
 	}
-	eq := map[string]any{}
-	for col, v := range map[string]*string{
-		"access_token_url": params.AccessTokenUrl, "additional_scopes": params.AdditionalScopes,
-		"authorization_url": params.AuthorizationUrl, "consumer_key": params.ConsumerKey,
-		"name": params.Name, "profile_url": params.ProfileUrl, "provider_type": params.ProviderType,
-		"request_token_url": params.RequestTokenUrl, "slug": params.Slug,
-	} {
-		if v != nil {
-			eq[col] = *v
-		}
+	f := store.SourceFilter{
+		Name: params.Name, Slug: params.Slug, ProviderType: params.ProviderType, ConsumerKey: params.ConsumerKey,
+		AdditionalScopes: params.AdditionalScopes, RequestTokenURL: params.RequestTokenUrl,
+		AuthorizationURL: params.AuthorizationUrl, AccessTokenURL: params.AccessTokenUrl, ProfileURL: params.ProfileUrl,
+		AuthenticationFlow: uuidString(params.AuthenticationFlow), EnrollmentFlow: uuidString(params.EnrollmentFlow),
+		PolicyEngineMode: stringOf(params.PolicyEngineMode), UserMatchingMode: stringOf(params.UserMatchingMode),
+		GroupMatchingMode: stringOf(params.GroupMatchingMode), Enabled: params.Enabled, HasJWKS: params.HasJwks,
+		Ordering: orderingFields(params.Ordering),
 	}
-	for col, v := range map[string]*uuid.UUID{"authentication_flow": params.AuthenticationFlow, "enrollment_flow": params.EnrollmentFlow} {
-		if v != nil {
-			eq[col] = v.String()
-		}
-	}
-	if params.Enabled != nil {
-		eq["enabled"] = *params.Enabled
-	}
-	if params.GroupMatchingMode != nil {
-		eq["group_matching_mode"] = string(*params.GroupMatchingMode)
-	}
-	if params.PolicyEngineMode != nil {
-		eq["policy_engine_mode"] = string(*params.PolicyEngineMode)
-	}
-	if params.UserMatchingMode != nil {
-		eq["user_matching_mode"] = string(*params.UserMatchingMode)
-	}
-	f := store.SourceFilter{Equal: eq, HasJWKS: params.HasJwks, Ordering: orderingFields(params.Ordering)}
-	if params.Search != nil {
-		f.Search = *params.Search
-	}
+	set(&f.Search, params.Search)
 	rows, total, err := s.store.ListSources(c.Request().Context(), f, pg.window())
 	if err != nil {
 		return err

@@ -28,7 +28,7 @@ func TestSourceLifecycle(t *testing.T) {
 		t.Fatalf("consumer secret leaked: %s", r.Body)
 	}
 	var stored store.OAuthSource
-	if err := v.store.DB().Where("slug = ?", "corp").Take(&stored).Error; err != nil || stored.ConsumerSecret != "top-secret-value" {
+	if err := v.Store.DB().Where("slug = ?", "corp").Take(&stored).Error; err != nil || stored.ConsumerSecret != "top-secret-value" {
 		t.Fatalf("stored %+v, %v", stored, err)
 	}
 
@@ -44,7 +44,7 @@ func TestSourceLifecycle(t *testing.T) {
 	expect(t, v.do(http.MethodGet, sources+"corp/", adminKey, nil), http.StatusNotFound)
 	expect(t, v.do(http.MethodGet, sources+"corp2/", adminKey, nil), http.StatusOK)
 
-	if strings.Contains(v.logs.String(), "top-secret-value") {
+	if strings.Contains(v.Logs.String(), "top-secret-value") {
 		t.Fatal("consumer secret written to the log")
 	}
 }
@@ -72,7 +72,7 @@ func TestSourceWritesNeedSuperuser(t *testing.T) {
 	if r.JSON(t)["name"] != "Source github" {
 		t.Fatalf("source changed: %s", r.Body)
 	}
-	if n := countRows(t, v.store, &store.OAuthSource{}); n != 1 {
+	if n := countRows(t, v.Store, &store.OAuthSource{}); n != 1 {
 		t.Fatalf("%d sources", n)
 	}
 }
@@ -120,7 +120,7 @@ func TestSourceValidation(t *testing.T) {
 			}
 		})
 	}
-	if n := countRows(t, v.store, &store.OAuthSource{}); n != 1 {
+	if n := countRows(t, v.Store, &store.OAuthSource{}); n != 1 {
 		t.Fatalf("%d sources stored", n)
 	}
 }

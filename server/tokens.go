@@ -34,14 +34,6 @@ func tokenJSON(t *store.Token) gen.Token {
 	}
 }
 
-// tokenName is authentik's str(token).
-func tokenName(t *store.Token) string {
-	if t.Expiring && t.Expires != nil {
-		return fmt.Sprintf("%s (expires=%s)", t.Identifier, t.Expires.UTC().Format(time.RFC3339))
-	}
-	return t.Identifier
-}
-
 // tokenOwner checks who may own and manage a token and returns the owner
 // the request names (nil when it names none). It runs
 // before any transaction, so that no request holds two pool connections.
@@ -88,14 +80,7 @@ func applyToken(t *store.Token, r gen.PatchedTokenRequest, owner *store.User, su
 		// As in authentik, tokens of ordinary users always expire.
 		t.Expiring = true
 	}
-	expires, sent, err := optionalTime("expires", r.Expires)
-	if err != nil {
-		return err
-	}
-	if sent {
-		t.Expires = expires
-	}
-	return nil
+	return setTime(&t.Expires, "expires", r.Expires)
 }
 
 // CoreTokensList lists the caller's tokens (every token for a superuser).
@@ -104,23 +89,16 @@ func (s *Server) CoreTokensList(c echo.Context, params gen.CoreTokensListParams)
 	if err != nil {
 		return err
 	}
-	f := store.TokenFilter{Scope: scopeOf(caller(c)), Equal: map[string]any{}, UserUsername: params.UserUsername, Ordering: orderingFields(params.Ordering)}
-	for col, v := range map[string]*string{"description": params.Description, "identifier": params.Identifier, "managed": params.Managed} {
-		if v != nil {
-			f.Equal[col] = *v
-		}
-	}
-	if params.Intent != nil {
-		f.Equal["intent"] = string(*params.Intent)
-	}
-	if params.Expiring != nil {
-		f.Equal["expiring"] = *params.Expiring
+	f := store.TokenFilter{
+		Scope: scopeOf(caller(c)), Identifier: params.Identifier, Description: params.Description, Managed: params.Managed,
+		Intent: stringOf(params.Intent), Expiring: params.Expiring, UserUsername: params.UserUsername,
+		Ordering: orderingFields(params.Ordering),
 	}
 	if params.Expires != nil {
 		if err := checkTime("expires", *params.Expires); err != nil {
 			return err
 		}
-		f.Equal["expires"] = params.Expires.UTC()
+		f.Expires = params.Expires
 	}
 	set(&f.Search, params.Search)
 	rows, total, err := s.store.ListTokens(c.Request().Context(), f, pg.window())

@@ -16,7 +16,7 @@ func TestTokenLifecycleAndKeySecrecy(t *testing.T) {
 	r := v.do(http.MethodPost, tokens, aliceKey, map[string]any{"identifier": "alice-ci", "description": "CI"})
 	expect(t, r, http.StatusCreated)
 	body := r.JSON(t)
-	if body["user"].(float64) != float64(v.alice.ID) || body["intent"] != "api" || body["expiring"] != true ||
+	if body["user"].(float64) != float64(v.Alice.ID) || body["intent"] != "api" || body["expiring"] != true ||
 		body["user_obj"].(map[string]any)["username"] != "alice" {
 		t.Fatalf("created %s", r.Body)
 	}
@@ -24,7 +24,7 @@ func TestTokenLifecycleAndKeySecrecy(t *testing.T) {
 	if err != nil || expires.Before(time.Now().Add(29*time.Minute)) || expires.After(time.Now().Add(31*time.Minute)) {
 		t.Fatalf("expires %v (%v), want about 30 minutes from now", body["expires"], err)
 	}
-	stored, err := v.store.GetToken(t.Context(), store.Scope{All: true}, "alice-ci")
+	stored, err := v.Store.GetToken(t.Context(), store.Scope{All: true}, "alice-ci")
 	if err != nil || len(stored.Key) != 60 || stored.KeyHash != store.HashKey(stored.Key) {
 		t.Fatalf("stored %+v %v", stored, err)
 	}
@@ -58,7 +58,7 @@ func TestTokenLifecycleAndKeySecrecy(t *testing.T) {
 	expect(t, v.do(http.MethodGet, tokens+"alice-ci2/used_by/", aliceKey, nil), http.StatusOK)
 	expect(t, v.do(http.MethodDelete, tokens+"alice-ci2/", aliceKey, nil), http.StatusNoContent)
 	expect(t, v.do(http.MethodGet, users+"me/", key, nil), http.StatusForbidden)
-	if strings.Contains(v.logs.String(), key) {
+	if strings.Contains(v.Logs.String(), key) {
 		t.Fatal("token key written to the log")
 	}
 }
@@ -76,7 +76,7 @@ func TestTokenRules(t *testing.T) {
 		{aliceKey, map[string]any{"identifier": "bob-token"}, 400, "identifier", "token with this identifier already exists."},
 		{aliceKey, map[string]any{"identifier": "r", "intent": "recovery"}, 400, "intent", "Invalid intent recovery"},
 		{aliceKey, map[string]any{"identifier": "m", "managed": "goauthentik.io/x"}, 403, "detail", "You do not have permission to perform this action."},
-		{aliceKey, map[string]any{"identifier": "b", "user": v.bob.ID}, 403, "detail", "You do not have permission to perform this action."},
+		{aliceKey, map[string]any{"identifier": "b", "user": v.Bob.ID}, 403, "detail", "You do not have permission to perform this action."},
 		{aliceKey, map[string]any{"identifier": "d", "expires": "tomorrow"}, 400, "expires", "Datetime has wrong format. Use one of these formats instead: YYYY-MM-DDThh:mm[:ss[.uuuuuu]][+HH:MM|-HH:MM|Z]."},
 		{adminKey, map[string]any{"identifier": "z", "user": 99999}, 400, "user", `Invalid pk "99999" - object does not exist.`},
 	} {
@@ -97,16 +97,16 @@ func TestTokenRules(t *testing.T) {
 		t.Fatalf("alice made a token that never expires: %s", r0.Body)
 	}
 	// A superuser may create a managed token for someone else.
-	r := v.do(http.MethodPost, tokens, adminKey, map[string]any{"identifier": "for-bob", "user": v.bob.ID, "managed": "goauthentik.io/test", "expiring": false})
+	r := v.do(http.MethodPost, tokens, adminKey, map[string]any{"identifier": "for-bob", "user": v.Bob.ID, "managed": "goauthentik.io/test", "expiring": false})
 	expect(t, r, http.StatusCreated)
-	if b := r.JSON(t); b["user"].(float64) != float64(v.bob.ID) || b["managed"] != "goauthentik.io/test" || b["expires"] != nil {
+	if b := r.JSON(t); b["user"].(float64) != float64(v.Bob.ID) || b["managed"] != "goauthentik.io/test" || b["expires"] != nil {
 		t.Fatalf("created %s", r.Body)
 	}
 	// An expired token cannot be viewed or used.
 	past := time.Now().Add(-time.Minute).UTC().Format(time.RFC3339)
 	expect(t, v.do(http.MethodPost, tokens, aliceKey, map[string]any{"identifier": "old", "expires": past}), http.StatusCreated)
 	expect(t, v.do(http.MethodGet, tokens+"old/view_key/", aliceKey, nil), http.StatusNotFound)
-	old, _ := v.store.GetToken(t.Context(), store.Scope{All: true}, "old")
+	old, _ := v.Store.GetToken(t.Context(), store.Scope{All: true}, "old")
 	r = v.do(http.MethodGet, users+"me/", old.Key, nil)
 	expect(t, r, http.StatusForbidden)
 	if r.JSON(t)["detail"] != "Token invalid/expired" {

@@ -6,7 +6,6 @@ import (
 	"encoding/json"
 	"fmt"
 	"net/http"
-	"time"
 
 	"github.com/google/uuid"
 	"github.com/labstack/echo/v4"
@@ -24,13 +23,6 @@ const defaultAvatar = "/static/dist/assets/images/user_default.png"
 func uid(u *store.User) string {
 	sum := sha256.Sum256([]byte(fmt.Sprintf("%d-%s", u.ID, u.UUID)))
 	return hex.EncodeToString(sum[:])
-}
-
-func nullTime(t *time.Time) nullable.Nullable[time.Time] {
-	if t == nil {
-		return nullable.NewNullNullable[time.Time]()
-	}
-	return nullable.NewNullableWithValue(*apiTime(*t))
 }
 
 // userJSON converts a user to the User form. Groups are not modelled, so
@@ -78,14 +70,7 @@ func applyUser(u *store.User, r gen.PatchedUserRequest) error {
 	if r.Attributes != nil {
 		u.Attributes = *r.Attributes
 	}
-	lastLogin, sent, err := optionalTime("last_login", r.LastLogin)
-	if err != nil {
-		return err
-	}
-	if sent {
-		u.LastLogin = lastLogin
-	}
-	return nil
+	return setTime(&u.LastLogin, "last_login", r.LastLogin)
 }
 
 // userInScope loads user id if the caller may see it: ordinary users see
@@ -104,19 +89,10 @@ func (s *Server) CoreUsersList(c echo.Context, params gen.CoreUsersListParams) e
 	if err != nil {
 		return err
 	}
-	f := store.UserFilter{Scope: scopeOf(caller(c)), Equal: map[string]any{}, Ordering: orderingFields(params.Ordering)}
-	for col, v := range map[string]*string{"email": params.Email, "name": params.Name, "path": params.Path, "username": params.Username} {
-		if v != nil {
-			f.Equal[col] = *v
-		}
-	}
-	for col, v := range map[string]*bool{"is_active": params.IsActive, "is_superuser": params.IsSuperuser} {
-		if v != nil {
-			f.Equal[col] = *v
-		}
-	}
-	if params.Uuid != nil {
-		f.Equal["uuid"] = params.Uuid.String()
+	f := store.UserFilter{
+		Scope: scopeOf(caller(c)), Username: params.Username, Name: params.Name, Email: params.Email, Path: params.Path,
+		UUID: uuidString(params.Uuid), IsActive: params.IsActive, IsSuperuser: params.IsSuperuser,
+		Ordering: orderingFields(params.Ordering),
 	}
 	if params.Attributes != nil {
 		if err := json.Unmarshal([]byte(*params.Attributes), &f.Attributes); err != nil {
@@ -133,8 +109,14 @@ func (s *Server) CoreUsersList(c echo.Context, params gen.CoreUsersListParams) e
 	}
 	set(&f.PathStartsWith, params.PathStartswith)
 	set(&f.Search, params.Search)
-	// No user belongs to a group here, so any group filter matches nobody.
-	f.MatchNothing = params.GroupsByName != nil && len(*params.GroupsByName) > 0 || params.GroupsByPk != nil && len(*params.GroupsByPk) > 0
+	if params.GroupsByName != nil {
+		f.GroupNames = *params.GroupsByName
+	}
+	if params.GroupsByPk != nil {
+		for _, pk := range *params.GroupsByPk {
+			f.GroupPKs = append(f.GroupPKs, pk.String())
+		}
+	}
 	rows, total, err := s.store.ListUsers(c.Request().Context(), f, pg.window())
 	if err != nil {
 		return err
@@ -237,11 +219,11 @@ func (s *Server) CoreUsersUsedByList(c echo.Context, id gen.UserID) error {
 		return err
 	}
 	out := make([]gen.UsedBy, 0, len(tokens)+len(conns))
-	for _, t := range tokens {
-		out = append(out, gen.UsedBy{App: "authentik_core", ModelName: "token", Pk: t.ID, Name: tokenName(&t), Action: "cascade"})
+	for i := range tokens {
+		out = append(out, tokenUsedBy(&tokens[i]))
 	}
-	for _, conn := range conns {
-		out = append(out, connectionUsedBy(&conn))
+	for i := range conns {
+		out = append(out, connectionUsedBy(&conns[i]))
 	}
 	return c.JSON(http.StatusOK, out)
 }

@@ -22,7 +22,7 @@ func TestUserLifecycle(t *testing.T) {
 		len(body["uid"].(string)) != 64 || body["avatar"] == "" || body["groups_obj"] == nil {
 		t.Fatalf("created %s", r.Body)
 	}
-	stored, err := v.store.GetUser(t.Context(), int64(id))
+	stored, err := v.Store.GetUser(t.Context(), int64(id))
 	if err != nil || stored.Username != "dave" || stored.IsSuperuser || stored.Attributes["team"] != "blue" {
 		t.Fatalf("stored %+v %v", stored, err)
 	}
@@ -35,7 +35,7 @@ func TestUserLifecycle(t *testing.T) {
 	expect(t, r, http.StatusOK)
 	r = v.do(http.MethodPut, fmt.Sprintf("%s%d/", users, id), adminKey, map[string]any{"username": "david", "name": "David D"})
 	expect(t, r, http.StatusOK)
-	stored, _ = v.store.GetUser(t.Context(), int64(id))
+	stored, _ = v.Store.GetUser(t.Context(), int64(id))
 	if stored.Username != "david" || stored.Name != "David D" || stored.IsActive {
 		t.Fatalf("after update %+v", stored)
 	}
@@ -56,14 +56,14 @@ func TestUserLifecycle(t *testing.T) {
 			t.Errorf("%v: %s", tc.body, r.Body)
 		}
 	}
-	if n := countRows(t, v.store, &store.User{}); n != 4 {
+	if n := countRows(t, v.Store, &store.User{}); n != 4 {
 		t.Fatalf("%d users after bad input, want 4", n)
 	}
 }
 
 func TestUserListFilters(t *testing.T) {
 	v := newEnv(t)
-	expect(t, v.do(http.MethodPatch, fmt.Sprintf("%s%d/", users, v.bob.ID), adminKey, map[string]any{"attributes": map[string]any{"team": "red", "level": 3, "ops": true}, "type": "external"}), http.StatusOK)
+	expect(t, v.do(http.MethodPatch, fmt.Sprintf("%s%d/", users, v.Bob.ID), adminKey, map[string]any{"attributes": map[string]any{"team": "red", "level": 3, "ops": true}, "type": "external"}), http.StatusOK)
 	for q, want := range map[string]string{
 		"":                             "akadmin,alice,bob",
 		"?is_superuser=true":           "akadmin",
@@ -98,7 +98,7 @@ func TestUserListFilters(t *testing.T) {
 		}
 	}
 	// path_startswith compares case and all, on both backends.
-	expect(t, v.do(http.MethodPatch, fmt.Sprintf("%s%d/", users, v.alice.ID), adminKey, map[string]any{"path": "Users/staff"}), http.StatusOK)
+	expect(t, v.do(http.MethodPatch, fmt.Sprintf("%s%d/", users, v.Alice.ID), adminKey, map[string]any{"path": "Users/staff"}), http.StatusOK)
 	for q, want := range map[string]int{"?path_startswith=users": 2, "?path_startswith=Users": 1, "?path_startswith=Users/st": 1, "?path_startswith=Users/x": 0} {
 		r = v.do(http.MethodGet, users+q, adminKey, nil)
 		if n := int(r.JSON(t)["pagination"].(map[string]any)["count"].(float64)); n != want {
@@ -118,7 +118,7 @@ func TestUsersMe(t *testing.T) {
 	r := v.do(http.MethodGet, users+"me/", aliceKey, nil)
 	expect(t, r, http.StatusOK)
 	user := r.JSON(t)["user"].(map[string]any)
-	if user["username"] != "alice" || user["pk"].(float64) != float64(v.alice.ID) || user["is_superuser"] != false {
+	if user["username"] != "alice" || user["pk"].(float64) != float64(v.Alice.ID) || user["is_superuser"] != false {
 		t.Fatalf("me %s", r.Body)
 	}
 }
@@ -127,18 +127,18 @@ func TestDeleteUserCascades(t *testing.T) {
 	v := newEnv(t)
 	src := v.createSource("github")
 	conn := v.createConnection(bobKey, src, "bob-gh")
-	r := v.do(http.MethodGet, fmt.Sprintf("%s%d/used_by/", users, v.bob.ID), adminKey, nil)
+	r := v.do(http.MethodGet, fmt.Sprintf("%s%d/used_by/", users, v.Bob.ID), adminKey, nil)
 	expect(t, r, http.StatusOK)
 	if !strings.Contains(r.Body, `"model_name":"token"`) || !strings.Contains(r.Body, `"model_name":"useroauthsourceconnection"`) ||
 		strings.Count(r.Body, `"action":"cascade"`) != 2 {
 		t.Fatalf("used_by %s", r.Body)
 	}
-	expect(t, v.do(http.MethodDelete, fmt.Sprintf("%s%d/", users, v.bob.ID), adminKey, nil), http.StatusNoContent)
+	expect(t, v.do(http.MethodDelete, fmt.Sprintf("%s%d/", users, v.Bob.ID), adminKey, nil), http.StatusNoContent)
 	if _, ok := v.storedConnection(conn); ok {
 		t.Fatal("connection survived its user")
 	}
 	var tokens int64
-	v.store.DB().Model(&store.Token{}).Where("user_id = ?", v.bob.ID).Count(&tokens)
+	v.Store.DB().Model(&store.Token{}).Where("user_id = ?", v.Bob.ID).Count(&tokens)
 	if tokens != 0 {
 		t.Fatalf("%d tokens survived their user", tokens)
 	}

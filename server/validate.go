@@ -130,6 +130,10 @@ func (v *operationValidator) validateResponse(next echo.HandlerFunc) echo.Handle
 			c.Echo().HTTPErrorHandler(err, c)
 		}
 		res.Writer = orig
+		if buf.status == StatusClientClosedRequest { // not an answer: nobody is listening
+			orig.WriteHeader(buf.status)
+			return nil
+		}
 
 		in := &openapi3filter.ResponseValidationInput{
 			RequestValidationInput: v.input(c),

@@ -97,29 +97,44 @@ func scopeConnections(q *gorm.DB, sc Scope) *gorm.DB {
 }
 
 // GetConnection returns the connection with id, with its source, if the
-// scope may see it.
+// scope may see it. It returns ErrNotFound when there is none or the scope
+// may not see it.
 func (s *Store) GetConnection(ctx context.Context, sc Scope, id int64) (*Connection, error) {
-	c, err := readConnection(scopeConnections(withSource(s.db.WithContext(ctx)), sc).Where("connections.id = ?", id))
+	c, err := readConnection(connectionByID(s.db.WithContext(ctx), sc, id))
 	if err != nil {
 		return nil, fmt.Errorf("connection %d: %w", id, err)
 	}
 	return c, nil
 }
 
+// connectionByID selects the connection with id, joined to its source, if
+// the scope may see it.
+func connectionByID(db *gorm.DB, sc Scope, id int64) *gorm.DB {
+	return scopeConnections(withSource(db), sc).Where("connections.id = ?", id)
+}
+
 // ListConnections returns one page of the connections matching f, with
-// their sources, and the number of all matching connections.
+// their sources, and the number of all matching connections. A page past
+// the end is empty; only database failures are errors.
 func (s *Store) ListConnections(ctx context.Context, f ConnectionFilter, p Page) ([]Connection, int64, error) {
 	if err := s.resolveSourceConditions(ctx, &f); err != nil {
 		return nil, 0, err
 	}
-	count := filterConnections(s.db.WithContext(ctx).Model(&Connection{}), f)
+	count, rows := s.connectionQueries(s.db.WithContext(ctx), f)
+	return listPage("connections", count, readConnections, rows, p)
+}
+
+// connectionQueries builds, on db, the statements of a connection list:
+// the count of the rows f selects, and their read in order (unpaged). f's
+// source conditions must be resolved first (resolveSourceConditions).
+func (s *Store) connectionQueries(db *gorm.DB, f ConnectionFilter) (count, rows *gorm.DB) {
+	count = filterConnections(db.Model(&Connection{}), f)
 	order := f.orderFields()
 	from := withSource
 	if strings.TrimPrefix(order[0], "-") == "source__slug" {
 		from = s.sourcesFirst
 	}
-	rows := orderConnections(filterConnections(from(s.db.WithContext(ctx)), f), order)
-	return listPage("connections", count, readConnections, rows, p)
+	return count, orderConnections(filterConnections(from(db), f), order)
 }
 
 func filterConnections(q *gorm.DB, f ConnectionFilter) *gorm.DB {
@@ -153,7 +168,10 @@ func orderConnections(q *gorm.DB, fields []string) *gorm.DB {
 	return q.Order(orderBy(fields, connectionOrderColumns, defaultConnectionOrdering, "pk"))
 }
 
-// CreateConnection inserts c. c.Source must already be loaded by the caller.
+// CreateConnection inserts c. c.Source must already be loaded by the
+// caller. It returns a *ConflictError (UniqueConnectionUserSource or
+// UniqueConnectionSourceIdentifier), or ErrReference when the user or
+// source no longer exists.
 func (s *Store) CreateConnection(ctx context.Context, c *Connection) error {
 	now := s.db.NowFunc()
 	c.Created, c.LastUpdated = now, now
@@ -166,12 +184,12 @@ func (s *Store) CreateConnection(ctx context.Context, c *Connection) error {
 // UpdateConnection changes the connection id, if the scope may see it, in
 // one transaction: it reads the row (locking it on PostgreSQL; SQLite's
 // BEGIN IMMEDIATE already serialises writers), lets change modify it, and
-// writes every column back, so concurrent updates never interleave.
+// writes every column back, so concurrent updates never interleave. It
+// returns ErrNotFound (none, or not in scope), change's own error, a
+// *ConflictError or ErrReference, and writes nothing then.
 func (s *Store) UpdateConnection(ctx context.Context, sc Scope, id int64, change func(*Connection) error) (*Connection, error) {
 	return updateLocked(s, ctx, fmt.Sprintf("connection %d", id),
-		func(tx *gorm.DB) *gorm.DB {
-			return scopeConnections(withSource(tx), sc).Where("connections.id = ?", id)
-		},
+		func(tx *gorm.DB) *gorm.DB { return connectionByID(tx, sc, id) },
 		readConnection, change,
 		func(tx *gorm.DB, c *Connection) error {
 			c.LastUpdated = s.db.NowFunc()
@@ -186,7 +204,8 @@ func (s *Store) UpdateConnection(ctx context.Context, sc Scope, id int64, change
 		})
 }
 
-// DeleteConnection removes the connection with id if the scope may see it.
+// DeleteConnection removes the connection with id if the scope may see
+// it, or returns ErrNotFound.
 func (s *Store) DeleteConnection(ctx context.Context, sc Scope, id int64) error {
 	return deleted(fmt.Sprintf("connection %d", id), scopeConnections(s.db.WithContext(ctx), sc).Where("connections.id = ?", id).Delete(&Connection{}))
 }

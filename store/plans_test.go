@@ -33,12 +33,8 @@ func connectionPlanQueries(s *Store, userID int64, slug string) []planQuery {
 			panic(err)
 		}
 		return func(db *gorm.DB) *gorm.DB {
-			order := f.orderFields()
-			from := withSource
-			if strings.TrimPrefix(order[0], "-") == "source__slug" {
-				from = s.sourcesFirst
-			}
-			return orderConnections(filterConnections(from(db), f), order).Offset(0).Limit(100).Find(&[]map[string]any{})
+			_, rows := s.connectionQueries(db, f)
+			return rows.Offset(0).Limit(100).Find(&[]map[string]any{})
 		}
 	}
 	count := func(f ConnectionFilter) func(db *gorm.DB) *gorm.DB {
@@ -47,13 +43,14 @@ func connectionPlanQueries(s *Store, userID int64, slug string) []planQuery {
 		}
 		return func(db *gorm.DB) *gorm.DB {
 			var n int64
-			return filterConnections(db.Model(&Connection{}), f).Count(&n)
+			count, _ := s.connectionQueries(db, f)
+			return count.Count(&n)
 		}
 	}
 	all := Scope{All: true}
 	qs := []planQuery{
 		{name: "retrieve by id", build: func(db *gorm.DB) *gorm.DB {
-			return scopeConnections(withSource(db), Scope{UserID: userID}).Where("connections.id = ?", 12345).Limit(1).Find(&[]map[string]any{})
+			return connectionByID(db, Scope{UserID: userID}, 12345).Limit(1).Find(&[]map[string]any{})
 		}},
 		{name: "list (superuser, default order)", build: list(ConnectionFilter{Scope: all}), pgSortOK: true},
 		{name: "count (superuser)", build: count(ConnectionFilter{Scope: all}), pgScanOK: true},

@@ -8,14 +8,32 @@ import (
 	"gorm.io/gorm/clause"
 )
 
-// SourceFilter selects OAuth sources for ListSources.
+// SourceFilter selects OAuth sources for ListSources. Each non-nil field
+// must equal the source's field of the same name.
 type SourceFilter struct {
-	// Equal maps column names to the value they must equal.
-	Equal   map[string]any
+	Name, Slug, ProviderType, ConsumerKey, AdditionalScopes       *string
+	RequestTokenURL, AuthorizationURL, AccessTokenURL, ProfileURL *string
+	AuthenticationFlow, EnrollmentFlow                            *string
+	PolicyEngineMode, UserMatchingMode, GroupMatchingMode         *string
+	Enabled                                                       *bool
+	// HasJWKS selects sources with (true) or without (false) JWKS data.
 	HasJWKS *bool
-	Search  string
+	// Search matches name or slug, ignoring case.
+	Search string
 	// Ordering holds API ordering fields; unknown fields are ignored.
 	Ordering []string
+}
+
+// equalities pairs each set field of f with its column.
+func (f SourceFilter) equalities() []clause.Eq {
+	return equalities("",
+		eq{"access_token_url", f.AccessTokenURL}, eq{"additional_scopes", f.AdditionalScopes},
+		eq{"authentication_flow", f.AuthenticationFlow}, eq{"authorization_url", f.AuthorizationURL},
+		eq{"consumer_key", f.ConsumerKey}, eq{"enabled", f.Enabled}, eq{"enrollment_flow", f.EnrollmentFlow},
+		eq{"group_matching_mode", f.GroupMatchingMode}, eq{"name", f.Name},
+		eq{"policy_engine_mode", f.PolicyEngineMode}, eq{"profile_url", f.ProfileURL},
+		eq{"provider_type", f.ProviderType}, eq{"request_token_url", f.RequestTokenURL},
+		eq{"slug", f.Slug}, eq{"user_matching_mode", f.UserMatchingMode})
 }
 
 var sourceOrderColumns = map[string]clause.Column{
@@ -28,7 +46,7 @@ var sourceOrderColumns = map[string]clause.Column{
 	"user_matching_mode": {Name: "user_matching_mode"},
 }
 
-// GetSourceBySlug returns the OAuth source with slug.
+// GetSourceBySlug returns the OAuth source with slug, or ErrNotFound.
 func (s *Store) GetSourceBySlug(ctx context.Context, slug string) (*OAuthSource, error) {
 	var src OAuthSource
 	if err := s.db.WithContext(ctx).Where("slug = ?", slug).Take(&src).Error; err != nil {
@@ -37,7 +55,7 @@ func (s *Store) GetSourceBySlug(ctx context.Context, slug string) (*OAuthSource,
 	return &src, nil
 }
 
-// GetSourceByID returns the OAuth source with the given pk.
+// GetSourceByID returns the OAuth source with the given pk, or ErrNotFound.
 func (s *Store) GetSourceByID(ctx context.Context, id string) (*OAuthSource, error) {
 	var src OAuthSource
 	if err := s.db.WithContext(ctx).Where("id = ?", id).Take(&src).Error; err != nil {
@@ -53,8 +71,8 @@ func (s *Store) ListSources(ctx context.Context, f SourceFilter, p Page) ([]OAut
 }
 
 func filterSources(q *gorm.DB, f SourceFilter) *gorm.DB {
-	for _, col := range sortedKeys(f.Equal) {
-		q = q.Where(clause.Eq{Column: clause.Column{Name: col}, Value: f.Equal[col]})
+	for _, eq := range f.equalities() {
+		q = q.Where(eq)
 	}
 	if f.HasJWKS != nil {
 		if *f.HasJWKS {
@@ -70,7 +88,9 @@ func filterSources(q *gorm.DB, f SourceFilter) *gorm.DB {
 	return q
 }
 
-// CreateSource inserts src.
+// CreateSource inserts src. It returns a *ConflictError
+// (UniqueSourceSlug, UniqueSourceManaged) when another source has its slug
+// or managed name.
 func (s *Store) CreateSource(ctx context.Context, src *OAuthSource) error {
 	if err := s.db.WithContext(ctx).Create(src).Error; err != nil {
 		return fmt.Errorf("create source: %w", translate(err))
@@ -80,7 +100,9 @@ func (s *Store) CreateSource(ctx context.Context, src *OAuthSource) error {
 
 // UpdateSource changes the source with slug in one transaction: it reads
 // the row (locking it on PostgreSQL), lets change modify it, and writes
-// every column back, so concurrent updates never lose one another.
+// every column back, so concurrent updates never lose one another. It
+// returns ErrNotFound, change's own error or a *ConflictError, and writes
+// nothing then.
 func (s *Store) UpdateSource(ctx context.Context, slug string, change func(*OAuthSource) error) (*OAuthSource, error) {
 	return updateLocked(s, ctx, "source "+slug,
 		func(tx *gorm.DB) *gorm.DB { return tx.Where("slug = ?", slug) },
@@ -91,7 +113,8 @@ func (s *Store) UpdateSource(ctx context.Context, slug string, change func(*OAut
 }
 
 // DeleteSource removes the source with slug; the database removes its
-// connections in the same statement (ON DELETE CASCADE).
+// connections in the same statement (ON DELETE CASCADE). It returns
+// ErrNotFound when there is no such source.
 func (s *Store) DeleteSource(ctx context.Context, slug string) error {
 	return deleted(fmt.Sprintf("source %q", slug), s.db.WithContext(ctx).Where("slug = ?", slug).Delete(&OAuthSource{}))
 }

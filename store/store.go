@@ -4,12 +4,10 @@ package store
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"os"
 	"path/filepath"
 	"runtime"
-	"sort"
 	"strings"
 	"time"
 
@@ -20,35 +18,11 @@ import (
 	"gorm.io/gorm/logger"
 )
 
-// Sentinel errors returned (wrapped) by the store. The HTTP layer maps them
-// to responses in one place.
-var (
-	// ErrNotFound means the object does not exist or is not visible to the caller.
-	ErrNotFound = errors.New("not found")
-	// ErrConflict means a unique rule would be broken; see ConflictError.
-	ErrConflict = errors.New("conflict")
-	// ErrReference means a write names an object that does not exist (a
-	// foreign key failed, e.g. a source deleted meanwhile).
-	ErrReference = errors.New("referenced object does not exist")
-)
-
-// ConflictError names the unique rule a write would have broken.
-type ConflictError struct {
-	// Fields are the API field names of the unique rule, in order.
-	Fields []string
-}
-
-func (e *ConflictError) Error() string {
-	return "unique rule on " + strings.Join(e.Fields, ", ") + " broken"
-}
-
-// Unwrap lets errors.Is(err, ErrConflict) hold.
-func (e *ConflictError) Unwrap() error { return ErrConflict }
-
 // Store is the database handle shared by every request.
 type Store struct {
 	db      *gorm.DB
 	dialect string
+	opts    Options
 }
 
 // Options tune the connection pool and start-up.
@@ -100,15 +74,15 @@ func Open(url string, opts Options) (*Store, error) {
 		// write lock up front so concurrent writers queue on busy_timeout
 		// instead of failing with "database is locked"; synchronous=FULL makes
 		// every acknowledged commit durable (docs/DURABILITY.md).
-		sync := strings.ToUpper(opts.SQLiteSynchronous)
-		switch sync {
+		opts.SQLiteSynchronous = strings.ToUpper(opts.SQLiteSynchronous)
+		switch opts.SQLiteSynchronous {
 		case "":
-			sync = "FULL"
+			opts.SQLiteSynchronous = "FULL"
 		case "FULL", "NORMAL":
 		default:
 			return nil, fmt.Errorf("SQLite synchronous mode %q: want FULL or NORMAL", opts.SQLiteSynchronous)
 		}
-		dsn := "file:" + path + "?_journal_mode=WAL&_foreign_keys=on&_busy_timeout=30000&_synchronous=" + sync + "&_txlock=immediate"
+		dsn := "file:" + path + "?_journal_mode=WAL&_foreign_keys=on&_busy_timeout=30000&_synchronous=" + opts.SQLiteSynchronous + "&_txlock=immediate"
 		dialector, dialect = sqlite.Open(dsn), SQLite
 		if opts.MaxOpenConns == 0 {
 			opts.MaxOpenConns = 2*runtime.NumCPU() + 2
@@ -140,7 +114,7 @@ func Open(url string, opts Options) (*Store, error) {
 	sqlDB.SetMaxOpenConns(opts.MaxOpenConns)
 	sqlDB.SetMaxIdleConns(opts.MaxIdleConns)
 	sqlDB.SetConnMaxLifetime(opts.ConnMaxLifetime)
-	s := &Store{db: db, dialect: dialect}
+	s := &Store{db: db, dialect: dialect, opts: opts}
 	if !opts.SkipMigrations {
 		if _, err := s.Migrate(context.Background(), MigrateUp); err != nil {
 			_ = s.Close()
@@ -149,6 +123,9 @@ func Open(url string, opts Options) (*Store, error) {
 	}
 	return s, nil
 }
+
+// Options returns the options the store runs with, defaults filled in.
+func (s *Store) Options() Options { return s.opts }
 
 // Dialect returns SQLite or Postgres.
 func (s *Store) Dialect() string { return s.dialect }
@@ -185,41 +162,6 @@ type Scope struct {
 type Page struct {
 	Offset int
 	Limit  int
-}
-
-// translate turns driver errors into the store's sentinel errors.
-func translate(err error) error {
-	if err == nil {
-		return nil
-	}
-	if errors.Is(err, gorm.ErrRecordNotFound) {
-		return fmt.Errorf("%w", ErrNotFound)
-	}
-	msg := err.Error()
-	switch {
-	case strings.Contains(msg, "UNIQUE constraint failed"), strings.Contains(msg, "duplicate key value"), strings.Contains(msg, "SQLSTATE 23505"):
-		return &ConflictError{Fields: conflictFields(msg)}
-	case strings.Contains(msg, "FOREIGN KEY constraint failed"), strings.Contains(msg, "SQLSTATE 23503"):
-		return fmt.Errorf("%w", ErrReference)
-	}
-	return err
-}
-
-// conflictFields names the API fields of the unique rule in a driver message.
-func conflictFields(msg string) []string {
-	switch {
-	case strings.Contains(msg, "connections.identifier"), strings.Contains(msg, "uq_connection_source_identifier"):
-		return []string{"source", "identifier"}
-	case strings.Contains(msg, "connections.user_id"), strings.Contains(msg, "uq_connection_user_source"):
-		return []string{"user", "source"}
-	case strings.Contains(msg, "oauth_sources.slug"), strings.Contains(msg, "idx_oauth_sources_slug"):
-		return []string{"slug"}
-	case strings.Contains(msg, "tokens.identifier"), strings.Contains(msg, "idx_tokens_identifier"):
-		return []string{"identifier"}
-	case strings.Contains(msg, "users.username"), strings.Contains(msg, "idx_users_username"):
-		return []string{"username"}
-	}
-	return nil
 }
 
 // likePattern escapes s for a LIKE 'contains' match with ESCAPE '\'.
@@ -343,13 +285,36 @@ func deleted(what string, res *gorm.DB) error {
 	return nil
 }
 
-// sortedKeys orders a filter's columns, so that the same filter always
-// makes the same SQL (and reuses one prepared statement).
-func sortedKeys(m map[string]any) []string {
-	keys := make([]string, 0, len(m))
-	for k := range m {
-		keys = append(keys, k)
+// eq pairs a column with a filter's field: a *string, *bool or *time.Time,
+// nil when the filter does not use it.
+type eq struct {
+	column string
+	value  any
+}
+
+// equalities returns a condition for each field that is set, in the order
+// given, so that the same filter always makes the same SQL.
+func equalities(table string, fields ...eq) []clause.Eq {
+	var out []clause.Eq
+	for _, f := range fields {
+		var v any
+		switch p := f.value.(type) {
+		case *string:
+			if p != nil {
+				v = *p
+			}
+		case *bool:
+			if p != nil {
+				v = *p
+			}
+		case *time.Time:
+			if p != nil {
+				v = p.UTC()
+			}
+		}
+		if v != nil {
+			out = append(out, clause.Eq{Column: clause.Column{Table: table, Name: f.column}, Value: v})
+		}
 	}
-	sort.Strings(keys)
-	return keys
+	return out
 }

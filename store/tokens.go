@@ -51,15 +51,6 @@ func HashKey(key string) string {
 	return hex.EncodeToString(sum[:])
 }
 
-// GetUser returns the user with id.
-func (s *Store) GetUser(ctx context.Context, id int64) (*User, error) {
-	var u User
-	if err := s.db.WithContext(ctx).Where("id = ?", id).Take(&u).Error; err != nil {
-		return nil, fmt.Errorf("user %d: %w", id, translate(err))
-	}
-	return &u, nil
-}
-
 // Authenticate returns the active owner of the unexpired API token whose
 // key is key, and when that token expires (nil: never), or ErrNotFound. The
 // stored key is compared in constant time.
@@ -87,7 +78,9 @@ func (s *Store) Authenticate(ctx context.Context, key string, now time.Time) (*U
 	return &t.User, expires, nil
 }
 
-// CreateToken inserts t, deriving its lookup hash from its key.
+// CreateToken inserts t, deriving its lookup hash from its key. It
+// returns a *ConflictError (UniqueTokenIdentifier, UniqueTokenKey,
+// UniqueTokenManaged), or ErrReference when its user no longer exists.
 func (s *Store) CreateToken(ctx context.Context, t *Token) error {
 	if t.ID == "" {
 		t.ID = uuid.NewString()
@@ -99,14 +92,26 @@ func (s *Store) CreateToken(ctx context.Context, t *Token) error {
 	return nil
 }
 
-// TokenFilter selects tokens for ListTokens.
+// TokenFilter selects tokens for ListTokens. Each non-nil field must
+// equal the token's field of the same name.
 type TokenFilter struct {
-	Scope Scope
-	// Equal maps token column names to the value they must equal.
-	Equal        map[string]any
+	Scope                            Scope
+	Identifier, Description, Managed *string
+	Intent                           *string
+	Expiring                         *bool
+	Expires                          *time.Time
+	// UserUsername is the username of the token's owner.
 	UserUsername *string
-	Search       string
-	Ordering     []string
+	// Search matches identifier, intent, owner's username or description,
+	// ignoring case.
+	Search   string
+	Ordering []string
+}
+
+// equalities pairs each set field of f with its column.
+func (f TokenFilter) equalities() []clause.Eq {
+	return equalities("tokens", eq{"description", f.Description}, eq{"expires", f.Expires}, eq{"expiring", f.Expiring},
+		eq{"identifier", f.Identifier}, eq{"intent", f.Intent}, eq{"managed", f.Managed})
 }
 
 var tokenOrderColumns = map[string]clause.Column{
@@ -128,7 +133,7 @@ func scopeTokens(q *gorm.DB, sc Scope) *gorm.DB {
 }
 
 // GetToken returns the token called identifier, with its user, if the
-// scope may see it.
+// scope may see it, or ErrNotFound.
 func (s *Store) GetToken(ctx context.Context, sc Scope, identifier string) (*Token, error) {
 	var t Token
 	q := scopeTokens(s.db.WithContext(ctx).Joins("User"), sc).Where("tokens.identifier = ?", identifier)
@@ -146,8 +151,8 @@ func (s *Store) ListTokens(ctx context.Context, f TokenFilter, p Page) ([]Token,
 
 func filterTokens(q *gorm.DB, f TokenFilter) *gorm.DB {
 	q = scopeTokens(q, f.Scope)
-	for _, col := range sortedKeys(f.Equal) {
-		q = q.Where(clause.Eq{Column: clause.Column{Table: "tokens", Name: col}, Value: f.Equal[col]})
+	for _, eq := range f.equalities() {
+		q = q.Where(eq)
 	}
 	if f.UserUsername != nil {
 		q = q.Where(`"User".username = ?`, *f.UserUsername)
@@ -160,7 +165,9 @@ func filterTokens(q *gorm.DB, f TokenFilter) *gorm.DB {
 }
 
 // UpdateToken changes the token called identifier, if the scope may see
-// it, in one transaction, as UpdateSource does. Its key never changes.
+// it, in one transaction, as UpdateSource does. Its key never changes. It
+// returns ErrNotFound, change's own error, a *ConflictError or
+// ErrReference, and writes nothing then.
 func (s *Store) UpdateToken(ctx context.Context, sc Scope, identifier string, change func(*Token) error) (*Token, error) {
 	return updateLocked(s, ctx, "token "+identifier,
 		func(tx *gorm.DB) *gorm.DB {
@@ -173,7 +180,8 @@ func (s *Store) UpdateToken(ctx context.Context, sc Scope, identifier string, ch
 		})
 }
 
-// DeleteToken removes the token called identifier if the scope may see it.
+// DeleteToken removes the token called identifier if the scope may see
+// it, or returns ErrNotFound.
 func (s *Store) DeleteToken(ctx context.Context, sc Scope, identifier string) error {
 	return deleted(fmt.Sprintf("token %q", identifier), scopeTokens(s.db.WithContext(ctx), sc).Where("tokens.identifier = ?", identifier).Delete(&Token{}))
 }

@@ -32,7 +32,8 @@ func NewUser(username string, superuser bool) *User {
 
 // Bootstrap creates, once, the superuser akadmin and a non-expiring API
 // token with key, as authentik does for AUTHENTIK_BOOTSTRAP_TOKEN. Running
-// it again with the same key changes nothing.
+// it again with the same key changes nothing. It returns a *ConflictError
+// when another token already holds key.
 func (s *Store) Bootstrap(ctx context.Context, key string) error {
 	err := s.bootstrap(ctx, key)
 	if errors.Is(err, ErrConflict) {
@@ -74,7 +75,17 @@ func (s *Store) bootstrap(ctx context.Context, key string) error {
 	})
 }
 
-// CreateUser inserts u.
+// GetUser returns the user with id, or ErrNotFound.
+func (s *Store) GetUser(ctx context.Context, id int64) (*User, error) {
+	var u User
+	if err := s.db.WithContext(ctx).Where("id = ?", id).Take(&u).Error; err != nil {
+		return nil, fmt.Errorf("user %d: %w", id, translate(err))
+	}
+	return &u, nil
+}
+
+// CreateUser inserts u. It returns a *ConflictError (UniqueUserUsername,
+// UniqueUserUUID) when another user has its username or uuid.
 func (s *Store) CreateUser(ctx context.Context, u *User) error {
 	if err := s.db.WithContext(ctx).Create(u).Error; err != nil {
 		return fmt.Errorf("create user: %w", translate(err))
@@ -82,20 +93,31 @@ func (s *Store) CreateUser(ctx context.Context, u *User) error {
 	return nil
 }
 
-// UserFilter selects users for ListUsers.
+// UserFilter selects users for ListUsers. Each non-nil field must equal
+// the user's field of the same name.
 type UserFilter struct {
 	// Scope limits ordinary users to themselves.
-	Scope Scope
-	// Equal maps column names to the value they must equal.
-	Equal map[string]any
+	Scope                       Scope
+	Username, Name, Email, Path *string
+	UUID                        *string
+	IsActive, IsSuperuser       *bool
 	// Attributes holds key/value pairs the attributes must contain.
-	Attributes     map[string]any
+	Attributes map[string]any
+	// Types lists the user types to include (any when empty).
 	Types          []string
 	PathStartsWith string
-	Search         string
-	// MatchNothing is set by filters that no user can satisfy here (groups).
-	MatchNothing bool
-	Ordering     []string
+	// Search matches username, name or email, ignoring case.
+	Search string
+	// GroupNames and GroupPKs select members of those groups. Groups are
+	// not modelled, so no user matches when either is given.
+	GroupNames, GroupPKs []string
+	Ordering             []string
+}
+
+// equalities pairs each set field of f with its column.
+func (f UserFilter) equalities() []clause.Eq {
+	return equalities("", eq{"email", f.Email}, eq{"is_active", f.IsActive}, eq{"is_superuser", f.IsSuperuser},
+		eq{"name", f.Name}, eq{"path", f.Path}, eq{"username", f.Username}, eq{"uuid", f.UUID})
 }
 
 var userOrderColumns = map[string]clause.Column{
@@ -117,14 +139,14 @@ func (s *Store) ListUsers(ctx context.Context, f UserFilter, p Page) ([]User, in
 }
 
 func (s *Store) filterUsers(q *gorm.DB, f UserFilter) *gorm.DB {
-	if f.MatchNothing {
+	if len(f.GroupNames) > 0 || len(f.GroupPKs) > 0 {
 		return q.Where("1 = 0")
 	}
 	if !f.Scope.All {
 		q = q.Where("users.id = ?", f.Scope.UserID)
 	}
-	for _, col := range sortedKeys(f.Equal) {
-		q = q.Where(clause.Eq{Column: clause.Column{Name: col}, Value: f.Equal[col]})
+	for _, eq := range f.equalities() {
+		q = q.Where(eq)
 	}
 	for k, v := range f.Attributes {
 		q = s.whereJSONKey(q, "attributes", k, v)
@@ -163,7 +185,9 @@ func (s *Store) whereJSONKey(q *gorm.DB, column, key string, value any) *gorm.DB
 	}
 }
 
-// UpdateUser changes the user id in one transaction, as UpdateSource does.
+// UpdateUser changes the user id in one transaction, as UpdateSource
+// does. It returns ErrNotFound, change's own error or a *ConflictError,
+// and writes nothing then.
 func (s *Store) UpdateUser(ctx context.Context, id int64, change func(*User) error) (*User, error) {
 	return updateLocked(s, ctx, fmt.Sprintf("user %d", id),
 		func(tx *gorm.DB) *gorm.DB { return tx.Where("id = ?", id) },
@@ -174,7 +198,8 @@ func (s *Store) UpdateUser(ctx context.Context, id int64, change func(*User) err
 }
 
 // DeleteUser removes a user; the database removes their tokens and
-// connections in the same statement (ON DELETE CASCADE).
+// connections in the same statement (ON DELETE CASCADE). It returns
+// ErrNotFound when there is no such user.
 func (s *Store) DeleteUser(ctx context.Context, id int64) error {
 	return deleted(fmt.Sprintf("user %d", id), s.db.WithContext(ctx).Where("id = ?", id).Delete(&User{}))
 }

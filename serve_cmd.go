@@ -1,0 +1,108 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"net"
+	"net/http"
+	"net/http/pprof"
+	"net/url"
+	"os"
+	"os/signal"
+	"syscall"
+	"time"
+
+	"akconn/server"
+)
+
+const serveUsage = `Usage: akconn [serve] [flags]
+
+Serves authentik's OAuth user-connection API (/api/v3/) from openapi.yaml,
+applying pending database migrations first (unless --no-migrate).
+`
+
+// runServe serves the "serve" subcommand, the default.
+func runServe(args []string, stdout, stderr io.Writer) int {
+	cfg := DefaultConfig()
+	fs := newFlagSet("akconn serve", serveUsage, stderr)
+	cfg.databaseFlags(fs)
+	cfg.serveFlags(fs)
+	if err := fs.parse(args); err != nil {
+		return exitCode(err)
+	}
+	mode := server.ResponseValidation(cfg.ResponseValidation)
+	switch mode {
+	case server.ResponseEnforce, server.ResponseLog, server.ResponseOff:
+	default:
+		fmt.Fprintf(stderr, "invalid --response-validation %q: want enforce, log or off\n", cfg.ResponseValidation)
+		return 2
+	}
+	log := slog.New(slog.NewJSONHandler(stdout, nil))
+	db, err := cfg.openStore()
+	if err != nil {
+		log.Error("open database", "error", err.Error())
+		return 1
+	}
+	defer db.Close()
+	if cfg.BootstrapToken != "" {
+		if err := db.Bootstrap(context.Background(), cfg.BootstrapToken); err != nil {
+			log.Error("bootstrap", "error", err.Error())
+			return 1
+		}
+	}
+	e, err := server.New(server.Config{Store: db, Spec: spec, Logger: log, ResponseValidation: mode, AuthCacheTTL: cfg.AuthCacheTTL})
+	if err != nil {
+		log.Error("build server", "error", err.Error())
+		return 1
+	}
+	if cfg.PprofAddr != "" {
+		go servePprof(cfg.PprofAddr, log)
+	}
+	ln, err := net.Listen("tcp", cfg.Addr)
+	if err != nil {
+		log.Error("listen", "error", err.Error())
+		return 1
+	}
+	srv := &http.Server{Handler: e, ReadHeaderTimeout: 10 * time.Second, ReadTimeout: time.Minute, WriteTimeout: time.Minute, IdleTimeout: 2 * time.Minute}
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	defer stop()
+	drained := make(chan struct{})
+	go func() {
+		defer close(drained)
+		<-ctx.Done()
+		shutdown, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+		defer cancel()
+		_ = srv.Shutdown(shutdown)
+	}()
+	log.Info("serving", "addr", ln.Addr().String(), "database", redacted(cfg.Database), "response_validation", string(mode), "version", version, "commit", commit())
+	if err := srv.Serve(ln); err != nil && !errors.Is(err, http.ErrServerClosed) {
+		log.Error("serve", "error", err.Error())
+		return 1
+	}
+	<-drained // in-flight requests finish before the database closes
+	log.Info("stopped")
+	return 0
+}
+
+// servePprof exposes the profiler on its own listener, never on the API's.
+func servePprof(addr string, log *slog.Logger) {
+	mux := http.NewServeMux()
+	mux.HandleFunc("/debug/pprof/", pprof.Index)
+	mux.HandleFunc("/debug/pprof/profile", pprof.Profile)
+	srv := &http.Server{Addr: addr, Handler: mux, ReadHeaderTimeout: 10 * time.Second}
+	log.Info("pprof", "addr", addr)
+	if err := srv.ListenAndServe(); err != nil {
+		log.Error("pprof", "error", err.Error())
+	}
+}
+
+// redacted hides a password in a database URL, for logs.
+func redacted(database string) string {
+	if u, err := url.Parse(database); err == nil && u.Scheme != "" {
+		return u.Redacted()
+	}
+	return database
+}

@@ -1,0 +1,119 @@
+package store
+
+import (
+	"errors"
+	"fmt"
+	"strings"
+
+	"github.com/jackc/pgx/v5/pgconn"
+	"github.com/mattn/go-sqlite3"
+	"gorm.io/gorm"
+)
+
+// Sentinel errors returned (wrapped) by the store. The HTTP layer maps them
+// to responses in one place.
+var (
+	// ErrNotFound means the object does not exist or is not visible to the caller.
+	ErrNotFound = errors.New("not found")
+	// ErrConflict means a unique rule would be broken; see ConflictError.
+	ErrConflict = errors.New("conflict")
+	// ErrReference means a write names an object that does not exist (a
+	// foreign key failed, e.g. a source deleted meanwhile).
+	ErrReference = errors.New("referenced object does not exist")
+)
+
+// UniqueRule names a unique rule of the schema.
+type UniqueRule string
+
+// The unique rules, each backed by a unique index.
+const (
+	// UniqueUnknown is a unique rule the store does not name (a primary key).
+	UniqueUnknown UniqueRule = ""
+	// UniqueConnectionUserSource: a user links to a source at most once.
+	UniqueConnectionUserSource UniqueRule = "connection (user, source)"
+	// UniqueConnectionSourceIdentifier: an external account belongs to one user.
+	UniqueConnectionSourceIdentifier UniqueRule = "connection (source, identifier)"
+	UniqueSourceSlug                 UniqueRule = "source slug"
+	UniqueSourceManaged              UniqueRule = "source managed"
+	UniqueTokenIdentifier            UniqueRule = "token identifier"
+	UniqueTokenKey                   UniqueRule = "token key"
+	UniqueTokenManaged               UniqueRule = "token managed"
+	UniqueUserUsername               UniqueRule = "user username"
+	UniqueUserUUID                   UniqueRule = "user uuid"
+)
+
+// uniqueIndexes maps each rule's index to the rule, as PostgreSQL names
+// it (constraint name), and as SQLite does (its table.column list).
+var uniqueIndexes = []struct {
+	rule    UniqueRule
+	index   string
+	columns string
+}{
+	{UniqueConnectionUserSource, "uq_connection_user_source", "connections.user_id, connections.source_id"},
+	{UniqueConnectionSourceIdentifier, "uq_connection_source_identifier", "connections.source_id, connections.identifier"},
+	{UniqueSourceSlug, "idx_oauth_sources_slug", "oauth_sources.slug"},
+	{UniqueSourceManaged, "idx_oauth_sources_managed", "oauth_sources.managed"},
+	{UniqueTokenIdentifier, "idx_tokens_identifier", "tokens.identifier"},
+	{UniqueTokenKey, "idx_tokens_key_hash", "tokens.key_hash"},
+	{UniqueTokenManaged, "idx_tokens_managed", "tokens.managed"},
+	{UniqueUserUsername, "idx_users_username", "users.username"},
+	{UniqueUserUUID, "idx_users_uuid", "users.uuid"},
+}
+
+// ConflictError names the unique rule a write would have broken.
+type ConflictError struct {
+	Rule UniqueRule
+}
+
+func (e *ConflictError) Error() string {
+	if e.Rule == UniqueUnknown {
+		return "a unique rule was broken"
+	}
+	return "unique rule on " + string(e.Rule) + " broken"
+}
+
+// Unwrap lets errors.Is(err, ErrConflict) hold.
+func (e *ConflictError) Unwrap() error { return ErrConflict }
+
+// translate turns driver errors into the store's sentinel errors,
+// recognising them by their codes: PostgreSQL's SQLSTATE and constraint
+// name, SQLite's extended result code. Only SQLite's column list, which it
+// reports nowhere else, is read from the message.
+func translate(err error) error {
+	if err == nil {
+		return nil
+	}
+	if errors.Is(err, gorm.ErrRecordNotFound) {
+		return fmt.Errorf("%w", ErrNotFound)
+	}
+	var pg *pgconn.PgError
+	if errors.As(err, &pg) {
+		switch pg.Code {
+		case "23505": // unique_violation
+			return &ConflictError{Rule: ruleOf(func(i int) bool { return uniqueIndexes[i].index == pg.ConstraintName })}
+		case "23503": // foreign_key_violation
+			return fmt.Errorf("%w", ErrReference)
+		}
+		return err
+	}
+	var lite sqlite3.Error
+	if errors.As(err, &lite) {
+		switch lite.ExtendedCode {
+		case sqlite3.ErrConstraintUnique, sqlite3.ErrConstraintPrimaryKey:
+			_, columns, _ := strings.Cut(lite.Error(), "constraint failed: ")
+			return &ConflictError{Rule: ruleOf(func(i int) bool { return uniqueIndexes[i].columns == columns })}
+		case sqlite3.ErrConstraintForeignKey:
+			return fmt.Errorf("%w", ErrReference)
+		}
+	}
+	return err
+}
+
+func ruleOf(match func(i int) bool) UniqueRule {
+	for i := range uniqueIndexes {
+		if match(i) {
+			return uniqueIndexes[i].rule
+		}
+	}
+	return UniqueUnknown
+}
