@@ -72,7 +72,7 @@ crash-test:
 FUZZTIME ?= 10s
 ## fuzz-smoke: run each fuzz target briefly (CI); a crash is saved under server/testdata/fuzz/ and becomes a regression case
 fuzz-smoke:
-	@for target in FuzzRequestBody FuzzQueryParams FuzzPathParams; do \
+	@for target in FuzzRequestBody FuzzQueryParams FuzzPathParams FuzzCleanBody; do \
 		echo "== $$target for $(FUZZTIME)"; \
 		$(GO) test ./server -run '^$$' -fuzz "^$$target$$" -fuzztime $(FUZZTIME) || exit 1; \
 	done

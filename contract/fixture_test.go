@@ -7,6 +7,7 @@ import (
 	"strconv"
 	"sync/atomic"
 	"testing"
+	"time"
 
 	"pgregory.net/rapid"
 
@@ -87,7 +88,7 @@ func (f *fixture) hooks(caller string) map[string]hook {
 			return truncateRunes(unique("i")+"_"+rapid.StringOfN(rapid.SampledFrom([]rune(slugChars)), 0, 255, -1).Draw(t, "identifier"), 255)
 		},
 		"username": func(t *rapid.T) any {
-			return truncateRunes(unique("u")+rapid.StringOfN(textRunes, 0, 150, -1).Draw(t, "username"), 150)
+			return untrimmed(truncateRunes(unique("u")+rapid.StringOfN(textRunes, 0, 150, -1).Draw(t, "username"), 150))
 		},
 		"authentication_flow":     func(*rapid.T) any { return nil },
 		"enrollment_flow":         func(*rapid.T) any { return nil },
@@ -104,8 +105,14 @@ func (f *fixture) hooks(caller string) map[string]hook {
 	}
 	if caller != testenv.AdminKey {
 		h["managed"] = func(*rapid.T) any { return omit }
-		// Tokens of ordinary users always expire (authentik's rule).
+		// Tokens of ordinary users always expire, within the user's maximum
+		// lifetime (authentik's rule; TestOrdinaryTokensExpire covers the
+		// refusals).
 		h["expiring"] = func(*rapid.T) any { return true }
+		h["expires"] = func(t *rapid.T) any {
+			ahead := time.Duration(rapid.IntRange(1, 20*60).Draw(t, "expires:seconds")) * time.Second
+			return time.Now().Add(ahead).UTC().Format("2006-01-02T15:04:05.000000Z07:00")
+		}
 	}
 	return h
 }

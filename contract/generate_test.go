@@ -131,7 +131,21 @@ func (g *generator) str(s *openapi3.Schema, label string) string {
 	if s.Pattern != "" {
 		return rapid.StringOfN(rapid.SampledFrom([]rune(slugChars)), max(lo, 1), max(hi, 1), -1).Draw(g.t, label)
 	}
-	return rapid.StringOfN(textRunes, lo, hi, -1).Draw(g.t, label)
+	return untrimmed(rapid.StringOfN(textRunes, lo, hi, -1).Draw(g.t, label))
+}
+
+// untrimmed replaces whitespace at either end of s, which the server
+// trims as Django REST framework's CharField does (tested on its own in
+// TestWhitespaceIsTrimmed), so that a drawn valid value stays valid and is
+// stored as sent.
+func untrimmed(s string) string {
+	r := []rune(s)
+	for _, i := range []int{0, len(r) - 1} {
+		if i >= 0 && i < len(r) && (unicode.IsSpace(r[i]) || r[i] >= 0x1c && r[i] <= 0x1f) {
+			r[i] = 'x'
+		}
+	}
+	return string(r)
 }
 
 func uuidFrom(b []byte) string {

@@ -61,6 +61,10 @@ func violations(s *openapi3.Schema) []violation {
 	}
 	if s.MinLength > 0 {
 		out = append(out, violation{"minLength", ""})
+		if s.Format == "" && len(s.Enum) == 0 {
+			// Blank once trimmed, as Django REST framework trims text.
+			out = append(out, violation{"minLength (whitespace only)", " \t\u00a0 "})
+		}
 	}
 	if s.Pattern != "" {
 		out = append(out, violation{"pattern", "not a slug!"})
@@ -265,6 +269,10 @@ func TestMalformedBodies(t *testing.T) {
 			{"truncated", "application/json", valid[:len(valid)/2], 400, "JSON parse error - "},
 			{"not JSON", "application/json", []byte(`identifier=x`), 400, "JSON parse error - "},
 			{"oversized", "application/json", append(append([]byte(`{"x": "`), bytes.Repeat([]byte("a"), 2<<20)...), '"', '}'), 413, "Request body too large."},
+			{"two JSON values", "application/json", append(append([]byte{}, valid...), valid...), 400, "JSON parse error - Extra data: "},
+			{"data after the value", "application/json", append(append([]byte{}, valid...), " garbage"...), 400, "JSON parse error - Extra data: "},
+			{"nested too deep", "application/json", []byte(`{"x": ` + strings.Repeat("[", 100) + strings.Repeat("]", 100) + `}`), 400, "JSON parse error - nested more than"},
+			{"too many values", "application/json", tooManyValues(op), 400, "JSON parse error - more than"},
 		} {
 			before := fingerprint(t, env)
 			req := testenv.NewRequest(t, op.Method, op.url(params, ""), sc.key, tc.body)
@@ -284,4 +292,16 @@ func TestMalformedBodies(t *testing.T) {
 			t.Errorf("%s, list body: %d %s", describe(op), resp.Status, resp.Body)
 		}
 	}
+}
+
+// tooManyValues is a body whose one writable member of op holds more
+// values than the server decodes.
+func tooManyValues(op *operation) []byte {
+	name := ""
+	for n, p := range op.requestSchema().Properties {
+		if !p.Value.ReadOnly && (name == "" || n < name) {
+			name = n
+		}
+	}
+	return []byte(`{"` + name + `": [` + strings.Repeat("0,", 20000) + `0]}`)
 }

@@ -809,6 +809,9 @@ type NotFound = GenericError
 // PayloadTooLarge Generic API Error
 type PayloadTooLarge = GenericError
 
+// RequestTimeout Generic API Error
+type RequestTimeout = GenericError
+
 // UnsupportedMediaType Generic API Error
 type UnsupportedMediaType = GenericError
 

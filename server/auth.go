@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"net/http"
+	"strconv"
 	"strings"
 	"sync"
 	"time"
@@ -48,13 +49,59 @@ func caller(c echo.Context) *store.User {
 	return u
 }
 
-// requireSuperuser refuses callers who are not superusers (writes to
-// sources and users).
+// permit returns the middleware that applies operationID's permission
+// rule after authentication and before the request is validated, as Django
+// REST framework checks permissions before it reads the body: an ordinary
+// user's malformed write to a source answers 403, not 400.
+func (s *Server) permit(operationID string) echo.MiddlewareFunc {
+	rule, ok := permissionRules[operationID]
+	if !ok {
+		return func(next echo.HandlerFunc) echo.HandlerFunc { return next }
+	}
+	return func(next echo.HandlerFunc) echo.HandlerFunc {
+		return func(c echo.Context) error {
+			if err := rule(c); err != nil {
+				return err
+			}
+			return next(c)
+		}
+	}
+}
+
+// permissionRules are the operations only some callers may call at all.
+// Rules that depend on the body (who may own a token or a connection)
+// are the handlers' business.
+var permissionRules = map[string]func(echo.Context) error{
+	"sources_oauth_create":         requireSuperuser,
+	"sources_oauth_update":         requireSuperuser,
+	"sources_oauth_partial_update": requireSuperuser,
+	"sources_oauth_destroy":        requireSuperuser,
+	"core_users_create":            requireSuperuser,
+	"core_users_update":            requireSuperuserForUser,
+	"core_users_partial_update":    requireSuperuserForUser,
+	"core_users_destroy":           requireSuperuserForUser,
+}
+
+// requireSuperuser refuses callers who are not superusers.
 func requireSuperuser(c echo.Context) error {
 	if !caller(c).IsSuperuser {
 		return errPermissionDenied
 	}
 	return nil
+}
+
+// requireSuperuserForUser guards writes to the user the path names: an
+// ordinary user may not write to herself (403) and cannot see anyone else
+// (404, so that existence does not leak).
+func requireSuperuserForUser(c echo.Context) error {
+	me := caller(c)
+	if me.IsSuperuser {
+		return nil
+	}
+	if id, err := strconv.ParseInt(c.Param("id"), 10, 64); err == nil && id != me.ID {
+		return errNotFound
+	}
+	return errPermissionDenied
 }
 
 // scopeOf returns what the caller may see of owned objects.

@@ -95,7 +95,7 @@ func TestCreateRejectsBadInput(t *testing.T) {
 		{"unknown source", map[string]any{"source": "00000000-0000-4000-8000-000000000000", "identifier": "x"}, 400,
 			`{"source":["Invalid pk \"00000000-0000-4000-8000-000000000000\" - object does not exist."]}`},
 		{"user not an integer", map[string]any{"source": src, "identifier": "x", "user": "me"}, 400, `{"user":["A valid integer is required."]}`},
-		{"malformed JSON", `{"source": `, 400, `{"detail":"JSON parse error - unexpected EOF"}`},
+		{"malformed JSON", `{"source": `, 400, `{"detail":"JSON parse error - Expecting value: line 1 column 12 (char 11)"}`},
 		{"not an object", `[1,2]`, 400, `{"non_field_errors":["Invalid data. Expected a dictionary, but got list."]}`},
 		{"empty body", ``, 400, `{"non_field_errors":["No data provided"]}`},
 	}

@@ -1,14 +1,13 @@
 package server
 
 import (
+	"bytes"
 	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
 	"net/http"
 	"reflect"
-	"strings"
-	"sync"
 	"time"
 
 	"github.com/google/uuid"
@@ -91,33 +90,24 @@ func apiTime(t time.Time) *time.Time {
 
 func ptr[T any](v T) *T { return &v }
 
-// bindJSON decodes a request body that the validator has already checked
-// against the spec. A body that is empty (PATCH without one) decodes to the
-// zero value. Keys must match a field's name exactly: encoding/json would
-// also match "Slug" to slug, a key the validator rightly ignored as unknown.
+// bindJSON decodes a request body that the validator has already
+// checked against the spec and cleaned (cleanBody: only the operation's
+// own members, with their exact names, remain; encoding/json would
+// otherwise also match "Slug" to slug). A body that is empty (PATCH
+// without one) decodes to the zero value.
 func bindJSON(c echo.Context, v any) error {
 	body := c.Request().Body
 	if body == nil || body == http.NoBody {
 		return nil
 	}
-	var raw map[string]json.RawMessage
-	if err := json.NewDecoder(body).Decode(&raw); err != nil {
-		if errors.Is(err, io.EOF) {
-			return nil
-		}
-		return &Problem{Status: http.StatusBadRequest, Detail: "JSON parse error - " + err.Error()}
-	}
-	known := jsonNames(reflect.TypeOf(v).Elem())
-	for k := range raw {
-		if !known[k] {
-			delete(raw, k)
-		}
-	}
-	exact, err := json.Marshal(raw)
+	raw, err := io.ReadAll(body)
 	if err != nil {
 		return err
 	}
-	err = json.Unmarshal(exact, v)
+	if len(bytes.TrimSpace(raw)) == 0 {
+		return nil
+	}
+	err = json.Unmarshal(raw, v)
 	var typeErr *json.UnmarshalTypeError
 	switch {
 	case err == nil:
@@ -132,24 +122,6 @@ func bindJSON(c echo.Context, v any) error {
 	default:
 		return &Problem{Status: http.StatusBadRequest, Detail: "JSON parse error - " + err.Error()}
 	}
-}
-
-// jsonFields caches the JSON field names of request types.
-var jsonFields sync.Map // reflect.Type → map[string]bool
-
-func jsonNames(t reflect.Type) map[string]bool {
-	if m, ok := jsonFields.Load(t); ok {
-		return m.(map[string]bool)
-	}
-	m := map[string]bool{}
-	for i := 0; i < t.NumField(); i++ {
-		name, _, _ := strings.Cut(t.Field(i).Tag.Get("json"), ",")
-		if name != "" && name != "-" {
-			m[name] = true
-		}
-	}
-	jsonFields.Store(t, m)
-	return m
 }
 
 // invalidPK is Django REST framework's message for an unknown reference.

@@ -89,6 +89,11 @@ func fuzzBodies() []string {
 		`{"user_property_mappings":[null]}`, `{"slug":"bad slug!"}`, `{"email":"not-an-email"}`, `{"type":"robot"}`, `{"intent":"recovery"}`,
 		deep, deep + strings.Repeat("]", 10000), `{"a":` + deep + strings.Repeat("]", 10000) + `}`,
 		strings.Repeat(`{"a":`, 5000) + `1` + strings.Repeat(`}`, 5000),
+		// The adversarial review's inputs.
+		`{"identifier":"first"}{"identifier":"second"}`, `{"identifier":"first"} garbage`, `{"identifier":"   "}`,
+		`{"identifier":" x ","name":" N　","username":"u "}`, `{"expires":null,"expiring":true}`,
+		`{"expires":"9999-12-31T23:59:59Z","expiring":true}`, `{"identifier":"x","zz":[` + strings.Repeat("0,", 50000) + `0]}`,
+		`{"attributes":{"k":[` + strings.Repeat("0,", 12000) + `0]}}`, `{"zz":` + strings.Repeat("[", 100) + strings.Repeat("]", 100) + `}`,
 	}
 }
 
@@ -159,6 +164,9 @@ func FuzzQueryParams(f *testing.F) {
 		"authentication_flow=00000000-0000-0000-0000-000000000000", "policy_engine_mode=none", "user__username=alice",
 		"%zz", "=", "&&&", "page=&page=2", "page=1;page=2", "page=1&page=2", "search=日本語", "search=%FF%FE", "search=a+b#frag",
 		"name=" + strings.Repeat("x", 5000),
+		// SQLite's LIKE refused patterns of 50,000 bytes or more.
+		"search=" + strings.Repeat("a", 50000), "search=" + strings.Repeat("%25", 25000),
+		"attributes=%7B%22t%22%3A1%7D", "attributes=%7B%22a%5C%22b%22%3A%22x%22%7D",
 	}
 	// Each query goes to every endpoint, as alice or admin by turns.
 	for i, q := range queries {
@@ -188,7 +196,7 @@ func FuzzPathParams(f *testing.F) {
 		"abc", "-1", "0", "1", "2", "3", "01", "+1", "1.5", "1e3", "0x10", " 1", "1 ",
 		"99999999999999999999", "9223372036854775807", "-9223372036854775808",
 		"%00", "\x00", "a\x00b", "..", ".", "%2e%2e", "a/b", "a?b", "a#b", "a%2Fb", "%", "%zz",
-		"日本語", "🙂", "\xff\xfe", "me", "used_by", "source_types", "view_key",
+		"日本語", "🙂", "\xff\xfe", "\xff", "\xc3\x28", "a\x00/", "me", "used_by", "source_types", "view_key",
 		fuzzVaultSlug, fuzzTargetSlug, "alice-token", fuzzAliceTokenID, fuzzVaultSourceID, strings.Repeat("a", 300),
 	} {
 		f.Add(s)
@@ -204,9 +212,15 @@ func FuzzPathParams(f *testing.F) {
 				fe.restore(t)
 			}
 		}()
-		esc := url.PathEscape(seg)
-		for _, col := range itemCollections {
-			item := col + esc + "/"
+		// Go keeps an escaped path as sent (URL.RawPath) when its escapes
+		// are not the ones Go would write, such as lower-case hex: echo then
+		// routes on the escaped form.
+		escapes := []string{url.PathEscape(seg)}
+		if lower := strings.ToLower(escapes[0]); lower != escapes[0] {
+			escapes = append(escapes, lower)
+		}
+		for _, target := range itemTargets(escapes) {
+			item := target
 			for _, rq := range []struct {
 				method, target, key string
 				body                []byte
@@ -232,4 +246,16 @@ func FuzzPathParams(f *testing.F) {
 			}
 		}
 	})
+}
+
+// itemTargets addresses an item of every collection by each of the
+// escaped segments.
+func itemTargets(escapes []string) []string {
+	var out []string
+	for _, esc := range escapes {
+		for _, col := range itemCollections {
+			out = append(out, col+esc+"/")
+		}
+	}
+	return out
 }

@@ -1,38 +1,39 @@
 package server
 
 import (
-	"bytes"
-	"encoding/json"
-	"io"
-	"net/http"
+	"net/url"
 	"strings"
 	"unicode/utf8"
 
 	"github.com/labstack/echo/v4"
 )
 
+// nullCharactersMessage is Django REST framework's message for NUL in text.
+const nullCharactersMessage = "Null characters are not allowed."
+
 // normalizeParameters makes the query and path parameters what authentik
-// (Django) would see: invalid UTF-8 is replaced by U+FFFD, as Django
-// decodes URLs, and query parameters sent without a value (?user=&page=)
-// are dropped, since authentik's filters and paginator treat an empty
-// value as not given. It runs before anything reads the parameters.
-func normalizeParameters(c echo.Context) {
-	values := c.ParamValues()
-	for i, v := range values {
-		if !utf8.ValidString(v) {
-			values[i] = strings.ToValidUTF8(v, "\uFFFD")
-		}
+// (Django) would see, before anything reads them: invalid UTF-8 is
+// replaced by U+FFFD, as Django decodes URLs, and query parameters sent
+// without a value (?user=&page=) are dropped, since authentik's filters
+// and paginator treat an empty value as not given. NUL, which no text
+// column can store, is refused: in a path as 404 (no object has such a
+// name), in a query as 400 naming the parameter.
+func normalizeParameters(c echo.Context) *Problem {
+	if p := normalizePath(c); p != nil {
+		return p
 	}
-	c.SetParamValues(values...)
 	req := c.Request()
 	if req.URL.RawQuery == "" {
-		return
+		return nil
 	}
 	q := req.URL.Query()
 	changed := false
 	for k, vs := range q {
 		kept := vs[:0]
 		for _, v := range vs {
+			if strings.ContainsRune(v, 0) {
+				return fieldError(k, nullCharactersMessage)
+			}
 			if !utf8.ValidString(v) {
 				v, changed = strings.ToValidUTF8(v, "\uFFFD"), true
 			}
@@ -52,55 +53,42 @@ func normalizeParameters(c echo.Context) {
 	if changed {
 		req.URL.RawQuery = q.Encode()
 	}
+	return nil
 }
 
-// nullCharactersMessage is Django REST framework's message for NUL in text.
-const nullCharactersMessage = "Null characters are not allowed."
-
-// nullCharacters refuses NUL in query or path parameters, which no text
-// column can store.
-func nullCharacters(c echo.Context) *Problem {
-	req := c.Request()
-	if strings.Contains(req.URL.RawQuery, "%00") {
-		for k, vs := range req.URL.Query() {
-			for _, v := range vs {
-				if strings.ContainsRune(v, 0) {
-					return fieldError(k, nullCharactersMessage)
-				}
+// normalizePath cleans the path parameters. Echo matches the escaped path
+// when the URL has one (URL.RawPath), and the generated code unescapes the
+// value it binds then; so the value is unescaped here, cleaned, and
+// escaped again for the generated code to unescape.
+func normalizePath(c echo.Context) *Problem {
+	escaped := c.Request().URL.RawPath != ""
+	values := c.ParamValues()
+	for i, v := range values[:min(len(values), len(c.ParamNames()))] {
+		plain := v
+		if escaped {
+			var err error
+			if plain, err = url.PathUnescape(v); err != nil {
+				return errNotFound
 			}
 		}
-	}
-	for i, v := range c.ParamValues() {
-		if strings.ContainsRune(v, 0) && i < len(c.ParamNames()) {
+		if strings.ContainsRune(plain, 0) {
 			return errNotFound
 		}
-	}
-	return nil
-}
-
-// nullCharactersInBody refuses a JSON body holding NUL in any string,
-// naming the top-level field it is in.
-func nullCharactersInBody(req *http.Request) *Problem {
-	if req.Body == nil || req.Body == http.NoBody {
-		return nil
-	}
-	raw, err := io.ReadAll(req.Body)
-	req.Body = io.NopCloser(bytes.NewReader(raw))
-	if err != nil || !bytes.Contains(raw, []byte(`\u0000`)) {
-		return nil
-	}
-	var body map[string]any
-	if json.Unmarshal(raw, &body) != nil {
-		return nil
-	}
-	for k, v := range body {
-		if containsNull(v) {
-			return fieldError(k, nullCharactersMessage)
+		if utf8.ValidString(plain) {
+			continue
 		}
+		plain = strings.ToValidUTF8(plain, "\uFFFD")
+		if escaped {
+			plain = url.PathEscape(plain)
+		}
+		values[i] = plain
 	}
+	c.SetParamValues(values...)
 	return nil
 }
 
+// containsNull reports whether a decoded JSON value holds NUL in any
+// string or key.
 func containsNull(v any) bool {
 	switch x := v.(type) {
 	case string:

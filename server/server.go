@@ -30,8 +30,12 @@ type Config struct {
 	Logger *slog.Logger
 	// ResponseValidation defaults to ResponseEnforce.
 	ResponseValidation ResponseValidation
-	// BodyLimit defaults to DefaultBodyLimit.
+	// BodyLimit caps one request body (bytes); it defaults to
+	// DefaultBodyLimit.
 	BodyLimit int64
+	// BodyMemory caps the body bytes held by all requests at once; it
+	// defaults to DefaultBodyMemory.
+	BodyMemory int64
 	// AuthCacheTTL is how long a verified API key is remembered (0: not at
 	// all). Revocation through another replica takes effect within it.
 	AuthCacheTTL time.Duration
@@ -59,6 +63,9 @@ func New(cfg Config) (*echo.Echo, error) {
 	if cfg.BodyLimit <= 0 {
 		cfg.BodyLimit = DefaultBodyLimit
 	}
+	if cfg.BodyMemory <= 0 {
+		cfg.BodyMemory = DefaultBodyMemory
+	}
 	spec, err := openapi3.NewLoader().LoadFromData(cfg.Spec)
 	if err != nil {
 		return nil, fmt.Errorf("load spec: %w", err)
@@ -71,15 +78,18 @@ func New(cfg Config) (*echo.Echo, error) {
 	e := echo.New()
 	e.HideBanner, e.HidePort = true, true
 	e.HTTPErrorHandler = errorHandler(cfg.Logger)
+	e.Pre(headAsGet(e))
+	e.Use(securityHeaders)
 	e.Use(requestLogger(cfg.Logger))
 	e.Use(recoverPanics) // a panic becomes a logged 500, not a dropped connection
 
-	validators := operationValidators(spec, cfg.ResponseValidation, cfg.BodyLimit, cfg.Logger)
+	bodies := newBodyReader(cfg.BodyMemory, cfg.BodyLimit, DefaultBodyReadTimeout)
+	validators := operationValidators(spec, cfg.ResponseValidation, bodies, cfg.Logger)
 	perOperation := make(map[string][]echo.MiddlewareFunc, len(validators))
 	for id, v := range validators {
 		// Outermost first: response validation sees every answer, including
 		// authentication and request validation errors.
-		perOperation[id] = []echo.MiddlewareFunc{v.validateResponse, s.authenticate, v.validateRequest}
+		perOperation[id] = []echo.MiddlewareFunc{v.validateResponse, s.authenticate, s.permit(id), v.validateRequest}
 	}
 	gen.RegisterHandlersWithOptions(e, s, gen.RegisterHandlersOptions{BaseURL: BaseURL, OperationMiddlewares: perOperation})
 
@@ -121,8 +131,12 @@ func requestLogger(log *slog.Logger) echo.MiddlewareFunc {
 			if err != nil {
 				c.Error(err)
 			}
+			method := c.Request().Method
+			if answersHEAD(c) {
+				method = http.MethodHead
+			}
 			attrs := []any{
-				"method", c.Request().Method,
+				"method", method,
 				"path", c.Request().URL.Path,
 				"route", c.Path(),
 				"status", c.Response().Status,

@@ -180,9 +180,6 @@ func (s *Server) SourcesOauthList(c echo.Context, params gen.SourcesOauthListPar
 
 // SourcesOauthCreate creates an OAuth source (superusers only).
 func (s *Server) SourcesOauthCreate(c echo.Context) error {
-	if err := requireSuperuser(c); err != nil {
-		return err
-	}
 	var req gen.PatchedOAuthSourceRequest
 	if err := bindJSON(c, &req); err != nil {
 		return err
@@ -217,9 +214,6 @@ func (s *Server) SourcesOauthPartialUpdate(c echo.Context, slug gen.SourceSlug) 
 }
 
 func (s *Server) updateSource(c echo.Context, slug string) error {
-	if err := requireSuperuser(c); err != nil {
-		return err
-	}
 	var req gen.PatchedOAuthSourceRequest
 	if err := bindJSON(c, &req); err != nil {
 		return err
@@ -235,9 +229,6 @@ func (s *Server) updateSource(c echo.Context, slug string) error {
 
 // SourcesOauthDestroy deletes a source and its connections (superusers only).
 func (s *Server) SourcesOauthDestroy(c echo.Context, slug gen.SourceSlug) error {
-	if err := requireSuperuser(c); err != nil {
-		return err
-	}
 	if err := s.store.DeleteSource(c.Request().Context(), slug); err != nil {
 		return err
 	}

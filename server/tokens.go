@@ -4,6 +4,8 @@ import (
 	"errors"
 	"fmt"
 	"net/http"
+	"strconv"
+	"strings"
 	"time"
 
 	"github.com/google/uuid"
@@ -58,8 +60,9 @@ func (s *Server) tokenOwner(c echo.Context, r gen.PatchedTokenRequest) (*store.U
 	return owner, err
 }
 
-// applyToken writes the sent fields onto t; owner is tokenOwner's answer.
-func applyToken(t *store.Token, r gen.PatchedTokenRequest, owner *store.User, superuser bool) error {
+// applyToken writes the sent fields onto t; owner is tokenOwner's answer
+// and me the caller.
+func applyToken(t *store.Token, r gen.PatchedTokenRequest, owner, me *store.User) error {
 	if owner != nil && owner.ID != t.UserID {
 		t.UserID, t.User = owner.ID, *owner
 	}
@@ -76,11 +79,67 @@ func applyToken(t *store.Token, r gen.PatchedTokenRequest, owner *store.User, su
 	set(&t.Identifier, r.Identifier)
 	set(&t.Description, r.Description)
 	set(&t.Expiring, r.Expiring)
-	if !superuser {
-		// As in authentik, tokens of ordinary users always expire.
-		t.Expiring = true
+	if err := setTime(&t.Expires, "expires", r.Expires); err != nil {
+		return err
 	}
-	return setTime(&t.Expires, "expires", r.Expires)
+	if !me.IsSuperuser {
+		_, sent := optional(r.Expires)
+		return limitLifetime(t, me, sent, time.Now())
+	}
+	return nil
+}
+
+// limitLifetime applies authentik's rule to the tokens of ordinary users:
+// they always expire; one without an expiry gets the default lifetime;
+// and an expiry the user chooses may lie at most her maximum lifetime
+// ahead (authentik's user attribute token-maximum-lifetime, by default
+// the default lifetime).
+func limitLifetime(t *store.Token, owner *store.User, expiresSent bool, now time.Time) error {
+	t.Expiring = true
+	if t.Expires == nil {
+		t.Expires = apiTime(now.Add(defaultTokenLifetime))
+		return nil
+	}
+	limit := now.Add(maxTokenLifetime(owner))
+	if expiresSent && t.Expires.After(limit) {
+		return fieldError("expires", fmt.Sprintf("Token expires exceeds maximum lifetime (%s UTC).", limit.UTC().Format("2006-01-02 15:04:05")))
+	}
+	return nil
+}
+
+// maxTokenLifetimeAttribute is authentik's user attribute that raises (or
+// lowers) how far ahead a user's own tokens may expire.
+const maxTokenLifetimeAttribute = "goauthentik.io/user/token-maximum-lifetime"
+
+// maxTokenLifetime is how far ahead u may date her tokens: her attribute
+// when it parses (authentik's "hours=1;minutes=30" form), else the
+// default lifetime.
+func maxTokenLifetime(u *store.User) time.Duration {
+	if v, ok := u.Attributes[maxTokenLifetimeAttribute].(string); ok {
+		if d, err := parseTimedelta(v); err == nil {
+			return d
+		}
+	}
+	return defaultTokenLifetime
+}
+
+// parseTimedelta reads authentik's timedelta_from_string form:
+// "weeks=1;days=2;hours=3;minutes=4;seconds=5" (any subset, numbers may
+// have fractions).
+func parseTimedelta(s string) (time.Duration, error) {
+	units := map[string]time.Duration{"weeks": 7 * 24 * time.Hour, "days": 24 * time.Hour, "hours": time.Hour,
+		"minutes": time.Minute, "seconds": time.Second, "milliseconds": time.Millisecond, "microseconds": time.Microsecond}
+	var total time.Duration
+	for _, part := range strings.Split(s, ";") {
+		name, value, ok := strings.Cut(strings.TrimSpace(part), "=")
+		unit, known := units[strings.TrimSpace(name)]
+		n, err := strconv.ParseFloat(strings.TrimSpace(value), 64)
+		if !ok || !known || err != nil || n < 0 || n*float64(unit) > float64(100*365*24*time.Hour) {
+			return 0, fmt.Errorf("invalid timedelta %q", s)
+		}
+		total += time.Duration(n * float64(unit))
+	}
+	return total, nil
 }
 
 // CoreTokensList lists the caller's tokens (every token for a superuser).
@@ -129,7 +188,7 @@ func (s *Server) CoreTokensCreate(c echo.Context) error {
 		return err
 	}
 	t := &store.Token{Intent: store.IntentAPI, UserID: me.ID, User: *me, Expiring: true, Key: store.NewKey()}
-	if err := applyToken(t, req, owner, me.IsSuperuser); err != nil {
+	if err := applyToken(t, req, owner, me); err != nil {
 		return err
 	}
 	if _, sent := optional(req.Expires); !sent && t.Expiring {
@@ -172,7 +231,7 @@ func (s *Server) updateToken(c echo.Context, identifier string) error {
 		if ownerErr != nil {
 			return ownerErr
 		}
-		return applyToken(t, req, owner, caller(c).IsSuperuser)
+		return applyToken(t, req, owner, caller(c))
 	})
 	if err != nil {
 		return err
@@ -212,5 +271,6 @@ func (s *Server) CoreTokensViewKeyRetrieve(c echo.Context, identifier gen.TokenI
 		return errNotFound
 	}
 	s.log.Info("token key viewed", "token", t.Identifier, "by", caller(c).ID)
+	noStore(c)
 	return c.JSON(http.StatusOK, gen.TokenView{Key: &t.Key})
 }

@@ -133,11 +133,9 @@ func (s *Server) CoreUsersList(c echo.Context, params gen.CoreUsersListParams) e
 	return c.JSON(http.StatusOK, out)
 }
 
-// CoreUsersCreate creates a user (superusers only). is_superuser is read-only.
+// CoreUsersCreate creates a user (superusers only: permissionRules).
+// is_superuser is read-only.
 func (s *Server) CoreUsersCreate(c echo.Context) error {
-	if err := requireSuperuser(c); err != nil {
-		return err
-	}
 	var req gen.PatchedUserRequest
 	if err := bindJSON(c, &req); err != nil {
 		return err
@@ -172,12 +170,6 @@ func (s *Server) CoreUsersPartialUpdate(c echo.Context, id gen.UserID) error {
 }
 
 func (s *Server) updateUser(c echo.Context, id int) error {
-	if _, err := s.userInScope(c, id); err != nil {
-		return err
-	}
-	if err := requireSuperuser(c); err != nil {
-		return err
-	}
 	var req gen.PatchedUserRequest
 	if err := bindJSON(c, &req); err != nil {
 		return err
@@ -195,12 +187,6 @@ func (s *Server) updateUser(c echo.Context, id int) error {
 // CoreUsersDestroy deletes a user with their tokens and connections
 // (superusers only).
 func (s *Server) CoreUsersDestroy(c echo.Context, id gen.UserID) error {
-	if _, err := s.userInScope(c, id); err != nil {
-		return err
-	}
-	if err := requireSuperuser(c); err != nil {
-		return err
-	}
 	if err := s.store.DeleteUser(c.Request().Context(), int64(id)); err != nil {
 		return err
 	}

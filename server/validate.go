@@ -42,16 +42,19 @@ var formatOptions = []openapi3.SchemaValidationOption{
 // Routes are resolved once at start: echo has already matched the path, so
 // no per-request route lookup is needed.
 type operationValidator struct {
-	route     *routers.Route
-	request   *openapi3filter.Options
-	response  *openapi3filter.Options
-	mode      ResponseValidation
-	bodyLimit int64
-	log       *slog.Logger
+	route    *routers.Route
+	request  *openapi3filter.Options
+	response *openapi3filter.Options
+	mode     ResponseValidation
+	// body describes the JSON request body; nil when the operation takes
+	// none (a body sent anyway is ignored, as Django ignores it).
+	body   *bodyFields
+	bodies *bodyReader
+	log    *slog.Logger
 }
 
 // operationValidators builds one validator per operationId of spec.
-func operationValidators(spec *openapi3.T, mode ResponseValidation, bodyLimit int64, log *slog.Logger) map[string]*operationValidator {
+func operationValidators(spec *openapi3.T, mode ResponseValidation, bodies *bodyReader, log *slog.Logger) map[string]*operationValidator {
 	out := map[string]*operationValidator{}
 	request := &openapi3filter.Options{
 		MultiError:                 true,
@@ -68,12 +71,13 @@ func operationValidators(spec *openapi3.T, mode ResponseValidation, bodyLimit in
 	for path, item := range spec.Paths.Map() {
 		for method, op := range item.Operations() {
 			out[op.OperationID] = &operationValidator{
-				route:     &routers.Route{Spec: spec, Path: path, PathItem: item, Method: method, Operation: op},
-				request:   request,
-				response:  response,
-				mode:      mode,
-				bodyLimit: bodyLimit,
-				log:       log,
+				route:    &routers.Route{Spec: spec, Path: path, PathItem: item, Method: method, Operation: op},
+				request:  request,
+				response: response,
+				mode:     mode,
+				body:     requestBodyFields(op),
+				bodies:   bodies,
+				log:      log,
 			}
 		}
 	}
@@ -96,18 +100,26 @@ func (v *operationValidator) input(c echo.Context) *openapi3filter.RequestValida
 func (v *operationValidator) validateRequest(next echo.HandlerFunc) echo.HandlerFunc {
 	return func(c echo.Context) error {
 		req := c.Request()
-		if req.Body != nil && req.Body != http.NoBody {
-			req.Body = http.MaxBytesReader(c.Response(), req.Body, v.bodyLimit)
-		}
-		normalizeParameters(c)
-		if p := nullCharacters(c); p != nil {
+		if p := normalizeParameters(c); p != nil {
 			return p
+		}
+		if v.body != nil {
+			raw, release, err := v.bodies.read(c)
+			if err != nil {
+				return err
+			}
+			defer release() // after the handler is done with the decoded body
+			if isJSON(req) && len(bytes.TrimSpace(raw)) > 0 {
+				cleaned, p := cleanBody(raw, v.body)
+				if p != nil {
+					return p
+				}
+				raw = cleaned
+			}
+			setBody(req, raw)
 		}
 		if err := openapi3filter.ValidateRequest(req.Context(), v.input(c)); err != nil {
 			return requestProblem(err)
-		}
-		if p := nullCharactersInBody(req); p != nil {
-			return p
 		}
 		return next(c)
 	}
@@ -122,8 +134,8 @@ func (v *operationValidator) validateResponse(next echo.HandlerFunc) echo.Handle
 	}
 	return func(c echo.Context) error {
 		res := c.Response()
-		buf := &bufferedWriter{header: http.Header{}, status: http.StatusOK}
 		orig := res.Writer
+		buf := &bufferedWriter{header: http.Header{}, status: http.StatusOK, orig: orig}
 		res.Writer = buf
 		defer func() { res.Writer = orig }() // also when a handler panics
 		if err := next(c); err != nil {
@@ -180,8 +192,38 @@ type bufferedWriter struct {
 	header http.Header
 	status int
 	body   bytes.Buffer
+	orig   http.ResponseWriter
 }
+
+// Unwrap gives http.ResponseController the connection's writer (for read
+// deadlines while a body arrives).
+func (w *bufferedWriter) Unwrap() http.ResponseWriter { return w.orig }
 
 func (w *bufferedWriter) Header() http.Header         { return w.header }
 func (w *bufferedWriter) Write(b []byte) (int, error) { return w.body.Write(b) }
 func (w *bufferedWriter) WriteHeader(status int)      { w.status = status }
+
+// requestBodyFields describes the JSON request body of op, or returns nil
+// when it takes none. Writable string properties without an enum or a
+// uuid/date-time format are free text, trimmed as DRF's CharField does.
+func requestBodyFields(op *openapi3.Operation) *bodyFields {
+	if op.RequestBody == nil || op.RequestBody.Value == nil {
+		return nil
+	}
+	mt := op.RequestBody.Value.Content.Get(echo.MIMEApplicationJSON)
+	if mt == nil || mt.Schema == nil || mt.Schema.Value == nil {
+		return nil
+	}
+	f := &bodyFields{known: map[string]bool{}, trim: map[string]bool{}}
+	for name, ref := range mt.Schema.Value.Properties {
+		p := ref.Value
+		if p == nil || p.ReadOnly {
+			continue
+		}
+		f.known[name] = true
+		if p.Type.Is("string") && len(p.Enum) == 0 && p.Format != "uuid" && p.Format != "date-time" {
+			f.trim[name] = true
+		}
+	}
+	return f
+}

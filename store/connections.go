@@ -21,19 +21,15 @@ type ConnectionFilter struct {
 
 	sourceID        string   // the source SourceSlug names ("" if none)
 	searchSourceIDs []string // sources whose slug contains Search
-	identifier      string   // the expression Search matches
+	// identifierMatch and slugMatch are the conditions that a connection's
+	// identifier or its source's slug contains Search (Store.contains).
+	identifierMatch, slugMatch string
+	searchArg                  any
 }
 
 // resolveSourceConditions looks up, in the small sources table, the
 // sources that the slug filter and the search name.
 func (s *Store) resolveSourceConditions(ctx context.Context, f *ConnectionFilter) error {
-	// PostgreSQL matches LOWER(identifier), the expression its trigram index
-	// covers; SQLite's LIKE already ignores ASCII case (and its LOWER folds
-	// only ASCII), so the bare column lets it scan an index instead.
-	f.identifier = "LOWER(connections.identifier)"
-	if s.dialect == SQLite {
-		f.identifier = "connections.identifier"
-	}
 	if f.SourceSlug != nil {
 		var ids []string
 		if err := s.db.WithContext(ctx).Model(&OAuthSource{}).Where("slug = ?", *f.SourceSlug).Pluck("id", &ids).Error; err != nil {
@@ -44,7 +40,9 @@ func (s *Store) resolveSourceConditions(ctx context.Context, f *ConnectionFilter
 		}
 	}
 	if f.Search != "" {
-		err := s.db.WithContext(ctx).Model(&OAuthSource{}).Where(`LOWER(slug) LIKE ? ESCAPE '\'`, likePattern(f.Search)).Pluck("id", &f.searchSourceIDs).Error
+		f.identifierMatch, f.searchArg = s.contains("connections.identifier", f.Search)
+		f.slugMatch, _ = s.contains("slug", f.Search)
+		err := s.db.WithContext(ctx).Model(&OAuthSource{}).Where(f.slugMatch, f.searchArg).Pluck("id", &f.searchSourceIDs).Error
 		if err != nil {
 			return fmt.Errorf("resolve search: %w", translate(err))
 		}
@@ -150,15 +148,14 @@ func filterConnections(q *gorm.DB, f ConnectionFilter) *gorm.DB {
 		q = q.Where("connections.source_id = ?", f.sourceID)
 	}
 	if f.Search != "" {
-		pat := likePattern(f.Search)
 		switch n := len(f.searchSourceIDs); {
 		case n > maxResolvedSources:
 			// Too many to bind: let the database match the slugs itself.
-			q = q.Where(`connections.source_id IN (SELECT id FROM oauth_sources WHERE LOWER(slug) LIKE ? ESCAPE '\') OR `+f.identifier+` LIKE ? ESCAPE '\'`, pat, pat)
+			q = q.Where(`connections.source_id IN (SELECT id FROM oauth_sources WHERE `+f.slugMatch+`) OR `+f.identifierMatch, f.searchArg, f.searchArg)
 		case n > 0:
-			q = q.Where(`connections.source_id IN ? OR `+f.identifier+` LIKE ? ESCAPE '\'`, f.searchSourceIDs, pat)
+			q = q.Where(`connections.source_id IN ? OR `+f.identifierMatch, f.searchSourceIDs, f.searchArg)
 		default:
-			q = q.Where(f.identifier+` LIKE ? ESCAPE '\'`, pat)
+			q = q.Where(f.identifierMatch, f.searchArg)
 		}
 	}
 	return q

@@ -67,10 +67,10 @@ func (s *Store) GetSourceByID(ctx context.Context, id string) (*OAuthSource, err
 // ListSources returns one page of the sources matching f and the number of
 // all matching sources.
 func (s *Store) ListSources(ctx context.Context, f SourceFilter, p Page) ([]OAuthSource, int64, error) {
-	return listPage("sources", filterSources(s.db.WithContext(ctx).Model(&OAuthSource{}), f), find[OAuthSource], filterSources(s.db.WithContext(ctx), f).Order(orderBy(f.Ordering, sourceOrderColumns, []string{"name"}, "slug")), p)
+	return listPage("sources", s.filterSources(s.db.WithContext(ctx).Model(&OAuthSource{}), f), find[OAuthSource], s.filterSources(s.db.WithContext(ctx), f).Order(orderBy(f.Ordering, sourceOrderColumns, []string{"name"}, "slug")), p)
 }
 
-func filterSources(q *gorm.DB, f SourceFilter) *gorm.DB {
+func (s *Store) filterSources(q *gorm.DB, f SourceFilter) *gorm.DB {
 	for _, eq := range f.equalities() {
 		q = q.Where(eq)
 	}
@@ -82,8 +82,7 @@ func filterSources(q *gorm.DB, f SourceFilter) *gorm.DB {
 		}
 	}
 	if f.Search != "" {
-		pat := likePattern(f.Search)
-		q = q.Where(`LOWER(name) LIKE ? ESCAPE '\' OR LOWER(slug) LIKE ? ESCAPE '\'`, pat, pat)
+		q = s.searchAny(q, f.Search, "name", "slug")
 	}
 	return q
 }

@@ -4,7 +4,9 @@ package store
 
 import (
 	"context"
+	"errors"
 	"fmt"
+	"io/fs"
 	"os"
 	"path/filepath"
 	"runtime"
@@ -65,10 +67,8 @@ func Open(url string, opts Options) (*Store, error) {
 		}
 	default:
 		path := strings.TrimPrefix(strings.TrimPrefix(url, "sqlite:"), "file:")
-		if dir := filepath.Dir(path); dir != "" {
-			if err := os.MkdirAll(dir, 0o750); err != nil {
-				return nil, fmt.Errorf("create database directory: %w", err)
-			}
+		if err := createOwnerOnly(path); err != nil {
+			return nil, err
 		}
 		// WAL lets readers run beside the one writer; BEGIN IMMEDIATE takes the
 		// write lock up front so concurrent writers queue on busy_timeout
@@ -124,6 +124,27 @@ func Open(url string, opts Options) (*Store, error) {
 	return s, nil
 }
 
+// createOwnerOnly creates a new SQLite database file, and the directories
+// above it, readable by their owner only (0600 and 0700): SQLite gives its
+// -wal and -shm files the database file's mode. An existing file keeps its
+// mode.
+func createOwnerOnly(path string) error {
+	if path == "" || strings.HasPrefix(path, ":memory:") {
+		return nil
+	}
+	if err := os.MkdirAll(filepath.Dir(path), 0o700); err != nil {
+		return fmt.Errorf("create database directory: %w", err)
+	}
+	f, err := os.OpenFile(path, os.O_RDWR|os.O_CREATE|os.O_EXCL, 0o600)
+	if errors.Is(err, fs.ErrExist) {
+		return nil
+	}
+	if err != nil {
+		return fmt.Errorf("create database file: %w", err)
+	}
+	return f.Close()
+}
+
 // Options returns the options the store runs with, defaults filled in.
 func (s *Store) Options() Options { return s.opts }
 
@@ -162,6 +183,38 @@ type Scope struct {
 type Page struct {
 	Offset int
 	Limit  int
+}
+
+// contains returns a condition that column holds term, ignoring case, and
+// its argument. PostgreSQL matches LOWER(column) LIKE '%term%', which its
+// trigram indexes serve, folding every letter. SQLite uses instr, which
+// has no limit on the term's length (its LIKE refuses patterns over
+// 50,000 bytes), and folds ASCII letters only, as its LOWER does.
+func (s *Store) contains(column, term string) (string, any) {
+	if s.dialect == SQLite {
+		return "instr(LOWER(" + column + "), ?) > 0", lowerASCII(term)
+	}
+	return "LOWER(" + column + `) LIKE ? ESCAPE '\'`, likePattern(term)
+}
+
+// searchAny keeps the rows of q where any of columns contains term.
+func (s *Store) searchAny(q *gorm.DB, term string, columns ...string) *gorm.DB {
+	conds := make([]string, len(columns))
+	args := make([]any, len(columns))
+	for i, c := range columns {
+		conds[i], args[i] = s.contains(c, term)
+	}
+	return q.Where(strings.Join(conds, " OR "), args...)
+}
+
+// lowerASCII lowers the ASCII letters of s only.
+func lowerASCII(s string) string {
+	return strings.Map(func(r rune) rune {
+		if 'A' <= r && r <= 'Z' {
+			return r + 'a' - 'A'
+		}
+		return r
+	}, s)
 }
 
 // likePattern escapes s for a LIKE 'contains' match with ESCAPE '\'.

@@ -146,10 +146,10 @@ func (s *Store) GetToken(ctx context.Context, sc Scope, identifier string) (*Tok
 // ListTokens returns one page of the tokens matching f, with their users,
 // and the number of all matching tokens.
 func (s *Store) ListTokens(ctx context.Context, f TokenFilter, p Page) ([]Token, int64, error) {
-	return listPage("tokens", filterTokens(s.db.WithContext(ctx).Model(&Token{}).Joins("User"), f), find[Token], filterTokens(s.db.WithContext(ctx).Joins("User"), f).Order(orderBy(f.Ordering, tokenOrderColumns, []string{"identifier"}, "pk")), p)
+	return listPage("tokens", s.filterTokens(s.db.WithContext(ctx).Model(&Token{}).Joins("User"), f), find[Token], s.filterTokens(s.db.WithContext(ctx).Joins("User"), f).Order(orderBy(f.Ordering, tokenOrderColumns, []string{"identifier"}, "pk")), p)
 }
 
-func filterTokens(q *gorm.DB, f TokenFilter) *gorm.DB {
+func (s *Store) filterTokens(q *gorm.DB, f TokenFilter) *gorm.DB {
 	q = scopeTokens(q, f.Scope)
 	for _, eq := range f.equalities() {
 		q = q.Where(eq)
@@ -158,8 +158,7 @@ func filterTokens(q *gorm.DB, f TokenFilter) *gorm.DB {
 		q = q.Where(`"User".username = ?`, *f.UserUsername)
 	}
 	if f.Search != "" {
-		pat := likePattern(f.Search)
-		q = q.Where(`LOWER(tokens.identifier) LIKE ? ESCAPE '\' OR LOWER(tokens.intent) LIKE ? ESCAPE '\' OR LOWER("User".username) LIKE ? ESCAPE '\' OR LOWER(tokens.description) LIKE ? ESCAPE '\'`, pat, pat, pat, pat)
+		q = s.searchAny(q, f.Search, "tokens.identifier", "tokens.intent", `"User".username`, "tokens.description")
 	}
 	return q
 }

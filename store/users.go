@@ -6,7 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"sort"
-	"strings"
+	"strconv"
 	"time"
 	"unicode/utf8"
 
@@ -160,28 +160,34 @@ func (s *Store) filterUsers(q *gorm.DB, f UserFilter) *gorm.DB {
 		q = q.Where("substr(path, 1, ?) = ?", utf8.RuneCountInString(f.PathStartsWith), f.PathStartsWith)
 	}
 	if f.Search != "" {
-		pat := likePattern(f.Search)
-		q = q.Where(`LOWER(username) LIKE ? ESCAPE '\' OR LOWER(name) LIKE ? ESCAPE '\' OR LOWER(email) LIKE ? ESCAPE '\'`, pat, pat, pat)
+		q = s.searchAny(q, f.Search, "username", "name", "email")
 	}
 	return q
 }
 
-// whereJSONKey matches rows whose JSON column holds key with value.
+// whereJSONKey matches rows whose JSON column holds key with exactly
+// value, as PostgreSQL's jsonb equality does: the type must agree (1 is
+// not true, "1" is not 1), numbers compare by value, and key is any
+// string. SQLite walks the object's members with json_each, which needs
+// no JSON path (and so no quoting of the key) and reports each member's
+// type.
 func (s *Store) whereJSONKey(q *gorm.DB, column, key string, value any) *gorm.DB {
 	raw, _ := json.Marshal(value)
-	switch s.dialect {
-	case Postgres:
+	if s.dialect == Postgres {
 		return q.Where("("+column+"::jsonb -> ?) = ?::jsonb", key, string(raw))
-	default:
-		path := `$."` + strings.ReplaceAll(key, `"`, `\"`) + `"`
-		switch v := value.(type) {
-		case bool:
-			return q.Where("json_type("+column+", ?) = ?", path, map[bool]string{true: "true", false: "false"}[v])
-		case map[string]any, []any, nil:
-			return q.Where("json_extract("+column+", ?) IS NOT NULL AND json(json_extract("+column+", ?)) = json(?)", path, path, string(raw))
-		default:
-			return q.Where("json_extract("+column+", ?) = ?", path, value)
-		}
+	}
+	member := "EXISTS (SELECT 1 FROM json_each(" + column + ") AS m WHERE m.key = ? AND "
+	switch v := value.(type) {
+	case nil:
+		return q.Where(member+"m.type = 'null')", key)
+	case bool:
+		return q.Where(member+"m.type = ?)", key, strconv.FormatBool(v))
+	case string:
+		return q.Where(member+"m.type = 'text' AND m.value = ?)", key, v)
+	case float64:
+		return q.Where(member+"m.type IN ('integer', 'real') AND m.value = ?)", key, v)
+	default: // an object or an array: compare the JSON texts
+		return q.Where(member+"m.type IN ('object', 'array') AND json(m.value) = json(?))", key, string(raw))
 	}
 }
 

@@ -1,0 +1,98 @@
+package server
+
+import (
+	"bytes"
+	"errors"
+	"io"
+	"net/http"
+	"os"
+	"strings"
+	"time"
+
+	"github.com/labstack/echo/v4"
+	"golang.org/x/sync/semaphore"
+)
+
+// Defaults for reading request bodies.
+const (
+	// DefaultBodyMemory bounds the request body bytes held (and decoded)
+	// at once across all requests; a body waits for its share.
+	DefaultBodyMemory = 16 << 20
+	// DefaultBodyReadTimeout is how long a client has to send a body once
+	// its share of memory is reserved.
+	DefaultBodyReadTimeout = 10 * time.Second
+)
+
+// bodyReader reads request bodies within a shared memory budget, so that
+// what many concurrent bodies cost together stays bounded whatever they
+// hold: each body reserves its declared size (the limit when it declares
+// none) before it is read, and keeps it until its handler has finished
+// with the decoded value.
+type bodyReader struct {
+	budget  *semaphore.Weighted
+	limit   int64
+	timeout time.Duration
+}
+
+func newBodyReader(memory, limit int64, timeout time.Duration) *bodyReader {
+	return &bodyReader{budget: semaphore.NewWeighted(max(memory, limit)), limit: limit, timeout: timeout}
+}
+
+// read returns the whole body of c's request and a release function to
+// call once the body is no longer needed. It fails with 413 for a body
+// over the limit and 408 for one that does not arrive in time.
+func (b *bodyReader) read(c echo.Context) ([]byte, func(), error) {
+	req := c.Request()
+	if req.Body == nil || req.Body == http.NoBody {
+		return nil, func() {}, nil
+	}
+	if req.ContentLength > b.limit {
+		return nil, nil, errBodyTooLarge
+	}
+	reserved := b.limit
+	if req.ContentLength >= 0 {
+		reserved = req.ContentLength
+	}
+	if err := b.budget.Acquire(req.Context(), reserved); err != nil {
+		return nil, nil, err
+	}
+	release := func() { b.budget.Release(reserved) }
+	rc := http.NewResponseController(c.Response())
+	_ = rc.SetReadDeadline(time.Now().Add(b.timeout)) // unsupported by test recorders; harmless
+	var buf bytes.Buffer
+	buf.Grow(int(min(reserved, b.limit)) + bytes.MinRead)
+	_, err := buf.ReadFrom(http.MaxBytesReader(c.Response(), req.Body, b.limit))
+	_ = rc.SetReadDeadline(time.Time{})
+	if err != nil {
+		release()
+		var tooLarge *http.MaxBytesError
+		switch {
+		case errors.As(err, &tooLarge):
+			return nil, nil, errBodyTooLarge
+		case errors.Is(err, os.ErrDeadlineExceeded):
+			return nil, nil, &Problem{Status: http.StatusRequestTimeout, Detail: "Request body was not received in time."}
+		}
+		return nil, nil, &Problem{Status: http.StatusBadRequest, Detail: "JSON parse error - the request body ended early"}
+	}
+	if unused := reserved - int64(buf.Len()); unused > 0 && req.ContentLength < 0 {
+		b.budget.Release(unused)
+		reserved -= unused
+	}
+	return buf.Bytes(), release, nil
+}
+
+var errBodyTooLarge = &Problem{Status: http.StatusRequestEntityTooLarge, Detail: "Request body too large."}
+
+// isJSON reports whether the request declares a JSON body.
+func isJSON(req *http.Request) bool {
+	ct := strings.ToLower(strings.TrimSpace(strings.Split(req.Header.Get(echo.HeaderContentType), ";")[0]))
+	return ct == echo.MIMEApplicationJSON
+}
+
+// setBody replaces the request's body by raw, for what reads it next
+// (kin-openapi rewinds a body it has read through GetBody).
+func setBody(req *http.Request, raw []byte) {
+	req.Body = io.NopCloser(bytes.NewReader(raw))
+	req.GetBody = func() (io.ReadCloser, error) { return io.NopCloser(bytes.NewReader(raw)), nil }
+	req.ContentLength = int64(len(raw))
+}
