@@ -4,7 +4,7 @@ ADDR    ?= 127.0.0.1:9000
 
 SPECTRAL := tools/spectral/node_modules/.bin/spectral
 
-.PHONY: all build run generate check-generated fmt-check vet test check-compat release-snapshot lint-spec crash-test fuzz-smoke bench bench-go
+.PHONY: all build run generate check-generated fmt-check vet test check-compat release-snapshot lint-spec crash-test fuzz-smoke bench bench-go update-api-browser check-api-browser api-browser-screenshot
 
 all: build
 
@@ -85,3 +85,17 @@ bench:
 ## bench-go: Go micro-benchmarks (validator middleware, serialization, store queries), for benchstat
 bench-go:
 	$(GO) test -run '^$$' -bench . -benchmem ./server ./store
+
+## update-api-browser: vendor the RapiDoc pinned in tools/apibrowser/package-lock.json into server/apibrowser/assets/
+## (npm ci, copy the dist files, record their SHA-256); commit the result
+update-api-browser:
+	tools/apibrowser/update.sh
+
+## check-api-browser: fail when server/apibrowser/assets/ is not exactly what update-api-browser produces (CI)
+check-api-browser:
+	tools/apibrowser/update.sh --check
+
+## api-browser-screenshot: run the headless-Chromium test of the API browser and save docs/api-browser.png
+api-browser-screenshot:
+	AKCONN_SCREENSHOT=$(CURDIR)/docs/api-browser.png.tmp $(GO) test -count=1 -v -run '^TestAPIBrowserInChromium$$' ./server/apibrowser
+	mv docs/api-browser.png.tmp docs/api-browser.png

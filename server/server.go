@@ -13,6 +13,7 @@ import (
 	"github.com/labstack/echo/v4"
 
 	"akconn/gen"
+	"akconn/server/apibrowser"
 	"akconn/store"
 )
 
@@ -96,6 +97,7 @@ func New(cfg Config) (*echo.Echo, error) {
 	e.GET(BaseURL+"/schema/", func(c echo.Context) error {
 		return c.Blob(http.StatusOK, "application/vnd.oai.openapi; charset=utf-8", cfg.Spec)
 	})
+	apibrowser.Register(e, BaseURL) // the API browser at /api/v3/ (RapiDoc), public like the schema
 	e.GET("/-/health/live/", func(c echo.Context) error { return c.NoContent(http.StatusNoContent) })
 	e.GET("/-/health/ready/", func(c echo.Context) error {
 		ctx, cancel := context.WithTimeout(c.Request().Context(), 2*time.Second)
