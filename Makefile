@@ -1,6 +1,12 @@
 # akconn: authentik's OAuth user-connection API served from openapi.yaml.
 GO      ?= go
 ADDR    ?= 127.0.0.1:9000
+# sqlite_fts5 builds SQLite with FTS5, whose trigram index serves substring
+# search on connections; a build without it still searches correctly, by
+# scanning (and says so at start).
+TAGS    ?= sqlite_fts5
+GOFLAGS += -tags=$(TAGS)
+export GOFLAGS
 
 SPECTRAL := tools/spectral/node_modules/.bin/spectral
 

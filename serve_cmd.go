@@ -47,6 +47,9 @@ func runServe(args []string, stdout, stderr io.Writer) int {
 		return 1
 	}
 	defer db.Close()
+	for _, notice := range db.Notices() {
+		log.Warn(notice)
+	}
 	if cfg.BootstrapToken != "" {
 		if err := db.Bootstrap(context.Background(), cfg.BootstrapToken); err != nil {
 			log.Error("bootstrap", "error", err.Error())

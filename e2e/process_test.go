@@ -20,33 +20,41 @@ import (
 )
 
 var (
-	buildOnce sync.Once
-	binary    string
-	buildErr  error
+	buildMu  sync.Mutex
+	binaries = map[string]string{} // build tags → binary
 )
 
-// serverBinary builds the server once per test run.
+// serverBinary builds the server once per test run, as the README's
+// `make build` does (with SQLite's FTS5).
 func serverBinary(t *testing.T) string {
 	t.Helper()
-	buildOnce.Do(func() {
-		_, file, _, _ := runtime.Caller(0)
-		root := filepath.Join(filepath.Dir(file), "..")
-		dir, err := os.MkdirTemp("", "akconn-e2e-")
-		if err != nil {
-			buildErr = err
-			return
-		}
-		binary = filepath.Join(dir, "akconn")
-		cmd := exec.Command("go", "build", "-o", binary, ".")
-		cmd.Dir = root
-		if out, err := cmd.CombinedOutput(); err != nil {
-			buildErr = fmt.Errorf("go build: %v\n%s", err, out)
-		}
-	})
-	if buildErr != nil {
-		t.Fatal(buildErr)
+	return binaryWithTags(t, "sqlite_fts5")
+}
+
+// binaryWithTags builds the server with the given build tags ("" for
+// none, as a plain `go build .`) once per test run.
+func binaryWithTags(t *testing.T, tags string) string {
+	t.Helper()
+	buildMu.Lock()
+	defer buildMu.Unlock()
+	if bin, ok := binaries[tags]; ok {
+		return bin
 	}
-	return binary
+	_, file, _, _ := runtime.Caller(0)
+	root := filepath.Join(filepath.Dir(file), "..")
+	dir, err := os.MkdirTemp("", "akconn-e2e-") // outlives the test: later tests reuse the binary
+	if err != nil {
+		t.Fatal(err)
+	}
+	bin := filepath.Join(dir, "akconn")
+	cmd := exec.Command("go", "build", "-tags="+tags, "-o", bin, ".")
+	cmd.Dir = root
+	cmd.Env = append(os.Environ(), "GOFLAGS=")
+	if out, err := cmd.CombinedOutput(); err != nil {
+		t.Fatalf("go build -tags=%q: %v\n%s", tags, err, out)
+	}
+	binaries[tags] = bin
+	return bin
 }
 
 const adminKey = "e2e-admin-key-0123456789"
@@ -82,9 +90,14 @@ func start(t *testing.T, database string) *proc {
 // launch is start for use off the test goroutine: it reports instead of
 // failing the test.
 func launch(t *testing.T, database string) (*proc, error) {
+	return launchBinary(t, serverBinary(t), database)
+}
+
+// launchBinary is launch with a binary of choice.
+func launchBinary(t *testing.T, binary, database string) (*proc, error) {
 	addr := freeAddr(t)
 	logs := &testenv.SyncBuffer{}
-	cmd := exec.Command(serverBinary(t), "serve", "--addr", addr, "--database", database)
+	cmd := exec.Command(binary, "serve", "--addr", addr, "--database", database)
 	cmd.Env = append(os.Environ(), "BOOTSTRAP_TOKEN="+adminKey)
 	cmd.Stdout, cmd.Stderr = logs, logs
 	if err := cmd.Start(); err != nil {

@@ -68,6 +68,13 @@ func (s *Store) Migrate(ctx context.Context, direction string) ([]string, error)
 		if err != nil {
 			return nil, fmt.Errorf("migrate down: %w", err)
 		}
+		// The search index is derived from connections (prepareSearch):
+		// it goes with them.
+		if s.fts && !s.db.Migrator().HasTable(&Connection{}) {
+			if err := s.db.WithContext(ctx).Exec("DROP TABLE IF EXISTS connection_search").Error; err != nil {
+				return nil, fmt.Errorf("drop the search index: %w", err)
+			}
+		}
 		out = append(out, fmt.Sprintf("rolled back %s (%s)", r.Source.Path, r.Duration))
 	case MigrateStatus:
 		status, err := p.Status(ctx)

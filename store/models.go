@@ -91,3 +91,15 @@ type Connection struct {
 
 // TableName names the connections table.
 func (Connection) TableName() string { return "connections" }
+
+// ConnectionCount is one shard of the number of connections in a scope:
+// all connections (Scope "") or one source's (Scope = its id). Triggers
+// keep it (migration 00004); the count of a scope is the sum of its shards.
+type ConnectionCount struct {
+	Scope string `gorm:"primaryKey"`
+	Shard int    `gorm:"primaryKey;autoIncrement:false"`
+	N     int64  `gorm:"not null"`
+}
+
+// TableName names the connection counts table.
+func (ConnectionCount) TableName() string { return "connection_counts" }

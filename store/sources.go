@@ -91,7 +91,7 @@ func (s *Store) filterSources(q *gorm.DB, f SourceFilter) *gorm.DB {
 // (UniqueSourceSlug, UniqueSourceManaged) when another source has its slug
 // or managed name.
 func (s *Store) CreateSource(ctx context.Context, src *OAuthSource) error {
-	if err := s.db.WithContext(ctx).Create(src).Error; err != nil {
+	if err := s.write(ctx, func(tx *gorm.DB) error { return tx.Create(src).Error }); err != nil {
 		return fmt.Errorf("create source: %w", translate(err))
 	}
 	return nil
@@ -115,5 +115,7 @@ func (s *Store) UpdateSource(ctx context.Context, slug string, change func(*OAut
 // connections in the same statement (ON DELETE CASCADE). It returns
 // ErrNotFound when there is no such source.
 func (s *Store) DeleteSource(ctx context.Context, slug string) error {
-	return deleted(fmt.Sprintf("source %q", slug), s.db.WithContext(ctx).Where("slug = ?", slug).Delete(&OAuthSource{}))
+	return s.remove(ctx, fmt.Sprintf("source %q", slug), func(tx *gorm.DB) *gorm.DB {
+		return tx.Where("slug = ?", slug).Delete(&OAuthSource{})
+	})
 }

@@ -11,6 +11,8 @@ import (
 	"path/filepath"
 	"runtime"
 	"strings"
+	"sync"
+	"sync/atomic"
 	"time"
 
 	"gorm.io/driver/postgres"
@@ -25,6 +27,16 @@ type Store struct {
 	db      *gorm.DB
 	dialect string
 	opts    Options
+	// fts says whether SQLite has FTS5, which serves connection search.
+	fts     bool
+	notices []string
+	// writes feeds SQLite's group-committing writer (nil on PostgreSQL).
+	writes     chan *writeJob
+	writerDone chan struct{}
+	writerMu   sync.RWMutex
+	// groupCommits and groupedWrites count the writer's commits and the
+	// writes they carried.
+	groupCommits, groupedWrites atomic.Int64
 }
 
 // Options tune the connection pool and start-up.
@@ -83,7 +95,7 @@ func Open(url string, opts Options) (*Store, error) {
 			return nil, fmt.Errorf("SQLite synchronous mode %q: want FULL or NORMAL", opts.SQLiteSynchronous)
 		}
 		dsn := "file:" + path + "?_journal_mode=WAL&_foreign_keys=on&_busy_timeout=30000&_synchronous=" + opts.SQLiteSynchronous + "&_txlock=immediate"
-		dialector, dialect = sqlite.Open(dsn), SQLite
+		dialector, dialect = sqlite.New(sqlite.Config{DriverName: sqliteDriver, DSN: dsn}), SQLite
 		if opts.MaxOpenConns == 0 {
 			opts.MaxOpenConns = 2*runtime.NumCPU() + 2
 		}
@@ -121,6 +133,19 @@ func Open(url string, opts Options) (*Store, error) {
 			return nil, err
 		}
 	}
+	if dialect == SQLite {
+		s.startWriter()
+	}
+	if db.Migrator().HasTable(&Connection{}) {
+		notice, err := s.prepareSearch()
+		if err != nil {
+			_ = s.Close()
+			return nil, err
+		}
+		if notice != "" {
+			s.notices = append(s.notices, notice)
+		}
+	}
 	return s, nil
 }
 
@@ -145,14 +170,20 @@ func createOwnerOnly(path string) error {
 	return f.Close()
 }
 
+// Notices returns what the store has to tell an operator about how it
+// runs (e.g. that search scans without FTS5), for the log at start.
+func (s *Store) Notices() []string { return s.notices }
+
 // Options returns the options the store runs with, defaults filled in.
 func (s *Store) Options() Options { return s.opts }
 
 // Dialect returns SQLite or Postgres.
 func (s *Store) Dialect() string { return s.dialect }
 
-// Close releases the database connections.
+// Close finishes the writes under way and releases the database
+// connections.
 func (s *Store) Close() error {
+	s.stopWriter()
 	sqlDB, err := s.db.DB()
 	if err != nil {
 		return err
@@ -185,18 +216,6 @@ type Page struct {
 	Limit  int
 }
 
-// contains returns a condition that column holds term, ignoring case, and
-// its argument. PostgreSQL matches LOWER(column) LIKE '%term%', which its
-// trigram indexes serve, folding every letter. SQLite uses instr, which
-// has no limit on the term's length (its LIKE refuses patterns over
-// 50,000 bytes), and folds ASCII letters only, as its LOWER does.
-func (s *Store) contains(column, term string) (string, any) {
-	if s.dialect == SQLite {
-		return "instr(LOWER(" + column + "), ?) > 0", lowerASCII(term)
-	}
-	return "LOWER(" + column + `) LIKE ? ESCAPE '\'`, likePattern(term)
-}
-
 // searchAny keeps the rows of q where any of columns contains term.
 func (s *Store) searchAny(q *gorm.DB, term string, columns ...string) *gorm.DB {
 	conds := make([]string, len(columns))
@@ -205,16 +224,6 @@ func (s *Store) searchAny(q *gorm.DB, term string, columns ...string) *gorm.DB {
 		conds[i], args[i] = s.contains(c, term)
 	}
 	return q.Where(strings.Join(conds, " OR "), args...)
-}
-
-// lowerASCII lowers the ASCII letters of s only.
-func lowerASCII(s string) string {
-	return strings.Map(func(r rune) rune {
-		if 'A' <= r && r <= 'Z' {
-			return r + 'a' - 'A'
-		}
-		return r
-	}, s)
 }
 
 // likePattern escapes s for a LIKE 'contains' match with ESCAPE '\'.
@@ -293,7 +302,7 @@ func find[T any](q *gorm.DB) ([]T, error) {
 func updateLocked[T any](s *Store, ctx context.Context, what string, find func(tx *gorm.DB) *gorm.DB,
 	read func(q *gorm.DB) (*T, error), change func(*T) error, save func(tx *gorm.DB, v *T) error) (*T, error) {
 	var v *T
-	err := s.db.WithContext(ctx).Transaction(func(tx *gorm.DB) error {
+	err := s.write(ctx, func(tx *gorm.DB) error {
 		q := find(tx)
 		if s.dialect == Postgres {
 			var m T
@@ -327,12 +336,19 @@ func take[T any](q *gorm.DB) (*T, error) {
 	return &v, q.Take(&v).Error
 }
 
-// deleted reports a DELETE's outcome: ErrNotFound when it removed nothing.
-func deleted(what string, res *gorm.DB) error {
-	if res.Error != nil {
-		return fmt.Errorf("delete %s: %w", what, translate(res.Error))
+// remove runs the DELETE del builds as a write and reports its outcome:
+// ErrNotFound when it removed nothing.
+func (s *Store) remove(ctx context.Context, what string, del func(tx *gorm.DB) *gorm.DB) error {
+	var removed int64
+	err := s.write(ctx, func(tx *gorm.DB) error {
+		res := del(tx)
+		removed = res.RowsAffected
+		return res.Error
+	})
+	if err != nil {
+		return fmt.Errorf("delete %s: %w", what, translate(err))
 	}
-	if res.RowsAffected == 0 {
+	if removed == 0 {
 		return fmt.Errorf("delete %s: %w", what, ErrNotFound)
 	}
 	return nil

@@ -86,7 +86,7 @@ func (s *Store) CreateToken(ctx context.Context, t *Token) error {
 		t.ID = uuid.NewString()
 	}
 	t.KeyHash = HashKey(t.Key)
-	if err := s.db.WithContext(ctx).Omit("User").Create(t).Error; err != nil {
+	if err := s.write(ctx, func(tx *gorm.DB) error { return tx.Omit("User").Create(t).Error }); err != nil {
 		return fmt.Errorf("create token: %w", translate(err))
 	}
 	return nil
@@ -182,5 +182,7 @@ func (s *Store) UpdateToken(ctx context.Context, sc Scope, identifier string, ch
 // DeleteToken removes the token called identifier if the scope may see
 // it, or returns ErrNotFound.
 func (s *Store) DeleteToken(ctx context.Context, sc Scope, identifier string) error {
-	return deleted(fmt.Sprintf("token %q", identifier), scopeTokens(s.db.WithContext(ctx), sc).Where("tokens.identifier = ?", identifier).Delete(&Token{}))
+	return s.remove(ctx, fmt.Sprintf("token %q", identifier), func(tx *gorm.DB) *gorm.DB {
+		return scopeTokens(tx, sc).Where("tokens.identifier = ?", identifier).Delete(&Token{})
+	})
 }

@@ -44,7 +44,7 @@ func (s *Store) Bootstrap(ctx context.Context, key string) error {
 }
 
 func (s *Store) bootstrap(ctx context.Context, key string) error {
-	return s.db.WithContext(ctx).Transaction(func(tx *gorm.DB) error {
+	return s.write(ctx, func(tx *gorm.DB) error {
 		var u User
 		err := tx.Where("username = ?", "akadmin").Take(&u).Error
 		switch {
@@ -87,7 +87,7 @@ func (s *Store) GetUser(ctx context.Context, id int64) (*User, error) {
 // CreateUser inserts u. It returns a *ConflictError (UniqueUserUsername,
 // UniqueUserUUID) when another user has its username or uuid.
 func (s *Store) CreateUser(ctx context.Context, u *User) error {
-	if err := s.db.WithContext(ctx).Create(u).Error; err != nil {
+	if err := s.write(ctx, func(tx *gorm.DB) error { return tx.Create(u).Error }); err != nil {
 		return fmt.Errorf("create user: %w", translate(err))
 	}
 	return nil
@@ -207,7 +207,9 @@ func (s *Store) UpdateUser(ctx context.Context, id int64, change func(*User) err
 // connections in the same statement (ON DELETE CASCADE). It returns
 // ErrNotFound when there is no such user.
 func (s *Store) DeleteUser(ctx context.Context, id int64) error {
-	return deleted(fmt.Sprintf("user %d", id), s.db.WithContext(ctx).Where("id = ?", id).Delete(&User{}))
+	return s.remove(ctx, fmt.Sprintf("user %d", id), func(tx *gorm.DB) *gorm.DB {
+		return tx.Where("id = ?", id).Delete(&User{})
+	})
 }
 
 // OwnedBy lists the tokens and connections of a user, ordered by id.

@@ -1,0 +1,151 @@
+package store
+
+import (
+	"context"
+	"errors"
+	"fmt"
+
+	"github.com/jackc/pgx/v5/pgconn"
+	"gorm.io/gorm"
+)
+
+// maxGroupCommit bounds how many writes share one SQLite transaction.
+const maxGroupCommit = 256
+
+// write runs fn as one write transaction and returns fn's error (or the
+// commit's). fn must not query the database outside tx, nor hold on to tx.
+//
+// On SQLite, writes share transactions (group commit): one writer
+// goroutine takes every write waiting at that moment, runs each in a
+// savepoint of its own (so that one write's failure rolls back only that
+// write), commits once, and only then answers each. With
+// synchronous=FULL an fsync per commit is what bounds durable writes per
+// second; shared, it is paid once per batch instead of once per write,
+// and every acknowledged write is still on disk. On PostgreSQL, which
+// groups its own commits, fn runs in a transaction of its own, retried
+// when PostgreSQL aborts it as a deadlock victim.
+func (s *Store) write(ctx context.Context, fn func(tx *gorm.DB) error) error {
+	s.writerMu.RLock()
+	if s.writes == nil {
+		s.writerMu.RUnlock()
+		return s.writeAlone(ctx, fn)
+	}
+	job := &writeJob{ctx: ctx, fn: fn, done: make(chan error, 1)}
+	select {
+	case s.writes <- job:
+	case <-ctx.Done():
+		s.writerMu.RUnlock()
+		return ctx.Err()
+	}
+	s.writerMu.RUnlock()
+	return <-job.done // once queued, a write is always answered
+}
+
+// writeAlone runs fn in a transaction of its own.
+func (s *Store) writeAlone(ctx context.Context, fn func(tx *gorm.DB) error) error {
+	var err error
+	for attempt := 0; attempt < 3; attempt++ {
+		err = s.db.WithContext(ctx).Transaction(fn)
+		var pg *pgconn.PgError
+		if !errors.As(err, &pg) || (pg.Code != "40P01" && pg.Code != "40001") {
+			return err
+		}
+	}
+	return err
+}
+
+// writeJob is one write waiting for the SQLite writer.
+type writeJob struct {
+	ctx  context.Context
+	fn   func(tx *gorm.DB) error
+	err  error
+	done chan error
+}
+
+// startWriter starts the SQLite writer goroutine; closing s.writes stops it.
+func (s *Store) startWriter() {
+	s.writes = make(chan *writeJob, maxGroupCommit)
+	s.writerDone = make(chan struct{})
+	go func() {
+		defer close(s.writerDone)
+		for job := range s.writes {
+			batch := []*writeJob{job}
+		gather:
+			for len(batch) < maxGroupCommit {
+				select {
+				case next, ok := <-s.writes:
+					if !ok {
+						break gather
+					}
+					batch = append(batch, next)
+				default:
+					break gather
+				}
+			}
+			s.commit(batch)
+		}
+	}()
+}
+
+// commit runs a batch of writes in one transaction, each in a savepoint.
+// The statements run under a context of their own: a request whose client
+// goes away must not interrupt the transaction the others share (SQLite
+// rolls back a whole transaction whose statement is interrupted).
+func (s *Store) commit(batch []*writeJob) {
+	err := s.db.WithContext(context.Background()).Transaction(func(tx *gorm.DB) error {
+		for i, job := range batch {
+			if err := job.ctx.Err(); err != nil {
+				job.err = err
+				continue
+			}
+			savepoint := fmt.Sprintf("w%d", i)
+			if err := tx.SavePoint(savepoint).Error; err != nil {
+				return err
+			}
+			if job.err = runJob(tx, job.fn); job.err != nil {
+				if err := tx.RollbackTo(savepoint).Error; err != nil {
+					return err
+				}
+			}
+			if err := tx.Exec("RELEASE SAVEPOINT " + savepoint).Error; err != nil {
+				return err
+			}
+		}
+		return nil
+	})
+	s.groupCommits.Add(1)
+	s.groupedWrites.Add(int64(len(batch)))
+	for _, job := range batch {
+		if err != nil && job.err == nil {
+			job.err = fmt.Errorf("commit: %w", translate(err))
+		}
+		job.done <- job.err
+	}
+}
+
+// runJob runs one write, turning a panic into its error.
+func runJob(tx *gorm.DB, fn func(tx *gorm.DB) error) (err error) {
+	defer func() {
+		if r := recover(); r != nil {
+			err = fmt.Errorf("write panicked: %v", r)
+		}
+	}()
+	return fn(tx)
+}
+
+// GroupCommits reports how many SQLite commits the writer has made and
+// how many writes they carried (both 0 on PostgreSQL).
+func (s *Store) GroupCommits() (commits, writes int64) {
+	return s.groupCommits.Load(), s.groupedWrites.Load()
+}
+
+// stopWriter lets the writer finish what is queued, then stops it.
+func (s *Store) stopWriter() {
+	s.writerMu.Lock()
+	defer s.writerMu.Unlock()
+	if s.writes != nil {
+		close(s.writes)
+		<-s.writerDone
+		s.writes = nil
+	}
+}

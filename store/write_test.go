@@ -1,0 +1,100 @@
+package store_test
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"sync"
+	"testing"
+
+	"akconn/store"
+	"akconn/testenv"
+)
+
+// Concurrent writes to SQLite share commits, and one write's failure
+// (a conflict, a panic in its change, a client gone) fails that write
+// alone: every other write is stored, every failure is reported.
+func TestGroupCommit(t *testing.T) {
+	st := testenv.OpenStoreOn(t, store.SQLite)
+	ctx := context.Background()
+	src := newSource(t, st, "s")
+	taken := store.NewUser("taken", false)
+	if err := st.CreateUser(ctx, taken); err != nil {
+		t.Fatal(err)
+	}
+	if err := st.CreateConnection(ctx, &store.Connection{UserID: taken.ID, SourceID: src.ID, Identifier: "taken"}); err != nil {
+		t.Fatal(err)
+	}
+	const writers = 64
+	users := make([]*store.User, writers)
+	for i := range users {
+		users[i] = store.NewUser(fmt.Sprintf("w%d", i), false)
+		if err := st.CreateUser(ctx, users[i]); err != nil {
+			t.Fatal(err)
+		}
+	}
+	commitsBefore, writesBefore := st.GroupCommits()
+	cancelled, cancel := context.WithCancel(ctx)
+	cancel()
+	errs := make([]error, writers)
+	var wg sync.WaitGroup
+	for i := 0; i < writers; i++ {
+		wg.Add(1)
+		go func(i int) {
+			defer wg.Done()
+			c := &store.Connection{UserID: users[i].ID, SourceID: src.ID, Identifier: fmt.Sprintf("ext-%d", i)}
+			switch i % 8 {
+			case 1: // conflicts with the stored connection
+				c.Identifier = "taken"
+				errs[i] = st.CreateConnection(ctx, c)
+			case 2: // its change panics
+				errs[i] = panicUpdate(st, taken)
+			case 3: // its client went away
+				errs[i] = st.CreateConnection(cancelled, c)
+			default:
+				errs[i] = st.CreateConnection(ctx, c)
+			}
+		}(i)
+	}
+	wg.Wait()
+	stored := map[string]bool{}
+	var conns []store.Connection
+	if err := st.DB().Find(&conns).Error; err != nil {
+		t.Fatal(err)
+	}
+	for _, c := range conns {
+		stored[c.Identifier] = true
+	}
+	for i, err := range errs {
+		want := fmt.Sprintf("ext-%d", i)
+		switch i % 8 {
+		case 1:
+			if !errors.Is(err, store.ErrConflict) {
+				t.Errorf("write %d: %v, want a conflict", i, err)
+			}
+		case 2:
+			if err == nil {
+				t.Errorf("write %d: a panicking change succeeded", i)
+			}
+		case 3:
+			if !errors.Is(err, context.Canceled) || stored[want] {
+				t.Errorf("write %d of a client gone: %v, stored %v", i, err, stored[want])
+			}
+		default:
+			if err != nil || !stored[want] {
+				t.Errorf("write %d: %v, stored %v", i, err, stored[want])
+			}
+		}
+	}
+	commits, writes := st.GroupCommits()
+	commits, writes = commits-commitsBefore, writes-writesBefore
+	t.Logf("%d writes in %d commits", writes, commits)
+	if writes < writers-writers/8 || commits >= writes {
+		t.Errorf("%d writes in %d commits: no write shared a commit", writes, commits)
+	}
+}
+
+func panicUpdate(st *store.Store, u *store.User) error {
+	_, err := st.UpdateUser(context.Background(), u.ID, func(*store.User) error { panic("boom") })
+	return err
+}
