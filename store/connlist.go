@@ -3,6 +3,8 @@ package store
 import (
 	"context"
 	"fmt"
+	"sort"
+	"strconv"
 	"strings"
 
 	"gorm.io/gorm"
@@ -178,8 +180,11 @@ func (s *Store) walkSources(db *gorm.DB, p Page, slugDesc, idDesc bool) ([]Conne
 	if err != nil {
 		return nil, err
 	}
+	// One range read per source the page touches, in one statement.
+	var parts []string
+	var args []any
+	rank := map[string]int{}
 	skip, need := int64(p.Offset), int64(p.Limit)
-	out := make([]Connection, 0, p.Limit)
 	for _, src := range sources {
 		if need == 0 {
 			break
@@ -188,15 +193,28 @@ func (s *Store) walkSources(db *gorm.DB, p Page, slugDesc, idDesc bool) ([]Conne
 			skip -= src.N
 			continue
 		}
-		q := withSource(db).Where("connections.source_id = ?", src.ID).Order("connections.id " + idOrder)
-		rows, err := readConnections(q.Offset(int(skip)).Limit(int(min(need, src.N-skip))))
-		if err != nil {
-			return nil, err
-		}
-		out = append(out, rows...)
-		need -= int64(len(rows))
+		take := min(need, src.N-skip)
+		rank[src.ID] = len(parts)
+		parts = append(parts, "SELECT * FROM (SELECT "+connectionColumns+" FROM connections JOIN oauth_sources src ON src.id = connections.source_id"+
+			" WHERE connections.source_id = ? ORDER BY connections.id "+idOrder+" LIMIT ? OFFSET ?) AS p"+strconv.Itoa(len(parts)))
+		args = append(args, src.ID, take, skip)
+		need -= take
 		skip = 0
 	}
+	if len(parts) == 0 {
+		return []Connection{}, nil
+	}
+	out, err := readConnections(db.Raw(strings.Join(parts, " UNION ALL "), args...))
+	if err != nil {
+		return nil, err
+	}
+	// UNION ALL keeps no order: put the sources back in theirs.
+	sort.SliceStable(out, func(i, j int) bool {
+		if ri, rj := rank[out[i].SourceID], rank[out[j].SourceID]; ri != rj {
+			return ri < rj
+		}
+		return (out[i].ID < out[j].ID) != idDesc
+	})
 	return out, nil
 }
 
