@@ -1,6 +1,7 @@
 package store
 
 import (
+	"database/sql"
 	"encoding/json"
 	"fmt"
 
@@ -38,6 +39,11 @@ func readConnections(q *gorm.DB) ([]Connection, error) {
 	if err != nil {
 		return nil, err
 	}
+	return scanConnections(rows)
+}
+
+// scanConnections scans and closes rows selecting connectionColumns.
+func scanConnections(rows *sql.Rows) ([]Connection, error) {
 	defer rows.Close()
 	out := []Connection{}
 	for rows.Next() {

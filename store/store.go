@@ -27,6 +27,8 @@ type Store struct {
 	db      *gorm.DB
 	dialect string
 	opts    Options
+	// byID holds GetConnection's prepared statements.
+	byID byIDStatements
 	// fts says whether SQLite has FTS5, which serves connection search.
 	fts     bool
 	notices []string
@@ -137,6 +139,10 @@ func Open(url string, opts Options) (*Store, error) {
 		s.startWriter()
 	}
 	if db.Migrator().HasTable(&Connection{}) {
+		if err := s.prepareByID(sqlDB); err != nil {
+			_ = s.Close()
+			return nil, err
+		}
 		notice, err := s.prepareSearch()
 		if err != nil {
 			_ = s.Close()
