@@ -74,7 +74,10 @@ func New(cfg Config) (*echo.Echo, error) {
 	e.Use(requestLogger(cfg.Logger))
 	e.Use(recoverPanics) // a panic becomes a logged 500, not a dropped connection
 
-	validators := operationValidators(spec, cfg.ResponseValidation, cfg.BodyLimit, cfg.Logger)
+	validators, err := operationValidators(spec, cfg.ResponseValidation, cfg.BodyLimit, cfg.Logger)
+	if err != nil {
+		return nil, err
+	}
 	perOperation := make(map[string][]echo.MiddlewareFunc, len(validators))
 	for id, v := range validators {
 		// Outermost first: response validation sees every answer, including
