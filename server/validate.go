@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"log/slog"
 	"net/http"
+	"sync"
 
 	"github.com/getkin/kin-openapi/openapi3"
 	"github.com/getkin/kin-openapi/openapi3filter"
@@ -141,10 +142,14 @@ func (v *operationValidator) validateResponse(next echo.HandlerFunc) echo.Handle
 	}
 	return func(c echo.Context) error {
 		res := c.Response()
-		buf := &bufferedWriter{header: http.Header{}, status: http.StatusOK}
+		buf := buffers.Get().(*bufferedWriter)
+		buf.status = http.StatusOK
 		orig := res.Writer
 		res.Writer = buf
-		defer func() { res.Writer = orig }() // also when a handler panics
+		defer func() { // also when a handler panics
+			res.Writer = orig
+			buf.release()
+		}()
 		if err := next(c); err != nil {
 			c.Echo().HTTPErrorHandler(err, c)
 		}
@@ -196,6 +201,20 @@ type bufferedWriter struct {
 	header http.Header
 	status int
 	body   bytes.Buffer
+}
+
+// buffers are the bufferedWriters not in use.
+var buffers = sync.Pool{New: func() any { return &bufferedWriter{header: http.Header{}} }}
+
+// release empties w and puts it back in buffers, unless its buffer grew
+// too large to keep.
+func (w *bufferedWriter) release() {
+	if w.body.Cap() > 1<<20 {
+		return
+	}
+	clear(w.header) // the values went to the real writer: new ones are made on the next Set
+	w.body.Reset()
+	buffers.Put(w)
 }
 
 func (w *bufferedWriter) Header() http.Header         { return w.header }

@@ -95,7 +95,7 @@ func (c *compiler) fill(n *node, s *openapi3.Schema, at string) error {
 	n.nullOK = nullable
 	n.maxLen, n.maxItems = -1, -1
 	n.types = tAll
-	if !s.Type.IsEmpty() {
+	if s.Type != nil { // kin-openapi's Types.Permits: an empty list permits nothing
 		n.types = 0
 		for _, t := range s.Type.Slice() {
 			switch t {
@@ -383,8 +383,11 @@ func clamp(v uint64) int {
 // typeOf describes the types a schema permits, for errors.
 func typeOf(s *openapi3.Schema) string {
 	ts := s.Type.Slice()
-	if len(ts) == 0 {
+	if s.Type == nil {
 		return "any value"
+	}
+	if len(ts) == 0 {
+		return "of no type (type is an empty list)"
 	}
 	if len(ts) == 1 {
 		switch ts[0] {
