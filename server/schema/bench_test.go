@@ -56,3 +56,26 @@ func BenchmarkValidateRetrieve(b *testing.B) {
 		})
 	}
 }
+
+// TestNoAllocations checks that validating a valid body allocates nothing,
+// escapes and invalid UTF-8 included, once the scratch space has grown.
+func TestNoAllocations(t *testing.T) {
+	if raceEnabled {
+		t.Skip("sync.Pool drops items at random under the race detector")
+	}
+	d := repoSpec(t)
+	escaped := strings.Replace(retrieveBody, `"gh-1234567"`, `"gh-\u00e9\ud83d\ude00\"\\\/\n`+"\xff"+`"`, 1)
+	for _, c := range []struct{ op, body string }{
+		{"sources_user_connections_oauth_retrieve", retrieveBody},
+		{"sources_user_connections_oauth_retrieve", escaped},
+		{"sources_user_connections_oauth_list", listBody(100)},
+	} {
+		o, body := d.byID[c.op], []byte(c.body)
+		if err := o.ours.Validate(200, "application/json", body); err != nil {
+			t.Fatal(err)
+		}
+		if n := testing.AllocsPerRun(100, func() { _ = o.ours.Validate(200, "application/json", body) }); n != 0 {
+			t.Errorf("%s: %v allocations per validation", c.op, n)
+		}
+	}
+}

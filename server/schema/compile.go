@@ -21,6 +21,7 @@ import (
 // Option configures Compile.
 type Option func(*config)
 
+// config is what the options of Compile set.
 type config struct {
 	formats     map[string]*stringFormat
 	emptyBodies bool
@@ -123,6 +124,7 @@ func Compile(doc *openapi3.T, opts ...Option) (*Validator, error) {
 	return v, nil
 }
 
+// operation compiles the documented responses of op.
 func (c *compiler) operation(op *openapi3.Operation, method string) (*Operation, error) {
 	o := &Operation{id: op.OperationID, emptyBodies: c.cfg.emptyBodies}
 	// kin-openapi validates no response to HEAD, and nothing when an
@@ -157,6 +159,7 @@ func (c *compiler) operation(op *openapi3.Operation, method string) (*Operation,
 	return o, nil
 }
 
+// response compiles one documented response.
 func (c *compiler) response(key string, r *openapi3.Response) (*response, error) {
 	out := &response{status: key}
 	for name := range r.Headers {

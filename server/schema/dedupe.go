@@ -16,6 +16,7 @@ func dedupe(body []byte) (out []byte, changed bool) {
 	return out, true
 }
 
+// deduper rewrites a body; changed tells whether it dropped a member.
 type deduper struct {
 	st      *state
 	changed bool
@@ -47,6 +48,7 @@ func (d *deduper) value(out []byte) ([]byte, bool) {
 	return append(out, st.b[start:st.i]...), true
 }
 
+// object appends the object at st.i, one member per name, to out.
 func (d *deduper) object(out []byte) ([]byte, bool) {
 	st := d.st
 	type member struct{ key, value []byte }
@@ -108,6 +110,7 @@ func (d *deduper) object(out []byte) ([]byte, bool) {
 	return append(out, '}'), true
 }
 
+// array appends the array at st.i, rewritten, to out.
 func (d *deduper) array(out []byte) ([]byte, bool) {
 	st := d.st
 	out = append(out, '[')

@@ -35,8 +35,10 @@ type failure struct {
 	syntax bool // the body is not JSON, whatever the schema
 }
 
+// syntaxFailure is a body that is not JSON.
 func syntaxFailure(reason string) *failure { return &failure{reason: reason, syntax: true} }
 
+// schemaFailure is a value the schema does not accept.
 func schemaFailure(reason string) *failure { return &failure{reason: reason} }
 
 // at adds the property name to the path of f.

@@ -110,6 +110,7 @@ type enumSet struct {
 	bools  [2]bool
 }
 
+// hasString reports whether the enum lists s.
 func (e *enumSet) hasString(s []byte) bool {
 	if e.strSet != nil {
 		_, ok := e.strSet[string(s)]
@@ -123,6 +124,7 @@ func (e *enumSet) hasString(s []byte) bool {
 	return false
 }
 
+// hasNumber reports whether the enum lists f.
 func (e *enumSet) hasNumber(f float64) bool {
 	for _, v := range e.nums {
 		if v == f {
@@ -132,6 +134,7 @@ func (e *enumSet) hasNumber(f float64) bool {
 	return false
 }
 
+// hasBool reports whether the enum lists b.
 func (e *enumSet) hasBool(b bool) bool {
 	if b {
 		return e.bools[1]

@@ -206,6 +206,7 @@ func (c *compiler) resolve() {
 	}
 }
 
+// strings compiles the string keywords of s into n.
 func (c *compiler) strings(n *node, s *openapi3.Schema, at string) error {
 	n.minLen = clamp(s.MinLength)
 	if s.MaxLength != nil {
@@ -229,6 +230,7 @@ func (c *compiler) strings(n *node, s *openapi3.Schema, at string) error {
 	return nil
 }
 
+// numbers compiles the number keywords of s into n.
 func (c *compiler) numbers(n *node, s *openapi3.Schema, at string) error {
 	n.intOnly = n.types&tInteger != 0 && n.types&tNumber == 0
 	if s.Format != "" {
@@ -254,6 +256,7 @@ func (c *compiler) numbers(n *node, s *openapi3.Schema, at string) error {
 	return nil
 }
 
+// object compiles the object keywords of s.
 func (c *compiler) object(s *openapi3.Schema, at string) (*objectRules, error) {
 	o := &objectRules{index: map[string]int{}}
 	names := make([]string, 0, len(s.Properties))
@@ -366,6 +369,7 @@ func number(v any) (float64, bool) {
 	return 0, false
 }
 
+// b2i is 1 for true.
 func b2i(b bool) int {
 	if b {
 		return 1
@@ -373,6 +377,7 @@ func b2i(b bool) int {
 	return 0
 }
 
+// clamp converts a length or a count to int.
 func clamp(v uint64) int {
 	if v > math.MaxInt32 {
 		return math.MaxInt32

@@ -29,6 +29,7 @@ type runeSet struct {
 	ranges []rune // lo, hi pairs, as syntax.Regexp.Rune
 }
 
+// has reports whether c is in r.
 func (r *runeSet) has(c rune) bool {
 	if c < utf8.RuneSelf {
 		return r.ascii[c>>6]&(1<<(c&63)) != 0
@@ -41,6 +42,7 @@ func (r *runeSet) has(c rune) bool {
 	return false
 }
 
+// newRuneSet makes a set of lo, hi range pairs.
 func newRuneSet(ranges []rune) *runeSet {
 	s := &runeSet{ranges: ranges}
 	for k := 0; k+1 < len(ranges); k += 2 {
@@ -80,6 +82,7 @@ func kinPattern(p string) string {
 	return b.String()
 }
 
+// upperHex reports whether s holds only digits and upper-case hex letters.
 func upperHex(s string) bool {
 	for k := 0; k < len(s); k++ {
 		if c := s[k]; !('0' <= c && c <= '9' || 'A' <= c && c <= 'F') {
@@ -112,6 +115,7 @@ func compilePattern(p string) (*matcher, error) {
 	return m, nil
 }
 
+// match reports whether s matches m.
 func (m *matcher) match(s []byte) bool {
 	if m.alts == nil {
 		return m.re.Match(s)

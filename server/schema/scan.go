@@ -269,6 +269,7 @@ func (st *state) num() (lit []byte, integer bool, f *failure) {
 	return b[start:i], integer, nil
 }
 
+// numEnd is the failure of a number literal cut at b[i].
 func numEnd(b []byte, i int) *failure {
 	if i >= len(b) {
 		return syntaxFailure("unexpected end of JSON input")
@@ -276,6 +277,7 @@ func numEnd(b []byte, i int) *failure {
 	return syntaxFailure("invalid character in numeric literal")
 }
 
+// isDigit reports whether c is an ASCII digit.
 func isDigit(c byte) bool { return '0' <= c && c <= '9' }
 
 // literal consumes the keyword word (true, false or null) at st.i.

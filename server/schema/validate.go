@@ -7,6 +7,7 @@ import (
 	"unicode/utf8"
 )
 
+// states are the validation states not in use, with their scratch space.
 var states = sync.Pool{New: func() any { return new(state) }}
 
 // Validate checks a response of o: its status, its Content-Type (the
@@ -52,6 +53,9 @@ func (o *Operation) Validate(status int, contentType string, body []byte) error 
 		}
 	}
 	st.b = nil
+	if cap(st.scratch) > 64<<10 {
+		st.scratch = nil // do not keep the room a huge string took
+	}
 	states.Put(st)
 	if f != nil {
 		return o.fail(status, f.dotted(), f.reason)
@@ -59,6 +63,7 @@ func (o *Operation) Validate(status int, contentType string, body []byte) error 
 	return nil
 }
 
+// fail makes the Error of a response of o.
 func (o *Operation) fail(status int, path, reason string) *Error {
 	return &Error{Operation: o.id, Status: status, Path: path, Reason: reason}
 }

@@ -70,6 +70,7 @@ func (n *node) mismatch() *failure {
 	return schemaFailure("value must be " + n.typeOf)
 }
 
+// boolean checks a boolean against n.
 func (n *node) boolean(v bool) *failure {
 	if n.enum != nil && !n.enum.hasBool(v) || n.types&tBoolean == 0 {
 		return n.mismatch()
@@ -77,6 +78,7 @@ func (n *node) boolean(v bool) *failure {
 	return nil
 }
 
+// object validates the object at st.i against n: members, then required ones.
 func (st *state) object(n *node) *failure {
 	if n.types&tObject == 0 || n.enum != nil {
 		return n.mismatch()
@@ -178,6 +180,7 @@ func (st *state) member(o *objectRules, key []byte, keyAt int, hint *int, base i
 	return f
 }
 
+// array validates the array at st.i against n.
 func (st *state) array(n *node) *failure {
 	if n.types&tArray == 0 || n.enum != nil {
 		return n.mismatch()
@@ -227,6 +230,7 @@ func (st *state) array(n *node) *failure {
 	return nil
 }
 
+// string validates the string at st.i against n.
 func (st *state) string(n *node) *failure {
 	if n.types&tString == 0 {
 		return n.mismatch()
@@ -261,6 +265,8 @@ func (st *state) string(n *node) *failure {
 	return nil
 }
 
+// number validates the number at st.i against n, compared as float64 as
+// kin-openapi compares it.
 func (st *state) number(n *node) *failure {
 	lit, integer, f := st.num()
 	if f != nil {
