@@ -1,9 +1,3 @@
-// Package schema validates API responses against an OpenAPI 3.0 document,
-// rejecting exactly what kin-openapi v0.153.0's openapi3filter.ValidateResponse
-// rejects (with IncludeResponseStatus, as akconn's server uses it) at a
-// fraction of its cost: each response schema is compiled once into a tree
-// of nodes, and a body is checked in one pass over its bytes, without
-// decoding it and, on success, without allocating.
 package schema
 
 import (
