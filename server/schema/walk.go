@@ -284,7 +284,9 @@ func (st *state) number(n *node) *failure {
 	} else {
 		// kin-openapi converts json.Number with strconv.ParseFloat: a
 		// literal out of float64's range is rejected whatever the schema
-		// (underflow to 0 is not an error).
+		// (underflow to 0 is not an error). The string aliases the body
+		// only for the call (ParseFloat copies it into its errors), which
+		// spares an allocation for literals over 32 bytes.
 		var err error
 		if v, err = strconv.ParseFloat(unsafe.String(unsafe.SliceData(lit), len(lit)), 64); err != nil {
 			return schemaFailure("number is out of range")
