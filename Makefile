@@ -76,11 +76,12 @@ crash-test:
 	@pg=$$(scripts/postgres-url.sh); AKCONN_TEST_POSTGRES_URL="$$pg" $(GO) test -count=1 -v -run 'TestCrashSafety' ./e2e
 
 FUZZTIME ?= 10s
-## fuzz-smoke: run each fuzz target briefly (CI); a crash is saved under server/testdata/fuzz/ and becomes a regression case
+## fuzz-smoke: run each fuzz target briefly (CI); a crash is saved under <package>/testdata/fuzz/ and becomes a regression case
 fuzz-smoke:
-	@for target in FuzzRequestBody FuzzQueryParams FuzzPathParams FuzzCleanBody; do \
-		echo "== $$target for $(FUZZTIME)"; \
-		$(GO) test ./server -run '^$$' -fuzz "^$$target$$" -fuzztime $(FUZZTIME) || exit 1; \
+	@for spec in server:FuzzRequestBody server:FuzzQueryParams server:FuzzPathParams server:FuzzCleanBody server/schema:FuzzAgreesWithKin; do \
+		pkg=$${spec%%:*}; target=$${spec#*:}; \
+		echo "== $$target ($$pkg) for $(FUZZTIME)"; \
+		$(GO) test ./$$pkg -run '^$$' -fuzz "^$$target$$" -fuzztime $(FUZZTIME) || exit 1; \
 	done
 
 ## bench: load benchmarks of the real server against two baselines, on SQLite and PostgreSQL, at 1k and 1M

@@ -85,7 +85,10 @@ func New(cfg Config) (*echo.Echo, error) {
 	e.Use(recoverPanics) // a panic becomes a logged 500, not a dropped connection
 
 	bodies := newBodyReader(cfg.BodyMemory, cfg.BodyLimit, DefaultBodyReadTimeout)
-	validators := operationValidators(spec, cfg.ResponseValidation, bodies, cfg.Logger)
+	validators, err := operationValidators(spec, cfg.ResponseValidation, bodies, cfg.Logger)
+	if err != nil {
+		return nil, err
+	}
 	perOperation := make(map[string][]echo.MiddlewareFunc, len(validators))
 	for id, v := range validators {
 		// Outermost first: response validation sees every answer, including

@@ -1,0 +1,81 @@
+package schema_test
+
+import (
+	"strings"
+	"testing"
+)
+
+// retrieveBody is a sources_user_connections_oauth_retrieve 200 as the
+// server writes it.
+const retrieveBody = `{"created":"2024-05-01T10:11:12.123456Z","expires":null,"identifier":"gh-1234567","last_updated":"2024-05-02T08:09:10.654321Z","pk":42,"source":{"authentication_flow":null,"component":"ak-source-oauth-form","enabled":true,"enrollment_flow":"3f1c2b4a-5d6e-4f70-8a9b-0c1d2e3f4a5b","group_property_mappings":[],"icon":null,"managed":null,"meta_model_name":"authentik_sources_oauth.oauthsource","name":"GitHub","pk":"0f0e4a8c-1c2b-4d3e-8f9a-0b1c2d3e4f5a","policy_engine_mode":"any","slug":"github","user_matching_mode":"identifier","user_path_template":"goauthentik.io/sources/%(slug)s","user_property_mappings":["7d6c5b4a-3f2e-4d1c-8b0a-9f8e7d6c5b4a"],"verbose_name":"OAuth Source","verbose_name_plural":"OAuth Sources"},"user":7}`
+
+// listBody is a page of n connections.
+func listBody(n int) string {
+	items := make([]string, n)
+	for i := range items {
+		items[i] = retrieveBody
+	}
+	return `{"pagination":{"next":2,"previous":0,"count":250,"current":1,"total_pages":3,"start_index":1,"end_index":100},"results":[` + strings.Join(items, ",") + `]}`
+}
+
+// BenchmarkValidateRetrieve compares this package with kin-openapi on a
+// retrieve and on a page of 100 connections.
+func BenchmarkValidateRetrieve(b *testing.B) {
+	d := repoSpec(b)
+	for _, c := range []struct {
+		name, op, body string
+	}{
+		{"retrieve", "sources_user_connections_oauth_retrieve", retrieveBody},
+		{"list100", "sources_user_connections_oauth_list", listBody(100)},
+	} {
+		o := d.byID[c.op]
+		body := []byte(c.body)
+		if err := o.ours.Validate(200, "application/json", body); err != nil {
+			b.Fatal(err)
+		}
+		if err := o.kin(200, "application/json", body); err != nil {
+			b.Fatal(err)
+		}
+		b.Run(c.name+"/schema", func(b *testing.B) {
+			b.ReportAllocs()
+			b.SetBytes(int64(len(body)))
+			for b.Loop() {
+				if err := o.ours.Validate(200, "application/json", body); err != nil {
+					b.Fatal(err)
+				}
+			}
+		})
+		b.Run(c.name+"/kin-openapi", func(b *testing.B) {
+			b.ReportAllocs()
+			b.SetBytes(int64(len(body)))
+			for b.Loop() {
+				if err := o.kin(200, "application/json", body); err != nil {
+					b.Fatal(err)
+				}
+			}
+		})
+	}
+}
+
+// TestNoAllocations checks that validating a valid body allocates nothing,
+// escapes and invalid UTF-8 included, once the scratch space has grown.
+func TestNoAllocations(t *testing.T) {
+	if raceEnabled {
+		t.Skip("sync.Pool drops items at random under the race detector")
+	}
+	d := repoSpec(t)
+	escaped := strings.Replace(retrieveBody, `"gh-1234567"`, `"gh-\u00e9\ud83d\ude00\"\\\/\n`+"\xff"+`"`, 1)
+	for _, c := range []struct{ op, body string }{
+		{"sources_user_connections_oauth_retrieve", retrieveBody},
+		{"sources_user_connections_oauth_retrieve", escaped},
+		{"sources_user_connections_oauth_list", listBody(100)},
+	} {
+		o, body := d.byID[c.op], []byte(c.body)
+		if err := o.ours.Validate(200, "application/json", body); err != nil {
+			t.Fatal(err)
+		}
+		if n := testing.AllocsPerRun(100, func() { _ = o.ours.Validate(200, "application/json", body) }); n != 0 {
+			t.Errorf("%s: %v allocations per validation", c.op, n)
+		}
+	}
+}

@@ -1,0 +1,111 @@
+package schema
+
+import (
+	"net/http"
+	"strings"
+	"sync"
+	"unicode/utf8"
+)
+
+// states are the validation states not in use, with their scratch space.
+var states = sync.Pool{New: func() any { return new(state) }}
+
+// Validate checks a response of o: its status, its Content-Type (the
+// header's first value) and its body. It returns nil or an *Error.
+//
+// As kin-openapi: 301, 304, 307 and 308 are never checked; a status is
+// looked up as is, then as its range (2XX), then as "default"; a response
+// without content accepts any Content-Type and any body (unless
+// RequireEmptyBodies); only the first JSON value of the body is read.
+func (o *Operation) Validate(status int, contentType string, body []byte) error {
+	switch status {
+	case http.StatusNotModified, http.StatusPermanentRedirect, http.StatusTemporaryRedirect, http.StatusMovedPermanently:
+		return nil
+	}
+	if o.anything {
+		return nil
+	}
+	r := o.response(status)
+	if r == nil {
+		return o.fail(status, "", "status is not documented")
+	}
+	if r.noContent {
+		if o.emptyBodies && len(body) > 0 {
+			return o.fail(status, "", "body on a response that documents none")
+		}
+		return nil
+	}
+	m := r.lookup(contentType)
+	if m == nil {
+		return o.fail(status, "", "Content-Type is not documented")
+	}
+	if m.root == nil {
+		return nil
+	}
+	st := states.Get().(*state)
+	f := st.run(m.root, body)
+	if f != nil && !f.syntax {
+		// kin-openapi decodes objects into maps, where the last of
+		// duplicate names wins: the first pass checked them all, so a
+		// failure may be one kin-openapi never sees.
+		if unique, changed := dedupe(body); changed {
+			f = st.run(m.root, unique)
+		}
+	}
+	st.b = nil
+	if cap(st.scratch) > 64<<10 {
+		st.scratch = nil // do not keep the room a huge string took
+	}
+	states.Put(st)
+	if f != nil {
+		return o.fail(status, f.dotted(), f.reason)
+	}
+	return nil
+}
+
+// fail makes the Error of a response of o.
+func (o *Operation) fail(status int, path, reason string) *Error {
+	return &Error{Operation: o.id, Status: status, Path: path, Reason: reason}
+}
+
+// response finds the documented response of status as kin-openapi's
+// Responses.Status, then Responses.Default.
+func (o *Operation) response(status int) *response {
+	for _, r := range o.exact {
+		if r.code == status {
+			return r
+		}
+	}
+	if 99 < status && status < 600 {
+		if r := o.ranges[status/100]; r != nil {
+			return r
+		}
+	}
+	return o.def
+}
+
+// lookup finds the media type of a Content-Type as kin-openapi's
+// Content.Get: the whole value (lower-cased and trimmed), then without its
+// parameters. Wildcard media ranges are refused by Compile.
+func (r *response) lookup(ct string) *media {
+	if ct == "" {
+		return r.media["*/*"]
+	}
+	mime := lower(strings.TrimSpace(ct))
+	if m := r.media[mime]; m != nil {
+		return m
+	}
+	base, _, _ := strings.Cut(mime, ";")
+	return r.media[strings.TrimSpace(base)]
+}
+
+// lower is strings.ToLower, without allocating for a value that is
+// already lower case ASCII.
+func lower(s string) string {
+	for k := 0; k < len(s); k++ {
+		if c := s[k]; 'A' <= c && c <= 'Z' || c >= utf8.RuneSelf {
+			return strings.ToLower(s)
+		}
+	}
+	return s
+}
