@@ -9,6 +9,7 @@ import (
 	"sort"
 	"time"
 
+	"akconn/seal"
 	"akconn/store"
 )
 
@@ -32,6 +33,10 @@ type Config struct {
 	PprofAddr string
 	// BootstrapToken creates superuser akadmin with this token key.
 	BootstrapToken string
+
+	// SecretKeyFile names a file of keys, one per line, the first sealing
+	// (SECRET_KEY_FILE). SECRET_KEY, from the environment only, is one key.
+	SecretKeyFile string
 }
 
 // defaultDatabase is the SQLite file used when no database is named.
@@ -50,8 +55,12 @@ func DefaultConfig() Config {
 }
 
 // databaseFlags registers the database settings, which every subcommand
-// takes.
+// takes: where the database is, its pool and durability, and the keys that
+// seal its secrets.
 func (c *Config) databaseFlags(fs *flagSet) {
+	fs.StringVar(&c.SecretKeyFile, "secret-key-file", "SECRET_KEY_FILE", c.SecretKeyFile,
+		"file of keys sealing the stored secrets, one per line, the first sealing new values "+
+			"(or SECRET_KEY, one key; default for SQLite: DATABASE.key, created if missing)")
 	fs.StringVar(&c.Database, "database", "DATABASE_URL", c.Database,
 		"database: a SQLite file path, or a postgres:// URL")
 	fs.IntVar(&c.Store.MaxOpenConns, "db-max-open-conns", "DB_MAX_OPEN_CONNS", c.Store.MaxOpenConns,
@@ -83,14 +92,54 @@ func (c *Config) serveFlags(fs *flagSet) {
 // to look at the settings the store really runs with.
 var storeOpened = func(*store.Store) {}
 
-// openStore opens the configured database with the configured options.
-func (c *Config) openStore() (*store.Store, error) {
-	st, err := store.Open(c.Database, c.Store)
+// openStore opens the configured database with the configured options and
+// keys. notify hears, once, that a key file was created (to be logged).
+func (c *Config) openStore(notify func(msg string)) (*store.Store, error) {
+	keys, err := c.keyring(notify)
+	if err != nil {
+		return nil, err
+	}
+	opts := c.Store
+	opts.Keyring = keys
+	st, err := store.Open(c.Database, opts)
 	if err != nil {
 		return nil, err
 	}
 	storeOpened(st)
 	return st, nil
+}
+
+// keyring finds the keys that seal the stored secrets: SECRET_KEY (one
+// key, at least 32 characters), or the key file. Without either, a SQLite
+// database gets a key file beside it (DATABASE.key, owner-only), created
+// with a random key the first time; PostgreSQL, whose replicas must share
+// one key, needs one of them set.
+func (c *Config) keyring(notify func(msg string)) (*seal.Keyring, error) {
+	secret := os.Getenv("SECRET_KEY")
+	switch {
+	case secret != "" && c.SecretKeyFile != "":
+		return nil, errors.New("set SECRET_KEY or SECRET_KEY_FILE (--secret-key-file), not both")
+	case secret != "":
+		k, err := seal.New(secret)
+		if err != nil {
+			return nil, fmt.Errorf("SECRET_KEY: %w", err)
+		}
+		return k, nil
+	case c.SecretKeyFile != "":
+		return seal.LoadKeyFile(c.SecretKeyFile)
+	case store.IsPostgres(c.Database):
+		return nil, errors.New("PostgreSQL needs the key that seals its secrets, shared by every replica: " +
+			"set SECRET_KEY (at least 32 random characters, e.g. `openssl rand -base64 32`) or SECRET_KEY_FILE (--secret-key-file)")
+	}
+	path := store.SQLitePath(c.Database) + ".key"
+	k, created, err := seal.LoadOrCreate(path)
+	if err != nil {
+		return nil, err
+	}
+	if created && notify != nil {
+		notify(fmt.Sprintf("created the key that seals the stored secrets: %s; back it up with the database (without it the secrets are lost)", path))
+	}
+	return k, nil
 }
 
 // flagSet is a flag.FlagSet in which every flag has an environment

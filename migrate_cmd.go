@@ -32,7 +32,7 @@ func runMigrate(args []string, stdout, stderr io.Writer) int {
 		return exitCode(err)
 	}
 	cfg.Store.SkipMigrations = true
-	db, err := cfg.openStore()
+	db, err := cfg.openStore(func(msg string) { fmt.Fprintln(stderr, msg) })
 	if err != nil {
 		fmt.Fprintln(stderr, err)
 		return 1

@@ -34,7 +34,7 @@ func runSeed(args []string, stdout, stderr io.Writer) int {
 	if o.Users == 0 {
 		o.Users = max(1, (o.Connections+9)/10)
 	}
-	db, err := cfg.openStore()
+	db, err := cfg.openStore(func(msg string) { fmt.Fprintln(stderr, msg) })
 	if err != nil {
 		fmt.Fprintln(stderr, err)
 		return 1

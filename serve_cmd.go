@@ -41,7 +41,7 @@ func runServe(args []string, stdout, stderr io.Writer) int {
 		return 2
 	}
 	log := slog.New(slog.NewJSONHandler(stdout, nil))
-	db, err := cfg.openStore()
+	db, err := cfg.openStore(func(msg string) { log.Warn(msg) })
 	if err != nil {
 		log.Error("open database", "error", err.Error())
 		return 1

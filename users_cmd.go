@@ -47,7 +47,7 @@ func runUsers(args []string, stdout, stderr io.Writer) int {
 		fmt.Fprintln(stderr, "--username is required (at most 150 characters)")
 		return 2
 	}
-	db, err := cfg.openStore()
+	db, err := cfg.openStore(func(msg string) { fmt.Fprintln(stderr, msg) })
 	if err != nil {
 		fmt.Fprintln(stderr, "open database:", err)
 		return 1

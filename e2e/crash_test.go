@@ -91,17 +91,18 @@ func TestCrashSafety(t *testing.T) {
 // must carry the identifier, source and token of one request.
 func checkStoredRowsWhole(t *testing.T, database string, acked int) {
 	t.Helper()
-	st, err := store.Open(database, store.Options{SkipMigrations: true})
+	st, err := store.Open(database, store.Options{SkipMigrations: true, Keyring: testenv.Keyring(t)})
 	if err != nil {
 		t.Fatal(err)
 	}
 	defer st.Close()
 	var rows []struct {
+		ID          int64
 		Identifier  string
 		AccessToken *string
 		Slug        string
 	}
-	err = st.DB().Raw("SELECT c.identifier, c.access_token, s.slug FROM connections c JOIN oauth_sources s ON s.id = c.source_id").Scan(&rows).Error
+	err = st.DB().Raw("SELECT c.id, c.identifier, c.access_token, s.slug FROM connections c JOIN oauth_sources s ON s.id = c.source_id").Scan(&rows).Error
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -109,7 +110,8 @@ func checkStoredRowsWhole(t *testing.T, database string, acked int) {
 		t.Fatalf("%d rows stored, %d acknowledged", len(rows), acked)
 	}
 	for _, r := range rows {
-		if r.AccessToken == nil || *r.AccessToken != "token-"+r.Identifier || r.Slug != r.Identifier {
+		token, err := st.AccessToken(&store.Connection{ID: r.ID, AccessTokenSealed: r.AccessToken})
+		if err != nil || token == nil || *token != "token-"+r.Identifier || r.Slug != r.Identifier {
 			t.Fatalf("half-written row: %+v", r)
 		}
 	}

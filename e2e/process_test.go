@@ -98,7 +98,7 @@ func launchBinary(t *testing.T, binary, database string) (*proc, error) {
 	addr := freeAddr(t)
 	logs := &testenv.SyncBuffer{}
 	cmd := exec.Command(binary, "serve", "--addr", addr, "--database", database)
-	cmd.Env = append(os.Environ(), "BOOTSTRAP_TOKEN="+adminKey)
+	cmd.Env = append(os.Environ(), "BOOTSTRAP_TOKEN="+adminKey, "SECRET_KEY="+testenv.SecretKey)
 	cmd.Stdout, cmd.Stderr = logs, logs
 	if err := cmd.Start(); err != nil {
 		return nil, err

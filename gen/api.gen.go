@@ -803,6 +803,9 @@ type Forbidden = GenericError
 // InternalError Generic API Error
 type InternalError = GenericError
 
+// KeyUnavailable Generic API Error
+type KeyUnavailable = GenericError
+
 // NotFound Generic API Error
 type NotFound = GenericError
 

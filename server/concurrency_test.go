@@ -106,8 +106,9 @@ func TestConcurrentPatchesNeverMix(t *testing.T) {
 	}
 	stored, _ := v.storedConnection(id)
 	var n int
-	if _, err := fmt.Sscanf(stored.Identifier, "writer-%d", &n); err != nil || stored.AccessToken == nil || *stored.AccessToken != fmt.Sprintf("token-of-writer-%d", n) {
-		t.Fatalf("stored a mix: identifier %q, token %v", stored.Identifier, stored.AccessToken)
+	token := v.accessToken(stored)
+	if _, err := fmt.Sscanf(stored.Identifier, "writer-%d", &n); err != nil || token != fmt.Sprintf("token-of-writer-%d", n) {
+		t.Fatalf("stored a mix: identifier %q, token %q", stored.Identifier, token)
 	}
 	// Writers touching different fields do not lose each other's update.
 	rs = hammer(v, 2*writers, func(i int) (string, string, string, any) {

@@ -173,11 +173,12 @@ func applyConnection(conn *store.Connection, req gen.PatchedUserOAuthSourceConne
 	}
 	set(&conn.Identifier, req.Identifier)
 	if token, sent := optional(req.AccessToken); sent {
-		// As in authentik, an empty token is stored as none.
-		if token != nil && *token == "" {
-			token = nil
+		// As in authentik, an empty token is stored as none. A new token is
+		// sealed by the store; none clears the sealed one.
+		conn.AccessToken, conn.AccessTokenSealed = nil, nil
+		if token != nil && *token != "" {
+			conn.AccessToken = token
 		}
-		conn.AccessToken = token
 	}
 	return setTime(&conn.Expires, "expires", req.Expires)
 }

@@ -64,7 +64,7 @@ func TestCreateStoresConnectionAndHidesAccessToken(t *testing.T) {
 	id := int(r.JSON(t)["pk"].(float64))
 	stored, ok := v.storedConnection(id)
 	if !ok || stored.UserID != v.Alice.ID || stored.SourceID != src || stored.Identifier != "gh-7" ||
-		stored.AccessToken == nil || *stored.AccessToken != "very-secret-token" {
+		v.accessToken(stored) != "very-secret-token" {
 		t.Fatalf("stored %+v", stored)
 	}
 	for _, path := range []string{connections, fmt.Sprintf("%s%d/", connections, id)} {
@@ -180,7 +180,7 @@ func TestUpdateAndPartialUpdate(t *testing.T) {
 	r := v.do(http.MethodPut, path, aliceKey, map[string]any{"identifier": "gh-2", "access_token": "new-token"})
 	expect(t, r, http.StatusOK)
 	stored, _ := v.storedConnection(id)
-	if stored.Identifier != "gh-2" || stored.SourceID != gh || stored.UserID != v.Alice.ID || *stored.AccessToken != "new-token" {
+	if stored.Identifier != "gh-2" || stored.SourceID != gh || stored.UserID != v.Alice.ID || v.accessToken(stored) != "new-token" {
 		t.Fatalf("after PUT: %+v", stored)
 	}
 	r = v.do(http.MethodPut, path, aliceKey, map[string]any{"access_token": "x"})
@@ -211,7 +211,7 @@ func TestUpdateAndPartialUpdate(t *testing.T) {
 	r = v.do(http.MethodPatch, path, aliceKey, map[string]any{"access_token": nil})
 	expect(t, r, http.StatusOK)
 	stored, _ = v.storedConnection(id)
-	if stored.Identifier != "gh-2" || stored.SourceID != gl || stored.AccessToken != nil {
+	if stored.Identifier != "gh-2" || stored.SourceID != gl || stored.AccessTokenSealed != nil {
 		t.Fatalf("after PATCH: %+v", stored)
 	}
 	r = v.do(http.MethodPatch, path, aliceKey, map[string]any{"identifier": strings.Repeat("x", 256)})

@@ -112,6 +112,29 @@ func (v *env) storedConnection(id int) (store.Connection, bool) {
 	return c, err == nil
 }
 
+// accessToken opens a stored connection's sealed access token ("" for none).
+func (v *env) accessToken(c store.Connection) string {
+	v.T.Helper()
+	token, err := v.Store.AccessToken(&c)
+	if err != nil {
+		v.T.Fatalf("open access token: %v", err)
+	}
+	if token == nil {
+		return ""
+	}
+	return *token
+}
+
+// consumerSecret opens a stored source's sealed consumer secret.
+func (v *env) consumerSecret(src store.OAuthSource) string {
+	v.T.Helper()
+	secret, err := v.Store.ConsumerSecret(&src)
+	if err != nil {
+		v.T.Fatalf("open consumer secret: %v", err)
+	}
+	return secret
+}
+
 func countRows(t testing.TB, st *store.Store, model any) int64 {
 	t.Helper()
 	var n int64

@@ -47,6 +47,10 @@ var (
 	errPermissionDenied = &Problem{Status: http.StatusForbidden, Detail: "You do not have permission to perform this action."}
 	errNotAuthenticated = &Problem{Status: http.StatusForbidden, Detail: "Authentication credentials were not provided."}
 	errInternal         = &Problem{Status: http.StatusInternalServerError, Detail: "Internal server error."}
+	// errKeyUnavailable answers a read of a secret sealed with a key this
+	// replica has not been given yet (during a key rollout).
+	errKeyUnavailable = &Problem{Status: http.StatusServiceUnavailable,
+		Detail: "This server does not hold the key that sealed this secret yet; try again later."}
 )
 
 // uniqueMessages holds authentik's message for each unique rule.
@@ -75,6 +79,9 @@ func problemFor(err error) *Problem {
 	}
 	if errors.Is(err, store.ErrNotFound) {
 		return errNotFound
+	}
+	if errors.Is(err, store.ErrKeyUnavailable) {
+		return errKeyUnavailable
 	}
 	if errors.Is(err, store.ErrReference) {
 		return &Problem{Status: http.StatusBadRequest, Fields: map[string][]string{"non_field_errors": {"A referenced object does not exist."}}}

@@ -270,7 +270,11 @@ func (s *Server) CoreTokensViewKeyRetrieve(c echo.Context, identifier gen.TokenI
 	if t.Expiring && t.Expires != nil && !t.Expires.After(time.Now()) {
 		return errNotFound
 	}
+	key, err := s.store.TokenKey(t)
+	if err != nil {
+		return err
+	}
 	s.log.Info("token key viewed", "token", t.Identifier, "by", caller(c).ID)
 	noStore(c)
-	return c.JSON(http.StatusOK, gen.TokenView{Key: &t.Key})
+	return c.JSON(http.StatusOK, gen.TokenView{Key: &key})
 }

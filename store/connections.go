@@ -4,6 +4,7 @@ import (
 	"context"
 	"database/sql"
 	"fmt"
+	"strconv"
 
 	"gorm.io/gorm"
 	"gorm.io/gorm/clause"
@@ -82,10 +83,51 @@ func connectionByID(db *gorm.DB, sc Scope, id int64) *gorm.DB {
 func (s *Store) CreateConnection(ctx context.Context, c *Connection) error {
 	now := s.db.NowFunc()
 	c.Created, c.LastUpdated = now, now
-	if err := s.write(ctx, func(tx *gorm.DB) error { return tx.Omit(clause.Associations).Create(c).Error }); err != nil {
+	c.AccessTokenSealed = nil
+	err := s.write(ctx, func(tx *gorm.DB) error {
+		if err := tx.Omit(clause.Associations).Create(c).Error; err != nil {
+			return err
+		}
+		// The token is sealed with the connection's id, known only now.
+		if c.AccessToken == nil {
+			return nil
+		}
+		if err := s.sealAccessToken(c); err != nil {
+			return err
+		}
+		return tx.Model(&Connection{}).Where("id = ?", c.ID).Update("access_token", c.AccessTokenSealed).Error
+	})
+	if err != nil {
 		return fmt.Errorf("create connection: %w", translate(err))
 	}
 	return nil
+}
+
+// accessTokens is the sealed column of connections' access tokens.
+var accessTokens = sealedColumns[0]
+
+// AccessToken opens c's sealed access token (nil when it has none), for
+// the server's own uses of it; the API never shows it. It returns
+// ErrKeyUnavailable when this server lacks the key that sealed it.
+func (s *Store) AccessToken(c *Connection) (*string, error) {
+	if c.AccessTokenSealed == nil {
+		return nil, nil
+	}
+	plain, err := s.open(accessTokens, strconv.FormatInt(c.ID, 10), *c.AccessTokenSealed)
+	if err != nil {
+		return nil, err
+	}
+	return &plain, nil
+}
+
+// sealAccessToken seals c's new plaintext access token, if it has one.
+func (s *Store) sealAccessToken(c *Connection) error {
+	if c.AccessToken == nil {
+		return nil
+	}
+	sealed, err := s.seal(accessTokens, strconv.FormatInt(c.ID, 10), *c.AccessToken)
+	c.AccessTokenSealed = &sealed
+	return err
 }
 
 // UpdateConnection changes the connection id, if the scope may see it, in
@@ -100,11 +142,14 @@ func (s *Store) UpdateConnection(ctx context.Context, sc Scope, id int64, change
 		readConnection, change,
 		func(tx *gorm.DB, c *Connection) error {
 			c.LastUpdated = s.db.NowFunc()
+			if err := s.sealAccessToken(c); err != nil {
+				return err
+			}
 			return tx.Model(&Connection{}).Where("id = ?", c.ID).Updates(map[string]any{
 				"user_id":      c.UserID,
 				"source_id":    c.SourceID,
 				"identifier":   c.Identifier,
-				"access_token": c.AccessToken,
+				"access_token": c.AccessTokenSealed,
 				"expires":      c.Expires,
 				"last_updated": c.LastUpdated,
 			}).Error

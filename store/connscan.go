@@ -50,7 +50,7 @@ func scanConnections(rows *sql.Rows) ([]Connection, error) {
 		var c Connection
 		var userMappings, groupMappings string
 		src := &c.Source
-		err := rows.Scan(&c.ID, &c.UserID, &c.SourceID, &c.Identifier, &c.AccessToken, &c.Expires, &c.Created, &c.LastUpdated,
+		err := rows.Scan(&c.ID, &c.UserID, &c.SourceID, &c.Identifier, &c.AccessTokenSealed, &c.Expires, &c.Created, &c.LastUpdated,
 			&src.Name, &src.Slug, &src.Enabled, &src.AuthenticationFlow, &src.EnrollmentFlow, &userMappings,
 			&groupMappings, &src.PolicyEngineMode, &src.UserMatchingMode, &src.Managed, &src.UserPathTemplate)
 		if err != nil {

@@ -8,6 +8,7 @@ import (
 	"testing"
 
 	"akconn/store"
+	"akconn/testenv"
 )
 
 // A new SQLite database, its directory, and its -wal and -shm files are
@@ -17,7 +18,7 @@ func TestDatabaseFilesAreOwnerOnly(t *testing.T) {
 	defer syscall.Umask(old)
 	dir := filepath.Join(t.TempDir(), "data")
 	path := filepath.Join(dir, "akconn.db")
-	st, err := store.Open(path, store.Options{})
+	st, err := store.Open(path, store.Options{Keyring: testenv.Keyring(t)})
 	if err != nil {
 		t.Fatal(err)
 	}

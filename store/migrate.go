@@ -63,6 +63,9 @@ func (s *Store) Migrate(ctx context.Context, direction string) ([]string, error)
 		for _, r := range results {
 			out = append(out, fmt.Sprintf("applied %s (%s)", r.Source.Path, r.Duration))
 		}
+		if err := s.ready(ctx); err != nil {
+			return out, err
+		}
 	case MigrateDown:
 		r, err := p.Down(ctx)
 		if err != nil {

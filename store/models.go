@@ -21,12 +21,16 @@ type User struct {
 // TableName names the users table.
 func (User) TableName() string { return "users" }
 
-// Token is an API (or other intent) token of a user. Key is kept so that
-// view_key can reveal it; lookups go through KeyHash.
+// Token is an API (or other intent) token of a user. Its key is kept
+// sealed (KeySealed) so that view_key can reveal it; lookups go through
+// KeyHash, the key's SHA-256.
 type Token struct {
-	ID          string     `gorm:"primaryKey;size:36"`
-	Identifier  string     `gorm:"size:255;not null;uniqueIndex"`
-	Key         string     `gorm:"size:255;not null"`
+	ID         string `gorm:"primaryKey;size:36"`
+	Identifier string `gorm:"size:255;not null;uniqueIndex"`
+	// Key is the plaintext key, set only by whoever creates the token (the
+	// store seals it into KeySealed); reads leave it empty.
+	Key         string     `gorm:"-"`
+	KeySealed   string     `gorm:"column:key;not null"`
 	KeyHash     string     `gorm:"size:64;not null;uniqueIndex"`
 	Intent      string     `gorm:"size:32;not null"`
 	UserID      int64      `gorm:"not null;index"`
@@ -61,13 +65,16 @@ type OAuthSource struct {
 	AccessTokenURL        *string  `gorm:"size:255"`
 	ProfileURL            *string  `gorm:"size:255"`
 	ConsumerKey           string   `gorm:"not null"`
-	ConsumerSecret        string   `gorm:"not null"`
-	AdditionalScopes      string   `gorm:"not null"`
-	OIDCWellKnownURL      string   `gorm:"column:oidc_well_known_url;not null"`
-	OIDCJWKSURL           string   `gorm:"column:oidc_jwks_url;not null"`
-	OIDCJWKS              any      `gorm:"column:oidc_jwks;serializer:json;not null"`
-	CreatedAt             time.Time
-	UpdatedAt             time.Time
+	// ConsumerSecret is a new plaintext secret to store (sealed into
+	// ConsumerSecretSealed); reads leave it empty.
+	ConsumerSecret       string `gorm:"-"`
+	ConsumerSecretSealed string `gorm:"column:consumer_secret;not null"`
+	AdditionalScopes     string `gorm:"not null"`
+	OIDCWellKnownURL     string `gorm:"column:oidc_well_known_url;not null"`
+	OIDCJWKSURL          string `gorm:"column:oidc_jwks_url;not null"`
+	OIDCJWKS             any    `gorm:"column:oidc_jwks;serializer:json;not null"`
+	CreatedAt            time.Time
+	UpdatedAt            time.Time
 }
 
 // TableName names the OAuth sources table.
@@ -77,16 +84,20 @@ func (OAuthSource) TableName() string { return "oauth_sources" }
 // A user has at most one connection per source, and an external account
 // (source, identifier) belongs to at most one user.
 type Connection struct {
-	ID          int64       `gorm:"primaryKey;index:idx_connections_source_id_id,priority:2;index:idx_connections_user_id_id,priority:2;index:idx_connections_identifier,priority:2;index:idx_connections_created,priority:2"`
-	UserID      int64       `gorm:"not null;uniqueIndex:uq_connection_user_source,priority:1;index:idx_connections_user_id_id,priority:1"`
-	User        User        `gorm:"constraint:OnDelete:CASCADE"`
-	SourceID    string      `gorm:"size:36;not null;uniqueIndex:uq_connection_user_source,priority:2;uniqueIndex:uq_connection_source_identifier,priority:1;index:idx_connections_source_id_id,priority:1"`
-	Source      OAuthSource `gorm:"constraint:OnDelete:CASCADE"`
-	Identifier  string      `gorm:"size:255;not null;uniqueIndex:uq_connection_source_identifier,priority:2;index:idx_connections_identifier,priority:1"`
-	AccessToken *string
-	Expires     *time.Time
-	Created     time.Time `gorm:"not null;index:idx_connections_created,priority:1"`
-	LastUpdated time.Time `gorm:"not null"`
+	ID         int64       `gorm:"primaryKey;index:idx_connections_source_id_id,priority:2;index:idx_connections_user_id_id,priority:2;index:idx_connections_identifier,priority:2;index:idx_connections_created,priority:2"`
+	UserID     int64       `gorm:"not null;uniqueIndex:uq_connection_user_source,priority:1;index:idx_connections_user_id_id,priority:1"`
+	User       User        `gorm:"constraint:OnDelete:CASCADE"`
+	SourceID   string      `gorm:"size:36;not null;uniqueIndex:uq_connection_user_source,priority:2;uniqueIndex:uq_connection_source_identifier,priority:1;index:idx_connections_source_id_id,priority:1"`
+	Source     OAuthSource `gorm:"constraint:OnDelete:CASCADE"`
+	Identifier string      `gorm:"size:255;not null;uniqueIndex:uq_connection_source_identifier,priority:2;index:idx_connections_identifier,priority:1"`
+	// AccessToken is a new plaintext token to store (sealed into
+	// AccessTokenSealed); reads leave it nil. To clear the stored token,
+	// set AccessTokenSealed to nil.
+	AccessToken       *string `gorm:"-"`
+	AccessTokenSealed *string `gorm:"column:access_token"`
+	Expires           *time.Time
+	Created           time.Time `gorm:"not null;index:idx_connections_created,priority:1"`
+	LastUpdated       time.Time `gorm:"not null"`
 }
 
 // TableName names the connections table.
@@ -103,3 +114,25 @@ type ConnectionCount struct {
 
 // TableName names the connection counts table.
 func (ConnectionCount) TableName() string { return "connection_counts" }
+
+// SecretKey records, for each key that has sealed values here, a value
+// sealed with it (a check value), so that a server whose keys cannot open
+// it is refused at start.
+type SecretKey struct {
+	KeyID      string `gorm:"primaryKey"`
+	CheckValue string `gorm:"not null"`
+}
+
+// TableName names the secret keys table.
+func (SecretKey) TableName() string { return "secret_keys" }
+
+// StoreState holds named facts about the database's content that the
+// store acts on at start, e.g. whether plaintext secrets remain from an
+// earlier release.
+type StoreState struct {
+	Name  string `gorm:"primaryKey"`
+	Value string `gorm:"not null"`
+}
+
+// TableName names the store state table.
+func (StoreState) TableName() string { return "store_state" }

@@ -8,6 +8,8 @@ import (
 	"testing"
 
 	"gorm.io/gorm"
+
+	"akconn/seal"
 )
 
 // planQuery is one query whose plan must use an index.
@@ -128,6 +130,15 @@ func badPlan(dialect, plan string, q planQuery) bool {
 	return false
 }
 
+// planKeys are the keys of the seeded database: SECRET_KEY, or the key
+// file `akconn seed` created beside a SQLite database.
+func planKeys(url string) (*seal.Keyring, error) {
+	if secret := os.Getenv("SECRET_KEY"); secret != "" {
+		return seal.New(secret)
+	}
+	return seal.LoadKeyFile(SQLitePath(url) + ".key")
+}
+
 // TestQueryPlansUseIndexes needs a large database: AKCONN_PLANS_DATABASE
 // (a SQLite path or postgres:// URL seeded with `akconn seed`).
 func TestQueryPlansUseIndexes(t *testing.T) {
@@ -135,7 +146,11 @@ func TestQueryPlansUseIndexes(t *testing.T) {
 	if url == "" {
 		t.Skip("set AKCONN_PLANS_DATABASE to a database seeded with `akconn seed --connections 1000000` to check query plans")
 	}
-	s, err := Open(url, Options{})
+	keys, err := planKeys(url)
+	if err != nil {
+		t.Fatal(err)
+	}
+	s, err := Open(url, Options{Keyring: keys})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -48,8 +48,12 @@ func (s *Store) Seed(ctx context.Context, o SeedOptions) error {
 		return fmt.Errorf("seed: read user ids: %w", err)
 	}
 	sourceIDs := make([]string, o.Sources)
+	secrets := make([]string, o.Sources)
 	for i := range sourceIDs {
 		sourceIDs[i] = uuid.NewString()
+		if secrets[i], err = s.seal(consumerSecrets, sourceIDs[i], "secret"); err != nil {
+			return err
+		}
 	}
 	err = s.batches(ctx, o.Sources, o.Batch, "oauth_sources",
 		[]string{"id", "name", "slug", "enabled", "user_property_mappings", "group_property_mappings", "policy_engine_mode",
@@ -58,7 +62,7 @@ func (s *Store) Seed(ctx context.Context, o SeedOptions) error {
 		func(i int) []any {
 			slug := fmt.Sprintf("%s-src-%d", o.Prefix, i)
 			return []any{sourceIDs[i], "Source " + slug, slug, true, "[]", "[]", "any", "identifier", "identifier",
-				"goauthentik.io/sources/%(slug)s", "github", "key", "secret", "", "", "", "{}", now, now}
+				"goauthentik.io/sources/%(slug)s", "github", "key", secrets[i], "", "", "", "{}", now, now}
 		})
 	if err != nil {
 		return err

@@ -91,10 +91,30 @@ func (s *Store) filterSources(q *gorm.DB, f SourceFilter) *gorm.DB {
 // (UniqueSourceSlug, UniqueSourceManaged) when another source has its slug
 // or managed name.
 func (s *Store) CreateSource(ctx context.Context, src *OAuthSource) error {
+	if err := s.sealConsumerSecret(src); err != nil {
+		return err
+	}
 	if err := s.write(ctx, func(tx *gorm.DB) error { return tx.Create(src).Error }); err != nil {
 		return fmt.Errorf("create source: %w", translate(err))
 	}
 	return nil
+}
+
+// consumerSecrets is the sealed column of sources' client secrets.
+var consumerSecrets = sealedColumns[1]
+
+// ConsumerSecret opens src's sealed consumer secret, for the server's own
+// uses of it; the API never shows it. It returns ErrKeyUnavailable when
+// this server lacks the key that sealed it.
+func (s *Store) ConsumerSecret(src *OAuthSource) (string, error) {
+	return s.open(consumerSecrets, src.ID, src.ConsumerSecretSealed)
+}
+
+// sealConsumerSecret seals src's plaintext consumer secret.
+func (s *Store) sealConsumerSecret(src *OAuthSource) error {
+	sealed, err := s.seal(consumerSecrets, src.ID, src.ConsumerSecret)
+	src.ConsumerSecretSealed = sealed
+	return err
 }
 
 // UpdateSource changes the source with slug in one transaction: it reads
@@ -107,6 +127,11 @@ func (s *Store) UpdateSource(ctx context.Context, slug string, change func(*OAut
 		func(tx *gorm.DB) *gorm.DB { return tx.Where("slug = ?", slug) },
 		take[OAuthSource], change,
 		func(tx *gorm.DB, src *OAuthSource) error {
+			if src.ConsumerSecret != "" {
+				if err := s.sealConsumerSecret(src); err != nil {
+					return err
+				}
+			}
 			return tx.Model(src).Select("*").Omit("id", "created_at").Updates(src).Error
 		})
 }

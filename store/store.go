@@ -20,6 +20,8 @@ import (
 	"gorm.io/gorm"
 	"gorm.io/gorm/clause"
 	"gorm.io/gorm/logger"
+
+	"akconn/seal"
 )
 
 // Store is the database handle shared by every request.
@@ -27,6 +29,8 @@ type Store struct {
 	db      *gorm.DB
 	dialect string
 	opts    Options
+	// keys seals and opens secrets.
+	keys *seal.Keyring
 	// byID holds GetConnection's prepared statements.
 	byID byIDStatements
 	// fts says whether SQLite has FTS5, which serves connection search.
@@ -56,6 +60,9 @@ type Options struct {
 	// commit is fsynced) or NORMAL (faster; safe against a killed process,
 	// but a power loss may roll back the last commits).
 	SQLiteSynchronous string
+	// Keyring seals and opens the secrets the store keeps (required): its
+	// first key seals new values, every key opens old ones.
+	Keyring *seal.Keyring
 }
 
 // Dialect names a database backend.
@@ -69,18 +76,21 @@ const (
 // PostgreSQL (through pgx); anything else is a SQLite file path, optionally
 // prefixed with sqlite: or file: (the default backend).
 func Open(url string, opts Options) (*Store, error) {
+	if opts.Keyring == nil {
+		return nil, errors.New("open store: no secret keys (Options.Keyring)")
+	}
 	var (
 		dialector gorm.Dialector
 		dialect   string
 	)
 	switch {
-	case strings.HasPrefix(url, "postgres://"), strings.HasPrefix(url, "postgresql://"):
+	case IsPostgres(url):
 		dialector, dialect = postgres.New(postgres.Config{DSN: url}), Postgres
 		if opts.MaxOpenConns == 0 {
 			opts.MaxOpenConns = 25
 		}
 	default:
-		path := strings.TrimPrefix(strings.TrimPrefix(url, "sqlite:"), "file:")
+		path := SQLitePath(url)
 		if err := createOwnerOnly(path); err != nil {
 			return nil, err
 		}
@@ -96,7 +106,7 @@ func Open(url string, opts Options) (*Store, error) {
 		default:
 			return nil, fmt.Errorf("SQLite synchronous mode %q: want FULL or NORMAL", opts.SQLiteSynchronous)
 		}
-		dsn := "file:" + path + "?_journal_mode=WAL&_foreign_keys=on&_busy_timeout=30000&_synchronous=" + opts.SQLiteSynchronous + "&_txlock=immediate"
+		dsn := "file:" + path + "?_journal_mode=WAL&_foreign_keys=on&_busy_timeout=30000&_synchronous=" + opts.SQLiteSynchronous + "&_txlock=immediate&_secure_delete=on"
 		dialector, dialect = sqlite.New(sqlite.Config{DriverName: sqliteDriver, DSN: dsn}), SQLite
 		if opts.MaxOpenConns == 0 {
 			opts.MaxOpenConns = 2*runtime.NumCPU() + 2
@@ -128,31 +138,67 @@ func Open(url string, opts Options) (*Store, error) {
 	sqlDB.SetMaxOpenConns(opts.MaxOpenConns)
 	sqlDB.SetMaxIdleConns(opts.MaxIdleConns)
 	sqlDB.SetConnMaxLifetime(opts.ConnMaxLifetime)
-	s := &Store{db: db, dialect: dialect, opts: opts}
-	if !opts.SkipMigrations {
-		if _, err := s.Migrate(context.Background(), MigrateUp); err != nil {
-			_ = s.Close()
-			return nil, err
-		}
-	}
+	s := &Store{db: db, dialect: dialect, opts: opts, keys: opts.Keyring}
 	if dialect == SQLite {
 		s.startWriter()
 	}
-	if db.Migrator().HasTable(&Connection{}) {
-		if err := s.prepareByID(sqlDB); err != nil {
-			_ = s.Close()
-			return nil, err
-		}
-		notice, err := s.prepareSearch()
-		if err != nil {
-			_ = s.Close()
-			return nil, err
-		}
-		if notice != "" {
-			s.notices = append(s.notices, notice)
-		}
+	if opts.SkipMigrations {
+		err = s.ready(context.Background())
+	} else {
+		_, err = s.Migrate(context.Background(), MigrateUp) // ends with ready
+	}
+	if err != nil {
+		_ = s.Close()
+		return nil, err
 	}
 	return s, nil
+}
+
+// ready prepares what the schema holds, in this order: it refuses keys
+// that cannot open the sealed values (ErrWrongKey) before anything is
+// written, seals what an earlier release left in plaintext, prepares the
+// connection read statements, and readies SQLite's search index. A step
+// whose tables an older schema lacks is skipped (until `migrate up`).
+func (s *Store) ready(ctx context.Context) error {
+	m := s.db.Migrator()
+	if m.HasTable(&SecretKey{}) {
+		if err := s.checkKeys(ctx); err != nil {
+			return err
+		}
+		if err := s.sealPlaintext(ctx, nil); err != nil {
+			return err
+		}
+	}
+	if !m.HasTable(&Connection{}) {
+		return nil
+	}
+	if s.byID.all == nil {
+		sqlDB, err := s.db.DB()
+		if err != nil {
+			return err
+		}
+		if err := s.prepareByID(sqlDB); err != nil {
+			return err
+		}
+	}
+	notice, err := s.prepareSearch()
+	if err != nil {
+		return err
+	}
+	if notice != "" && len(s.notices) == 0 {
+		s.notices = append(s.notices, notice)
+	}
+	return nil
+}
+
+// IsPostgres reports whether url names a PostgreSQL database.
+func IsPostgres(url string) bool {
+	return strings.HasPrefix(url, "postgres://") || strings.HasPrefix(url, "postgresql://")
+}
+
+// SQLitePath is the file a SQLite database URL names.
+func SQLitePath(url string) string {
+	return strings.TrimPrefix(strings.TrimPrefix(url, "sqlite:"), "file:")
 }
 
 // createOwnerOnly creates a new SQLite database file, and the directories

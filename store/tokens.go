@@ -4,7 +4,6 @@ import (
 	"context"
 	"crypto/rand"
 	"crypto/sha256"
-	"crypto/subtle"
 	"encoding/hex"
 	"fmt"
 	"time"
@@ -52,8 +51,9 @@ func HashKey(key string) string {
 }
 
 // Authenticate returns the active owner of the unexpired API token whose
-// key is key, and when that token expires (nil: never), or ErrNotFound. The
-// stored key is compared in constant time.
+// key is key, and when that token expires (nil: never), or ErrNotFound.
+// The token is found by the SHA-256 of the key; the sealed key is never
+// opened for it.
 func (s *Store) Authenticate(ctx context.Context, key string, now time.Time) (*User, *time.Time, error) {
 	var t Token
 	err := s.db.WithContext(ctx).Joins("User").
@@ -61,9 +61,6 @@ func (s *Store) Authenticate(ctx context.Context, key string, now time.Time) (*U
 		Take(&t).Error
 	if err != nil {
 		return nil, nil, fmt.Errorf("token: %w", translate(err))
-	}
-	if subtle.ConstantTimeCompare([]byte(t.Key), []byte(key)) != 1 {
-		return nil, nil, fmt.Errorf("token: %w", ErrNotFound)
 	}
 	var expires *time.Time
 	if t.Expiring && t.Expires != nil {
@@ -85,11 +82,31 @@ func (s *Store) CreateToken(ctx context.Context, t *Token) error {
 	if t.ID == "" {
 		t.ID = uuid.NewString()
 	}
-	t.KeyHash = HashKey(t.Key)
+	if err := s.sealKey(t); err != nil {
+		return err
+	}
 	if err := s.write(ctx, func(tx *gorm.DB) error { return tx.Omit("User").Create(t).Error }); err != nil {
 		return fmt.Errorf("create token: %w", translate(err))
 	}
 	return nil
+}
+
+// sealKey derives t's lookup hash from its plaintext key and seals the
+// key into KeySealed.
+func (s *Store) sealKey(t *Token) error {
+	t.KeyHash = HashKey(t.Key)
+	sealed, err := s.seal(tokenKeys, t.ID, t.Key)
+	t.KeySealed = sealed
+	return err
+}
+
+// tokenKeys is the sealed column of token keys.
+var tokenKeys = sealedColumns[2]
+
+// TokenKey opens t's sealed key (view_key). It returns ErrKeyUnavailable
+// when this server lacks the key that sealed it.
+func (s *Store) TokenKey(t *Token) (string, error) {
+	return s.open(tokenKeys, t.ID, t.KeySealed)
 }
 
 // TokenFilter selects tokens for ListTokens. Each non-nil field must

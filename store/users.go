@@ -67,7 +67,10 @@ func (s *Store) bootstrap(ctx context.Context, key string) error {
 		case err != nil:
 			return fmt.Errorf("find bootstrap token: %w", err)
 		}
-		t.Key, t.KeyHash, t.Expiring, t.Expires = key, HashKey(key), false, nil
+		t.Key, t.Expiring, t.Expires = key, false, nil
+		if err := s.sealKey(&t); err != nil {
+			return err
+		}
 		if err := tx.Omit("User").Save(&t).Error; err != nil {
 			return fmt.Errorf("save bootstrap token: %w", translate(err))
 		}

@@ -12,6 +12,7 @@ import (
 	"gorm.io/gorm"
 	"gorm.io/gorm/logger"
 
+	"akconn/seal"
 	"akconn/store"
 )
 
@@ -54,12 +55,25 @@ func OpenStore(t testing.TB) *store.Store {
 // OpenStoreOn is OpenStore on a named backend.
 func OpenStoreOn(t testing.TB, backend string) *store.Store {
 	t.Helper()
-	st, err := store.Open(DatabaseURL(t, backend), store.Options{MaxOpenConns: 8})
+	st, err := store.Open(DatabaseURL(t, backend), store.Options{MaxOpenConns: 8, Keyring: Keyring(t)})
 	if err != nil {
 		t.Fatalf("open %s store: %v", backend, err)
 	}
 	t.Cleanup(func() { _ = st.Close() })
 	return st
+}
+
+// SecretKey is the key test stores seal their secrets with.
+const SecretKey = "akconn-test-secret-key-0123456789abcdef"
+
+// Keyring returns a keyring holding SecretKey.
+func Keyring(t testing.TB) *seal.Keyring {
+	t.Helper()
+	k, err := seal.New(SecretKey)
+	if err != nil {
+		t.Fatalf("test keyring: %v", err)
+	}
+	return k
 }
 
 // DatabaseURL returns a URL for a fresh, empty database on backend.
