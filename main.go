@@ -26,6 +26,7 @@ Commands:
   migrate   apply, roll back or list database migrations
   users     create users (and superusers) from the command line
   seed      load scale data for benchmarks
+  keys      show, rotate and retire the keys that seal the stored secrets
   version   print the version
   help      print this text
 
@@ -48,6 +49,8 @@ func run(args []string, stdout, stderr io.Writer) int {
 		return runUsers(rest, stdout, stderr)
 	case "seed":
 		return runSeed(rest, stdout, stderr)
+	case "keys":
+		return runKeys(rest, stdout, stderr)
 	case "version":
 		fmt.Fprintln(stdout, versionLine())
 		return 0

@@ -41,7 +41,11 @@ func runSeed(args []string, stdout, stderr io.Writer) int {
 	}
 	defer db.Close()
 	start := time.Now()
-	if err := db.Seed(context.Background(), o); err != nil {
+	bar := newProgress(stderr)
+	o.Progress = bar.update
+	err = db.Seed(context.Background(), o)
+	bar.finish()
+	if err != nil {
 		fmt.Fprintln(stderr, err)
 		return 1
 	}

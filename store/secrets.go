@@ -101,8 +101,9 @@ func (s *Store) checkKeys(ctx context.Context) error {
 	return nil
 }
 
-// Progress receives how far a long job has come: done of total.
-type Progress func(done, total int64)
+// Progress receives how far a long job has come: done of total, of what
+// ("connections", "tokens.key", ...).
+type Progress func(what string, done, total int64)
 
 // resealBatch is how many rows one transaction of a re-seal changes.
 const resealBatch = 500
@@ -166,7 +167,7 @@ func (s *Store) reseal(ctx context.Context, c sealedColumn, change func(id, valu
 		done += int64(len(rows))
 		after = c.id(rows[len(rows)-1].ID)
 		if progress != nil {
-			progress(done, total)
+			progress(c.table+"."+c.column, done, total)
 		}
 	}
 }
@@ -216,6 +217,9 @@ func (s *Store) wipeFreed(ctx context.Context) error {
 	}
 	return nil
 }
+
+// SealingKeyID is the id of the key that seals new values.
+func (s *Store) SealingKeyID() string { return s.keys.SealingKeyID() }
 
 // RotateKeys re-seals, under the key that seals new values, every value
 // sealed with another key, in batches, while servers keep serving. It is

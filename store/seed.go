@@ -17,6 +17,8 @@ type SeedOptions struct {
 	Batch int
 	// Prefix keeps names unique across runs (default "seed").
 	Prefix string
+	// Progress, when set, hears how far each table has come.
+	Progress Progress
 }
 
 // Seed loads users, OAuth sources and connections fast: multi-row INSERTs,
@@ -35,7 +37,7 @@ func (s *Store) Seed(ctx context.Context, o SeedOptions) error {
 	}
 	now := time.Now().UTC().Truncate(time.Microsecond)
 	userIDs := make([]int64, 0, o.Users)
-	err := s.batches(ctx, o.Users, o.Batch, "users",
+	err := s.batches(ctx, o.Users, o.Batch, o.Progress, "users",
 		[]string{"uuid", "username", "name", "email", "is_active", "is_superuser", "path", "type", "attributes", "date_joined"},
 		func(i int) []any {
 			name := fmt.Sprintf("%s-user-%d", o.Prefix, i)
@@ -55,7 +57,7 @@ func (s *Store) Seed(ctx context.Context, o SeedOptions) error {
 			return err
 		}
 	}
-	err = s.batches(ctx, o.Sources, o.Batch, "oauth_sources",
+	err = s.batches(ctx, o.Sources, o.Batch, o.Progress, "oauth_sources",
 		[]string{"id", "name", "slug", "enabled", "user_property_mappings", "group_property_mappings", "policy_engine_mode",
 			"user_matching_mode", "group_matching_mode", "user_path_template", "provider_type", "consumer_key", "consumer_secret",
 			"additional_scopes", "oidc_well_known_url", "oidc_jwks_url", "oidc_jwks", "created_at", "updated_at"},
@@ -67,7 +69,7 @@ func (s *Store) Seed(ctx context.Context, o SeedOptions) error {
 	if err != nil {
 		return err
 	}
-	err = s.batches(ctx, o.Connections, o.Batch, "connections",
+	err = s.batches(ctx, o.Connections, o.Batch, o.Progress, "connections",
 		[]string{"user_id", "source_id", "identifier", "created", "last_updated"},
 		func(i int) []any {
 			user := userIDs[i%len(userIDs)]
@@ -92,7 +94,7 @@ func (s *Store) Seed(ctx context.Context, o SeedOptions) error {
 
 // batches inserts n rows into table, batch rows per transaction, several
 // rows per statement (within SQLite's limit on bound variables).
-func (s *Store) batches(ctx context.Context, n, batch int, table string, columns []string, row func(i int) []any) error {
+func (s *Store) batches(ctx context.Context, n, batch int, progress Progress, table string, columns []string, row func(i int) []any) error {
 	perStatement := max(1, 30000/len(columns))
 	for start := 0; start < n; start += batch {
 		end := min(n, start+batch)
@@ -118,6 +120,9 @@ func (s *Store) batches(ctx context.Context, n, batch int, table string, columns
 		})
 		if err != nil {
 			return fmt.Errorf("seed %s: %w", table, translate(err))
+		}
+		if progress != nil {
+			progress(table, int64(end), int64(n))
 		}
 	}
 	return nil
