@@ -36,6 +36,7 @@ type harness struct {
 	cfg                *config
 	work, server, self string
 	started            time.Time
+	loadAtStart        string
 	databases          int
 	seeds, notes       []string
 	failures           []string
@@ -108,7 +109,7 @@ func main() {
 }
 
 func run(cfg *config) error {
-	h := &harness{cfg: cfg, started: time.Now()}
+	h := &harness{cfg: cfg, started: time.Now(), loadAtStart: loadAverage()}
 	var err error
 	if h.work, err = os.MkdirTemp("", "akconn-bench-"); err != nil {
 		return err

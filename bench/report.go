@@ -26,6 +26,8 @@ func render(h *harness, scenarios []scenario, goals []goal) string {
 	fmt.Fprintf(&b, "# Benchmarks\n\nWritten by `make bench` (`go run ./bench`, bench/) on %s; %s, %s in all.\n\n",
 		time.Now().UTC().Format("2006-01-02 15:04 UTC"), mode, time.Since(h.started).Round(time.Second))
 	fmt.Fprintf(&b, "- Machine: %s\n- Go: %s\n- Commit: %s\n", machine(), goVersion(), commit())
+	fmt.Fprintf(&b, "- Load average (1, 5, 15 min) at the start: %s; at the end: %s (other work on the machine competes with the run)\n",
+		h.loadAtStart, loadAverage())
 	if v := postgresVersion(cfg); v != "" {
 		fmt.Fprintf(&b, "- PostgreSQL: %s\n", v)
 	}
@@ -186,6 +188,15 @@ func machine() string {
 		nproc = strings.TrimSpace(string(out))
 	}
 	return fmt.Sprintf("nproc %s (%s)%s, %s/%s", nproc, cpu, mem, runtime.GOOS, runtime.GOARCH)
+}
+
+// loadAverage is the first three fields of /proc/loadavg.
+func loadAverage() string {
+	raw, err := os.ReadFile("/proc/loadavg")
+	if f := strings.Fields(string(raw)); err == nil && len(f) >= 3 {
+		return strings.Join(f[:3], " ")
+	}
+	return "unknown"
 }
 
 func goVersion() string {
