@@ -84,7 +84,7 @@ fuzz-smoke:
 	done
 
 ## bench: the goals of bench/plan.go (lists at 1M connections, retrieve vs raw SQL, durable creates, peak RSS, errors)
-## on SQLite and PostgreSQL, real server processes against baselines (~6 min on 2 cores; never run in CI); writes
+## on SQLite and PostgreSQL, real server processes against baselines (~5 min on 2 cores; never run in CI); writes
 ## docs/BENCHMARKS.md. BENCHFLAGS=-quick for a development run (100k rows, shorter, report on stdout only);
 ## BENCHFLAGS="-variant NAME='--flag value'" adds a server variant to every scenario.
 bench:
