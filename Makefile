@@ -84,10 +84,12 @@ fuzz-smoke:
 		$(GO) test ./$$pkg -run '^$$' -fuzz "^$$target$$" -fuzztime $(FUZZTIME) || exit 1; \
 	done
 
-## bench: load benchmarks of the real server against two baselines, on SQLite and PostgreSQL, at 1k and 1M
-## connections (several minutes; never run in CI); writes docs/BENCHMARKS.md. BENCHFLAGS=-sizes=1000 for a quick run.
+## bench: the goals of bench/plan.go (lists at 1M connections, retrieve vs raw SQL, durable creates, peak RSS, errors)
+## on SQLite and PostgreSQL, real server processes against baselines (~5 min on 2 cores; never run in CI); writes
+## docs/BENCHMARKS.md. BENCHFLAGS=-quick for a development run (100k rows, shorter, report on stdout only);
+## BENCHFLAGS="-variant NAME='--flag value'" adds a server variant to every scenario.
 bench:
-	@pg=$$(scripts/postgres-url.sh); AKCONN_BENCH_POSTGRES_URL="$$pg" $(GO) run ./bench $(BENCHFLAGS)
+	@pg=$${AKCONN_BENCH_POSTGRES_URL:-$$(scripts/postgres-url.sh)}; AKCONN_BENCH_POSTGRES_URL="$$pg" $(GO) run ./bench $(BENCHFLAGS)
 
 ## bench-go: Go micro-benchmarks (validator middleware, serialization, store queries), for benchstat
 bench-go:

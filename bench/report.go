@@ -1,51 +1,168 @@
 package main
 
 import (
-	_ "embed"
+	"database/sql"
 	"fmt"
-	"io"
-	"net/http"
 	"os"
 	"os/exec"
-	"path/filepath"
 	"runtime"
+	"slices"
 	"strings"
 	"time"
 )
 
-//go:embed analysis.md
-var analysis string
+// render writes the report: header, goals, protocol, one table per
+// scenario, errors, and the CPU profile.
+func render(h *harness, scenarios []scenario, goals []goal) string {
+	var b strings.Builder
+	cfg := h.cfg
+	mode := "Full run"
+	if cfg.quick {
+		mode = "**Quick run** (`-quick`: development numbers, not the goals' conditions)"
+	}
+	if len(cfg.only) > 0 {
+		mode += ", scenarios " + strings.Join(cfg.only, ", ") + " only"
+	}
+	fmt.Fprintf(&b, "# Benchmarks\n\nWritten by `make bench` (`go run ./bench`, bench/) on %s; %s, %s in all.\n\n",
+		time.Now().UTC().Format("2006-01-02 15:04 UTC"), mode, time.Since(h.started).Round(time.Second))
+	fmt.Fprintf(&b, "- Machine: %s\n- Go: %s\n- Commit: %s\n", machine(), goVersion(), commit())
+	fmt.Fprintf(&b, "- Load average (1, 5, 15 min) at the start: %s; at the end: %s (other work on the machine competes with the run)\n",
+		h.loadAtStart, loadAverage())
+	if v := postgresVersion(cfg); v != "" {
+		fmt.Fprintf(&b, "- PostgreSQL: %s\n", v)
+	}
+	for _, n := range append(append([]string{}, h.notes...), h.failures...) {
+		fmt.Fprintf(&b, "- %s\n", n)
+	}
 
-// profiles holds `go tool pprof -top` text captured during runs.
-var profiles []string
+	b.WriteString("\n## Goals\n\n| # | goal | measured | verdict |\n|---|---|---|---|\n")
+	for _, v := range evaluate(h, goals) {
+		fmt.Fprintf(&b, "| %s | %s | %s | **%s** |\n", v.Goal.ID, v.Goal.Text, cellText(v.Detail), v.Status)
+	}
 
-// captureProfile records a CPU profile of srv while the next scenario
-// runs, and sends its top functions (or "" on failure).
-func captureProfile(cfg *config, srv *process) chan string {
-	out := make(chan string, 1)
-	go func() {
-		secs := int(cfg.duration.Seconds())
-		resp, err := http.Get(fmt.Sprintf("%s/debug/pprof/profile?seconds=%d", srv.pprof, max(1, secs)))
-		if err != nil {
-			out <- ""
-			return
+	b.WriteString("\n## Protocol\n\n")
+	fmt.Fprintf(&b, "Every scenario starts from a fresh database (a new SQLite file, or a new PostgreSQL schema) seeded with "+
+		"`akconn seed`, and runs on both backends. The server is built with `-tags=sqlite_fts5`; it, the baselines and the "+
+		"load generator are separate processes on the same machine, talking over loopback. The generator is closed-loop "+
+		"(bench/load.go): each client sends its next request when the previous answer has arrived; %s of warm-up "+
+		"(answers checked, not timed), then the measured time. Any non-2xx answer or transport error is an error. "+
+		"Latencies are per request, p50 and p99 over the measured time; with several rounds, the tables give medians "+
+		"over the rounds. Peak RSS is the VmHWM of the process that served the row, read at the end of its scenario.\n\n",
+		cfg.warmup)
+	b.WriteString("Variants:\n\n")
+	for _, v := range variantTable {
+		fmt.Fprintf(&b, "- `%s`: %s\n", v.Name, v.Note)
+	}
+	b.WriteString("\nScenarios:\n\n")
+	for _, sc := range scenarios {
+		if len(cfg.only) > 0 && !slices.Contains(cfg.only, sc.Name) {
+			continue
 		}
-		defer resp.Body.Close()
-		file := filepath.Join(cfg.work, "cpu-retrieve.prof")
-		raw, _ := io.ReadAll(resp.Body)
-		if err := os.WriteFile(file, raw, 0o644); err != nil {
-			out <- ""
-			return
+		rounds := ""
+		if n := h.rounds(sc); n > 1 {
+			rounds = fmt.Sprintf(", %d alternating rounds (medians reported)", n)
 		}
-		_ = os.WriteFile("bench-cpu-retrieve.prof", raw, 0o644)
-		top, err := exec.Command("go", "tool", "pprof", "-top", "-cum", "-nodecount=25", cfg.server, file).CombinedOutput()
-		if err != nil {
-			out <- ""
-			return
+		fresh := ""
+		if sc.Fresh {
+			fresh = " (a fresh one per variant)"
 		}
-		out <- string(top)
-	}()
-	time.Sleep(100 * time.Millisecond) // let the profile start before the load
+		fmt.Fprintf(&b, "- **%s**: database%s seeded with %s; %d clients, %s measured%s; variants %s. %s\n",
+			sc.Title, fresh, sc.Data, sc.Clients, h.duration(sc), rounds, strings.Join(quoted(sc.Variants), ", "), sc.Protocol)
+	}
+	if len(h.seeds) > 0 {
+		fmt.Fprintf(&b, "\nSeeding took: %s.\n", strings.Join(h.seeds, "; "))
+	}
+
+	b.WriteString("\n## Results\n")
+	for _, sc := range scenarios {
+		renderTable(&b, h, sc)
+	}
+	renderErrors(&b, h)
+	if p := h.profile; p != nil {
+		fmt.Fprintf(&b, "\n## CPU profile of the server: %s, SQLite, variant `%s`\n\n"+
+			"An extra %d s run after the rounds (%s req/s under the profiler), profiled through `--pprof-addr`; "+
+			"the profile is kept in `bench-cpu-retrieve.prof` (`go tool pprof -http :8080 bench-cpu-retrieve.prof`).\n\n"+
+			"Top functions by own time:\n\n```\n%s\n```\n\nBy cumulative time:\n\n```\n%s\n```\n",
+			p.Title, p.Variant, p.Seconds, num(p.Run.RPS()), p.Flat, p.Cum)
+	}
+	return b.String()
+}
+
+// renderTable writes a scenario's measurements.
+func renderTable(b *strings.Builder, h *harness, sc scenario) {
+	var ms []*measurement
+	for _, m := range h.results {
+		if m.Scenario == sc.Name && !m.Profiled && len(m.Rounds) > 0 {
+			ms = append(ms, m)
+		}
+	}
+	if len(ms) == 0 {
+		return
+	}
+	rounds := h.rounds(sc) > 1
+	ratio := len(sc.Variants) > 1
+	fmt.Fprintf(b, "\n### %s\n\nDatabase seeded with %s; %d clients; %s measured per run.\n\n| backend | request | variant | req/s |",
+		sc.Title, sc.Data, sc.Clients, h.duration(sc))
+	sep := "|---|---|---|---:|"
+	if rounds {
+		b.WriteString(" req/s per round |")
+		sep += "---|"
+	}
+	if ratio {
+		fmt.Fprintf(b, " ÷ `%s` |", sc.Variants[0])
+		sep += "---:|"
+	}
+	b.WriteString(" p50 ms | p99 ms | errors | peak RSS MB |\n" + sep + "---:|---:|---:|---:|\n")
+	for _, m := range ms {
+		errs, _ := m.Errors()
+		rps := num(m.RPS())
+		if m.Exhausted() {
+			rps += " (ran out of requests)"
+		}
+		fmt.Fprintf(b, "| %s | %s | %s | %s |", m.Backend, m.Probe, m.Variant, rps)
+		if rounds {
+			var per []string
+			for _, r := range m.Rounds {
+				per = append(per, num(r.RPS()))
+			}
+			fmt.Fprintf(b, " %s |", strings.Join(per, " / "))
+		}
+		if ratio {
+			s := ""
+			for _, ref := range h.find(sc.Name, sc.Variants[0], m.Backend) {
+				if ref.Probe == m.Probe && ref.RPS() > 0 {
+					s = fmt.Sprintf("%.2f×", m.RPS()/ref.RPS())
+				}
+			}
+			fmt.Fprintf(b, " %s |", s)
+		}
+		fmt.Fprintf(b, " %s | %s | %d | %.0f |\n", ms2(m.P50()), ms2(m.P99()), errs, m.RSSMB)
+	}
+}
+
+// renderErrors lists the first error of every measurement that had one.
+func renderErrors(b *strings.Builder, h *harness) {
+	first := true
+	for _, m := range h.results {
+		n, e := m.Errors()
+		if n == 0 {
+			continue
+		}
+		if first {
+			b.WriteString("\n## Errors\n\nThe first error of each run that had any:\n\n")
+			first = false
+		}
+		fmt.Fprintf(b, "- %s, %s, %s, %s: %d errors; first: `%s`\n", m.Backend, m.Scenario, m.Probe, m.Variant, n, strings.ReplaceAll(e, "`", "'"))
+	}
+}
+
+func cellText(s string) string { return strings.ReplaceAll(s, "|", "\\|") }
+
+func quoted(names []string) []string {
+	out := make([]string, len(names))
+	for i, n := range names {
+		out[i] = "`" + n + "`"
+	}
 	return out
 }
 
@@ -61,122 +178,60 @@ func machine() string {
 	}
 	mem := ""
 	if raw, err := os.ReadFile("/proc/meminfo"); err == nil {
-		mem = strings.TrimSpace(strings.SplitN(strings.Split(string(raw), "\n")[0], ":", 2)[1])
+		var kb int
+		if _, err := fmt.Sscanf(strings.Split(string(raw), "\n")[0], "MemTotal: %d kB", &kb); err == nil {
+			mem = fmt.Sprintf(", %.1f GiB memory", float64(kb)/(1<<20))
+		}
 	}
-	return fmt.Sprintf("%d CPUs (%s), %s memory, %s %s/%s", runtime.NumCPU(), cpu, mem, runtime.Version(), runtime.GOOS, runtime.GOARCH)
+	nproc := fmt.Sprint(runtime.NumCPU())
+	if out, err := exec.Command("nproc").Output(); err == nil {
+		nproc = strings.TrimSpace(string(out))
+	}
+	return fmt.Sprintf("nproc %s (%s)%s, %s/%s", nproc, cpu, mem, runtime.GOOS, runtime.GOARCH)
 }
 
-func ms(d time.Duration) string { return fmt.Sprintf("%.2f", float64(d.Microseconds())/1000) }
+// loadAverage is the first three fields of /proc/loadavg.
+func loadAverage() string {
+	raw, err := os.ReadFile("/proc/loadavg")
+	if f := strings.Fields(string(raw)); err == nil && len(f) >= 3 {
+		return strings.Join(f[:3], " ")
+	}
+	return "unknown"
+}
 
-func ratio(r float64) string {
-	if r == 0 {
+func goVersion() string {
+	if out, err := exec.Command("go", "env", "GOVERSION").Output(); err == nil {
+		return strings.TrimSpace(string(out))
+	}
+	return runtime.Version()
+}
+
+// commit is `git rev-parse --short HEAD`, marked when files other than the
+// report differ from it.
+func commit() string {
+	out, err := exec.Command("git", "rev-parse", "--short", "HEAD").Output()
+	if err != nil {
+		return "unknown"
+	}
+	c := strings.TrimSpace(string(out))
+	if dirty, err := exec.Command("git", "status", "--porcelain", "--untracked-files=no", "--", ".", ":!docs/BENCHMARKS.md").Output(); err == nil && len(dirty) > 0 {
+		c += " (with uncommitted changes)"
+	}
+	return c
+}
+
+func postgresVersion(cfg *config) string {
+	if cfg.postgresURL == "" || !slices.Contains(cfg.backends, "postgres") {
 		return ""
 	}
-	return fmt.Sprintf("%.2f×", r)
-}
-
-// render writes the report: the machine, the table, and the targets.
-func render(cfg *config, rows []row, notes []string) string {
-	var b strings.Builder
-	fmt.Fprintf(&b, "# Benchmarks\n\nWritten by `make bench` (bench/) on %s.\n\n", time.Now().UTC().Format("2006-01-02 15:04 UTC"))
-	fmt.Fprintf(&b, "Machine: %s. The load generator runs on the same machine, over loopback: "+
-		"closed loop, %d clients for retrieve, %d for lists (a latency measurement, not saturation), %d for writes, %s of warm-up then %s measured per scenario. "+
-		"The server, the baselines and the generator are separate processes; `static` is a bare echo handler "+
-		"answering the retrieve response from memory, `raw SQL` the same handler doing one database/sql point "+
-		"select on the same SQLite file plus encoding/json. Ratios are to those baselines, measured in the same run. "+
-		"Peak RSS is the server's VmHWM over both of its runs on that database.\n\n",
-		machine(), cfg.readers, cfg.listers, cfg.writers, cfg.warmup, cfg.duration)
-	for _, n := range notes {
-		fmt.Fprintf(&b, "- %s\n", n)
+	db, err := sql.Open("pgx", cfg.postgresURL)
+	if err != nil {
+		return ""
 	}
-	b.WriteString("\n| backend | connections | scenario | server | req/s | p50 ms | p99 ms | errors | ×static | ×raw SQL | peak RSS MB |\n")
-	b.WriteString("|---|---:|---|---|---:|---:|---:|---:|---:|---:|---:|\n")
-	for _, r := range rows {
-		fmt.Fprintf(&b, "| %s | %d | %s | %s | %.0f | %s | %s | %d | %s | %s | %.0f |\n", r.Backend, r.Size, r.Scenario, r.Mode,
-			r.Result.RPS(), ms(r.Result.P50), ms(r.Result.P99), r.Result.Errors, ratio(r.VsStatic), ratio(r.VsSQL), r.RSSMB)
+	defer db.Close()
+	var v string
+	if db.QueryRow("SHOW server_version").Scan(&v) != nil {
+		return ""
 	}
-	b.WriteString("\n## Targets (SQLite)\n\n")
-	for _, line := range targets(rows) {
-		fmt.Fprintf(&b, "- %s\n", line)
-	}
-	b.WriteString(analysis)
-	for _, p := range profiles {
-		b.WriteString("\n## CPU profile of the server during the retrieve scenario (largest SQLite database)\n\n```\n")
-		b.WriteString(p)
-		b.WriteString("```\n")
-	}
-	return b.String()
-}
-
-func find(rows []row, backend string, size int, scenario, mode string) (row, bool) {
-	for _, r := range rows {
-		if r.Backend == backend && r.Size == size && r.Scenario == scenario && r.Mode == mode {
-			return r, true
-		}
-	}
-	return row{}, false
-}
-
-// targets evaluates issue 6's targets on the SQLite rows.
-func targets(rows []row) []string {
-	var out []string
-	verdict := func(ok bool) string {
-		if ok {
-			return "met"
-		}
-		return "NOT met"
-	}
-	sizes := map[int]bool{}
-	for _, r := range rows {
-		if r.Backend == "sqlite" {
-			sizes[r.Size] = true
-		}
-	}
-	small, large := 0, 0
-	for s := range sizes {
-		if small == 0 || s < small {
-			small = s
-		}
-		if s > large {
-			large = s
-		}
-	}
-	bounds := []int{small}
-	if large != small {
-		bounds = append(bounds, large)
-	}
-	for _, size := range bounds {
-		if r, ok := find(rows, "sqlite", size, "retrieve", "validated"); ok {
-			out = append(out, fmt.Sprintf("retrieve, both validators, %d rows: %.2f× raw SQL (target ≥ 0.5×): %s", size, r.VsSQL, verdict(r.VsSQL >= 0.5)))
-		}
-		if r, ok := find(rows, "sqlite", size, "retrieve", "resp. off"); ok {
-			out = append(out, fmt.Sprintf("retrieve, response validation off, %d rows: %.2f× raw SQL (target ≥ 0.7×): %s", size, r.VsSQL, verdict(r.VsSQL >= 0.7)))
-		}
-	}
-	for _, sc := range []string{"retrieve", "list (default order)", "list ?user=", "list ?source__slug=", "list ?search="} {
-		a, ok1 := find(rows, "sqlite", small, sc, "validated")
-		z, ok2 := find(rows, "sqlite", large, sc, "validated")
-		if ok1 && ok2 && small != large {
-			f := float64(z.Result.P99) / float64(a.Result.P99)
-			out = append(out, fmt.Sprintf("%s p99 at %d vs %d rows: %s vs %s ms = %.2f× (target ≤ 1.5×): %s", sc, large, small, ms(z.Result.P99), ms(a.Result.P99), f, verdict(f <= 1.5)))
-		}
-		if strings.HasPrefix(sc, "list") && ok2 {
-			out = append(out, fmt.Sprintf("%s p99 at %d rows: %s ms (target ≤ 25 ms): %s", sc, large, ms(z.Result.P99), verdict(z.Result.P99 <= 25*time.Millisecond)))
-		}
-	}
-	for _, size := range bounds {
-		for _, mode := range []string{"validated", "sync=NORMAL"} {
-			if r, ok := find(rows, "sqlite", size, "create", mode); ok {
-				out = append(out, fmt.Sprintf("create (%s), %d rows: %.0f/s with %d errors (target ≥ 2000/s, no errors): %s", mode, size, r.Result.RPS(), r.Result.Errors, verdict(r.Result.RPS() >= 2000 && r.Result.Errors == 0)))
-			}
-		}
-	}
-	peak := 0.0
-	for _, r := range rows {
-		if r.Backend == "sqlite" && !strings.HasPrefix(r.Mode, "baseline") && r.RSSMB > peak {
-			peak = r.RSSMB
-		}
-	}
-	out = append(out, fmt.Sprintf("server peak RSS: %.0f MB (target ≤ 150 MB): %s", peak, verdict(peak > 0 && peak <= 150)))
-	return out
+	return v
 }

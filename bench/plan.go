@@ -1,0 +1,272 @@
+package main
+
+import (
+	"fmt"
+	"math/rand/v2"
+	"regexp"
+	"slices"
+	"strings"
+	"time"
+)
+
+// The plan: the variants the server (or a baseline) can be run as, the
+// scenarios run against them, and the goals checked on the results.
+//
+// To measure a new server mode, add a variant (its extra flags or
+// environment), name it in a scenario's Variants, and state a goal, e.g.
+// "create with events ≥ 0.85× create without":
+//
+//	{Name: "no-events", Args: []string{"--events=false"}, Note: "events off"}
+//	{Text: "create with events ≥ 0.85× without", Scenario: "create",
+//		Variant: "default", Versus: "no-events", MinRatio: 0.85}
+//
+// A scenario with several variants seeds one database and starts one
+// process per variant on it (Fresh scenarios, which write, get a fresh
+// database per variant), then alternates between the variants for Rounds
+// rounds; tables and goals use the medians over the rounds.
+
+// variant is one way of running what is measured: the server with extra
+// flags and environment, or one of the baselines (bench/baseline.go).
+type variant struct {
+	Name string
+	// Args and Env are added to the server's command line and environment.
+	Args, Env []string
+	// Baseline, when set, runs that baseline process instead of the server.
+	Baseline string
+	// Backends limits the variant to these backends (nil: every backend).
+	Backends []string
+	Note     string
+}
+
+// variantTable lists every variant; servers before baselines.
+var variantTable = []variant{
+	{Name: "default", Note: "the server as the README starts it (`serve --addr … --database … --bootstrap-token …`): " +
+		"request and response validation on, SQLite `synchronous=FULL`"},
+	{Name: "resp-off", Args: []string{"--response-validation", "off"}, Note: "the server with `--response-validation off`"},
+	{Name: "raw SQL", Baseline: "baseline-sql", Backends: []string{"sqlite"}, Note: "a bare echo handler doing one " +
+		"database/sql point select (connection joined with its source) on the same SQLite file, plus encoding/json"},
+	{Name: "static", Baseline: "baseline-static", Backends: []string{"sqlite"}, Note: "a bare echo handler answering " +
+		"the server's retrieve response from memory (the ceiling of the HTTP stack and the load generator)"},
+}
+
+// dataset is what a scenario's fresh database is seeded with
+// (`akconn seed`; zero Users or Sources: seed's defaults).
+type dataset struct{ Connections, Users, Sources int }
+
+func (d dataset) String() string {
+	s := group(d.Connections) + " connections"
+	if d.Users > 0 {
+		s += ", " + group(d.Users) + " users"
+	}
+	switch {
+	case d.Sources == 1:
+		s += ", 1 source"
+	case d.Sources > 1:
+		s += fmt.Sprintf(", %d sources", d.Sources)
+	}
+	return s
+}
+
+// probe is one kind of request of a scenario; Build makes its request
+// source once the process answering it is up.
+type probe struct {
+	Name  string
+	Build func(p *process) (request, error)
+}
+
+// scenario is a load run against one or more variants.
+type scenario struct {
+	Name, Title string
+	Protocol    string
+	Data        dataset
+	Clients     int
+	Duration    time.Duration
+	Rounds      int
+	// Fresh gives every variant a database of its own (scenarios that write).
+	Fresh    bool
+	Variants []string
+	Probes   []probe
+	// Profile takes a CPU profile of the first variant on SQLite, in an
+	// extra run after the rounds.
+	Profile bool
+}
+
+// goal is a statement checked on the results: on every backend of
+// Backends (nil: every backend asked for) and every probe of the scenario,
+// the measurement of Variant must satisfy each limit that is set. With
+// Versus, the limit is on the ratio of the medians of req/s of Variant and
+// Versus. Info goals are reported but never NOT MET. Kind "rss" and
+// "errors" are the goals over every measurement.
+type goal struct {
+	ID, Text string
+	Kind     string
+	Scenario string
+	Variant  string
+	Versus   string
+	Backends []string
+	MaxP99   time.Duration
+	MinRPS   float64
+	MinRatio float64
+	NoErrors bool
+	MaxRSSMB float64
+	Info     bool
+}
+
+const retrieveRows = 10000
+
+// plan returns the scenarios and goals for cfg (quick mode lists fewer rows).
+func plan(cfg *config) ([]scenario, []goal) {
+	lists := dataset{Connections: cfg.listConnections}
+	creates := dataset{Connections: 30000, Users: 30000, Sources: 1}
+	scenarios := []scenario{{
+		Name: "lists", Title: fmt.Sprintf("Lists at %s connections", group(lists.Connections)),
+		Protocol: "Each URL in turn, as the superuser, default page size.",
+		Data:     lists, Clients: 4, Duration: 5 * time.Second, Rounds: 1,
+		Variants: []string{"default"},
+		Probes: []probe{
+			get("default order", "/api/v3/sources/user_connections/oauth/"),
+			get("?source__slug=seed-src-3", "/api/v3/sources/user_connections/oauth/?source__slug=seed-src-3"),
+			get("?search=ext-77777", "/api/v3/sources/user_connections/oauth/?search=ext-77777"),
+			get("?ordering=-created", "/api/v3/sources/user_connections/oauth/?ordering=-created"),
+			get("?user=4242", "/api/v3/sources/user_connections/oauth/?user=4242"),
+			get("?page=2&ordering=identifier", "/api/v3/sources/user_connections/oauth/?page=2&ordering=identifier"),
+		},
+	}, {
+		Name: "retrieve", Title: fmt.Sprintf("Retrieve at %s connections", group(retrieveRows)),
+		Protocol: fmt.Sprintf("`GET /api/v3/sources/user_connections/oauth/{id}/` with a random id in 1..%d, as the superuser; "+
+			"the variants take turns (server, response validation off, raw SQL, static, then again), each process started once.", retrieveRows),
+		Data: dataset{Connections: retrieveRows}, Clients: 32, Duration: 4 * time.Second, Rounds: 3,
+		Variants: []string{"default", "resp-off", "raw SQL", "static"},
+		Probes:   []probe{{Name: "retrieve", Build: retrieve(retrieveRows)}},
+		Profile:  true,
+	}, {
+		Name: "create", Title: "Durable creates",
+		Protocol: "A new source S is created through the API, then `POST /api/v3/sources/user_connections/oauth/` with " +
+			"`{\"source\": S, \"user\": n, \"identifier\": \"bench-n\"}`, n = 1, 2, … (each seeded user once, the warm-up included; " +
+			"the run stops early when the users run out). Default durability (SQLite `synchronous=FULL`).",
+		Data: creates, Clients: 64, Duration: 5 * time.Second, Rounds: 1, Fresh: true,
+		Variants: []string{"default"},
+		Probes:   []probe{{Name: "create", Build: create(creates.Users)}},
+	}}
+	goals := []goal{
+		{ID: "1", Text: fmt.Sprintf("Lists at %s connections: p99 ≤ 25 ms on each URL, both backends", group(lists.Connections)),
+			Scenario: "lists", Variant: "default", MaxP99: 25 * time.Millisecond},
+		{ID: "2", Text: "Validated retrieve (SQLite): server ≥ 0.8× the raw-SQL baseline (medians of req/s)",
+			Scenario: "retrieve", Variant: "default", Versus: "raw SQL", Backends: []string{"sqlite"}, MinRatio: 0.8},
+		{ID: "2i", Text: "Retrieve: req/s with both validators ÷ with `--response-validation off` (informational)",
+			Scenario: "retrieve", Variant: "default", Versus: "resp-off", Info: true},
+		{ID: "3", Text: "Durable creates: ≥ 3,000 creates/s with zero errors, both backends",
+			Scenario: "create", Variant: "default", MinRPS: 3000, NoErrors: true},
+		{ID: "4", Text: "Peak RSS (VmHWM) ≤ 150 MB for every server process", Kind: "rss", MaxRSSMB: 150},
+		{ID: "4e", Text: "Zero errors everywhere (non-2xx or transport errors, warm-ups included)", Kind: "errors"},
+	}
+	return withExtraVariants(cfg, scenarios, goals)
+}
+
+// parseVariant reads a -variant flag, NAME=ARGS: ARGS are the server's
+// extra flags, separated by spaces; words like KEY=VALUE whose KEY is in
+// capitals go to its environment instead.
+func parseVariant(s string) (variant, error) {
+	name, args, ok := strings.Cut(s, "=")
+	if !ok || name == "" || strings.TrimSpace(args) == "" {
+		return variant{}, fmt.Errorf("want NAME=ARGS, e.g. no-events='--events=false'")
+	}
+	if _, dup := lookupVariant(name); dup {
+		return variant{}, fmt.Errorf("variant %q exists", name)
+	}
+	v := variant{Name: name, Note: "given with -variant: `" + strings.TrimSpace(args) + "`"}
+	for _, word := range strings.Fields(args) {
+		if envWord.MatchString(word) {
+			v.Env = append(v.Env, word)
+		} else {
+			v.Args = append(v.Args, word)
+		}
+	}
+	return v, nil
+}
+
+var envWord = regexp.MustCompile(`^[A-Z_][A-Z0-9_]*=`)
+
+// withExtraVariants adds the -variant variants to every scenario, after
+// its server variants, each with an informational goal comparing the
+// scenario's first variant with it.
+func withExtraVariants(cfg *config, scenarios []scenario, goals []goal) ([]scenario, []goal) {
+	for _, v := range cfg.variants {
+		variantTable = slices.Insert(variantTable, slices.IndexFunc(variantTable, func(v variant) bool { return v.Baseline != "" }), v)
+	}
+	for i := range scenarios {
+		sc := &scenarios[i]
+		at := slices.IndexFunc(sc.Variants, func(name string) bool { v, _ := lookupVariant(name); return v.Baseline != "" })
+		if at < 0 {
+			at = len(sc.Variants)
+		}
+		for j, v := range cfg.variants {
+			sc.Variants = slices.Insert(sc.Variants, at+j, v.Name)
+			goals = append(goals, goal{ID: fmt.Sprintf("v%d.%s", j+1, sc.Name), Info: true,
+				Text:     fmt.Sprintf("%s: req/s of `%s` ÷ `%s` (informational)", sc.Title, sc.Variants[0], v.Name),
+				Scenario: sc.Name, Variant: sc.Variants[0], Versus: v.Name})
+		}
+	}
+	return scenarios, goals
+}
+
+func get(name, path string) probe {
+	return probe{Name: name, Build: func(*process) (request, error) {
+		return func(int64) (string, string, []byte) { return "GET", path, nil }, nil
+	}}
+}
+
+func retrieve(rows int) func(*process) (request, error) {
+	return func(*process) (request, error) {
+		return func(int64) (string, string, []byte) {
+			return "GET", fmt.Sprintf("/api/v3/sources/user_connections/oauth/%d/", 1+rand.IntN(rows)), nil
+		}, nil
+	}
+}
+
+// create makes a fresh source, then links users 1..users to it, one each.
+func create(users int) func(*process) (request, error) {
+	return func(p *process) (request, error) {
+		src, err := p.post("/sources/oauth/", map[string]any{"name": "bench creates", "slug": "bench-creates",
+			"provider_type": "github", "consumer_key": "k", "consumer_secret": "s"})
+		if err != nil {
+			return nil, err
+		}
+		source := src["pk"]
+		return func(i int64) (string, string, []byte) {
+			if i > int64(users) {
+				return "", "", nil
+			}
+			return "POST", "/api/v3/sources/user_connections/oauth/",
+				mustJSON(map[string]any{"source": source, "user": i, "identifier": fmt.Sprintf("bench-%d", i)})
+		}, nil
+	}
+}
+
+func lookupVariant(name string) (variant, bool) {
+	i := slices.IndexFunc(variantTable, func(v variant) bool { return v.Name == name })
+	if i < 0 {
+		return variant{}, false
+	}
+	return variantTable[i], true
+}
+
+// variantsFor returns the variants of sc that apply to backend.
+func (sc scenario) variantsFor(backend string) []variant {
+	var out []variant
+	for _, name := range sc.Variants {
+		if v, ok := lookupVariant(name); ok && (v.Backends == nil || slices.Contains(v.Backends, backend)) {
+			out = append(out, v)
+		}
+	}
+	return out
+}
+
+// group writes n with thousands separators.
+func group(n int) string {
+	s := fmt.Sprint(n)
+	for i := len(s) - 3; i > 0; i -= 3 {
+		s = s[:i] + "," + s[i:]
+	}
+	return s
+}
