@@ -117,8 +117,15 @@ func (h *harness) scenarioGoal(g goal) verdict {
 			parts = append(parts, b+": not measured")
 			continue
 		}
-		if g.Versus != "" {
-			others := h.find(g.Scenario, g.Versus, b)
+		if g.Versus != "" || g.VersusScenario != "" {
+			versus, versusScenario := g.Versus, g.VersusScenario
+			if versus == "" {
+				versus = g.Variant
+			}
+			if versusScenario == "" {
+				versusScenario = g.Scenario
+			}
+			others := h.find(versusScenario, versus, b)
 			if len(others) != len(ms) {
 				missing = append(missing, b)
 				parts = append(parts, fmt.Sprintf("%s: %q not measured", b, g.Versus))

@@ -60,6 +60,11 @@ func main() {
 	if len(os.Args) > 1 && strings.HasPrefix(os.Args[1], "baseline-") {
 		os.Exit(runBaseline(os.Args[1:]))
 	}
+	// Every server and seed this run starts seals its secrets with this
+	// key (PostgreSQL needs one; SQLite would otherwise make a key file).
+	if os.Getenv("SECRET_KEY") == "" {
+		_ = os.Setenv("SECRET_KEY", "akconn-bench-secret-key-0123456789abcdef")
+	}
 	var cfg config
 	var backends, only string
 	flag.BoolVar(&cfg.quick, "quick", false, "development run: 100,000 rows for lists, 0.5 s warm-up, 2 s per measurement, report not written unless -out")

@@ -103,7 +103,10 @@ type goal struct {
 	Scenario string
 	Variant  string
 	Versus   string
-	Backends []string
+	// VersusScenario compares with another scenario's measurement (of
+	// Versus, or of Variant when Versus is empty).
+	VersusScenario string
+	Backends       []string
 	MaxP99   time.Duration
 	MinRPS   float64
 	MinRatio float64
@@ -146,7 +149,14 @@ func plan(cfg *config) ([]scenario, []goal) {
 			"the run stops early when the users run out). Default durability (SQLite `synchronous=FULL`).",
 		Data: creates, Clients: 64, Duration: 5 * time.Second, Rounds: 1, Fresh: true,
 		Variants: []string{"default"},
-		Probes:   []probe{{Name: "create", Build: create(creates.Users)}},
+		Probes:   []probe{{Name: "create", Build: create(creates.Users, false)}},
+	}, {
+		Name: "create-secret", Title: "Durable creates carrying a secret",
+		Protocol: "As the durable creates, each body also carrying an `access_token`, which the server seals " +
+			"(AES-256-GCM, bound to the new row) before storing it.",
+		Data: creates, Clients: 64, Duration: 5 * time.Second, Rounds: 1, Fresh: true,
+		Variants: []string{"default"},
+		Probes:   []probe{{Name: "create with access_token", Build: create(creates.Users, true)}},
 	}}
 	goals := []goal{
 		{ID: "1", Text: fmt.Sprintf("Lists at %s connections: p99 ≤ 25 ms on each URL, both backends", group(lists.Connections)),
@@ -157,6 +167,8 @@ func plan(cfg *config) ([]scenario, []goal) {
 			Scenario: "retrieve", Variant: "default", Versus: "resp-off", Info: true},
 		{ID: "3", Text: "Durable creates: ≥ 3,000 creates/s with zero errors, both backends",
 			Scenario: "create", Variant: "default", MinRPS: 3000, NoErrors: true},
+		{ID: "5", Text: "Sealing: creates carrying a secret ≥ 0.9× creates without one (same run), both backends",
+			Scenario: "create-secret", Variant: "default", VersusScenario: "create", MinRatio: 0.9},
 		{ID: "4", Text: "Peak RSS (VmHWM) ≤ 150 MB for every server process", Kind: "rss", MaxRSSMB: 150},
 		{ID: "4e", Text: "Zero errors everywhere (non-2xx or transport errors, warm-ups included)", Kind: "errors"},
 	}
@@ -225,7 +237,7 @@ func retrieve(rows int) func(*process) (request, error) {
 }
 
 // create makes a fresh source, then links users 1..users to it, one each.
-func create(users int) func(*process) (request, error) {
+func create(users int, secret bool) func(*process) (request, error) {
 	return func(p *process) (request, error) {
 		src, err := p.post("/sources/oauth/", map[string]any{"name": "bench creates", "slug": "bench-creates",
 			"provider_type": "github", "consumer_key": "k", "consumer_secret": "s"})
@@ -237,8 +249,11 @@ func create(users int) func(*process) (request, error) {
 			if i > int64(users) {
 				return "", "", nil
 			}
-			return "POST", "/api/v3/sources/user_connections/oauth/",
-				mustJSON(map[string]any{"source": source, "user": i, "identifier": fmt.Sprintf("bench-%d", i)})
+			body := map[string]any{"source": source, "user": i, "identifier": fmt.Sprintf("bench-%d", i)}
+			if secret {
+				body["access_token"] = fmt.Sprintf("gho_bench%040d", i)
+			}
+			return "POST", "/api/v3/sources/user_connections/oauth/", mustJSON(body)
 		}, nil
 	}
 }
