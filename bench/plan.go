@@ -107,12 +107,12 @@ type goal struct {
 	// Versus, or of Variant when Versus is empty).
 	VersusScenario string
 	Backends       []string
-	MaxP99   time.Duration
-	MinRPS   float64
-	MinRatio float64
-	NoErrors bool
-	MaxRSSMB float64
-	Info     bool
+	MaxP99         time.Duration
+	MinRPS         float64
+	MinRatio       float64
+	NoErrors       bool
+	MaxRSSMB       float64
+	Info           bool
 }
 
 const retrieveRows = 10000
