@@ -35,7 +35,10 @@ func (s *Store) GetConnection(ctx context.Context, sc Scope, id int64) (*Connect
 	if err != nil {
 		return nil, fmt.Errorf("connection %d: %w", id, translate(err))
 	}
-	list, err := scanConnections(rows)
+	list, versions, err := scanConnections(rows)
+	if err == nil {
+		err = s.attachSources(s.db.WithContext(ctx), list, versions)
+	}
 	if err != nil {
 		return nil, fmt.Errorf("connection %d: %w", id, translate(err))
 	}
@@ -139,9 +142,10 @@ func (s *Store) sealAccessToken(c *Connection) error {
 func (s *Store) UpdateConnection(ctx context.Context, sc Scope, id int64, change func(*Connection) error) (*Connection, error) {
 	return updateLocked(s, ctx, fmt.Sprintf("connection %d", id),
 		func(tx *gorm.DB) *gorm.DB { return connectionByID(tx, sc, id) },
-		readConnection, change,
+		s.readConnection, change,
 		func(tx *gorm.DB, c *Connection) error {
 			c.LastUpdated = s.db.NowFunc()
+			c.Version++
 			if err := s.sealAccessToken(c); err != nil {
 				return err
 			}
@@ -152,6 +156,7 @@ func (s *Store) UpdateConnection(ctx context.Context, sc Scope, id int64, change
 				"access_token": c.AccessTokenSealed,
 				"expires":      c.Expires,
 				"last_updated": c.LastUpdated,
+				"version":      c.Version,
 			}).Error
 		})
 }

@@ -122,7 +122,7 @@ func (s *Store) ListConnections(ctx context.Context, f ConnectionFilter, p Page)
 	if slugDesc, idDesc, ok := f.walksSources(); ok && counted && f.SourceSlug == nil {
 		out, err = s.walkSources(db, p, slugDesc, idDesc)
 	} else {
-		out, err = readConnections(rows.Offset(p.Offset).Limit(p.Limit))
+		out, err = s.readConnections(db, rows.Offset(p.Offset).Limit(p.Limit))
 	}
 	if err != nil {
 		return nil, 0, fmt.Errorf("list connections: %w", translate(err))
@@ -204,7 +204,7 @@ func (s *Store) walkSources(db *gorm.DB, p Page, slugDesc, idDesc bool) ([]Conne
 	if len(parts) == 0 {
 		return []Connection{}, nil
 	}
-	out, err := readConnections(db.Raw(strings.Join(parts, " UNION ALL "), args...))
+	out, err := s.readConnections(db, db.Raw(strings.Join(parts, " UNION ALL "), args...))
 	if err != nil {
 		return nil, err
 	}

@@ -190,3 +190,45 @@ func TestSearchFoldsCaseAlike(t *testing.T) {
 		}
 	})
 }
+
+// A change to a source made through another store on the same database
+// (another replica) shows in the next connection read: the cache of
+// sources is checked against the version each read joins in.
+func TestSourceChangesSeenAtOnce(t *testing.T) {
+	backends(t, func(t *testing.T, backend string) {
+		url := testenv.DatabaseURL(t, backend)
+		open := func() *store.Store {
+			st, err := store.Open(url, store.Options{Keyring: testenv.Keyring(t)})
+			if err != nil {
+				t.Fatal(err)
+			}
+			t.Cleanup(func() { _ = st.Close() })
+			return st
+		}
+		a, b := open(), open()
+		ctx := context.Background()
+		src := newSource(t, a, "gh")
+		u := store.NewUser("u", false)
+		if err := a.CreateUser(ctx, u); err != nil {
+			t.Fatal(err)
+		}
+		c := &store.Connection{UserID: u.ID, SourceID: src.ID, Identifier: "x"}
+		if err := a.CreateConnection(ctx, c); err != nil {
+			t.Fatal(err)
+		}
+		all := store.Scope{All: true}
+		for i, name := range []string{"first", "second", "third"} {
+			if _, err := b.UpdateSource(ctx, "gh", func(s *store.OAuthSource) error { s.Name = name; return nil }); err != nil {
+				t.Fatal(err)
+			}
+			got, err := a.GetConnection(ctx, all, c.ID)
+			if err != nil || got.Source.Name != name || got.Source.Version != int64(i+2) {
+				t.Fatalf("after renaming to %q elsewhere: %+v %v", name, got.Source, err)
+			}
+			rows, _, err := a.ListConnections(ctx, store.ConnectionFilter{Scope: all}, store.Page{Limit: 10})
+			if err != nil || len(rows) != 1 || rows[0].Source.Name != name {
+				t.Fatalf("list after renaming to %q elsewhere: %v %v", name, rows, err)
+			}
+		}
+	})
+}

@@ -2,18 +2,20 @@ package store
 
 import (
 	"database/sql"
-	"encoding/json"
 	"fmt"
+	"sync"
 
 	"gorm.io/gorm"
 )
 
-// connectionColumns are what connection reads select, in scanConnection's
-// order: the connection and the source fields its API form shows.
+// connectionColumns are what connection reads select, in scanConnections'
+// order: the connection, and the version of its source, whose fields come
+// from the store's cache of sources (sourceCache) checked against it.
+// Reading the eleven source columns of every row cost more than the rest
+// of a retrieve's row (pprof: cgo calls and allocations per column).
 const connectionColumns = "connections.id, connections.user_id, connections.source_id, connections.identifier, " +
-	"connections.access_token, connections.expires, connections.created, connections.last_updated, " +
-	"src.name, src.slug, src.enabled, src.authentication_flow, src.enrollment_flow, src.user_property_mappings, " +
-	"src.group_property_mappings, src.policy_engine_mode, src.user_matching_mode, src.managed, src.user_path_template"
+	"connections.access_token, connections.expires, connections.created, connections.last_updated, connections.version, " +
+	"src.version"
 
 // withSource starts a connection read joined to its source.
 func withSource(q *gorm.DB) *gorm.DB {
@@ -32,57 +34,44 @@ func (s *Store) sourcesFirst(q *gorm.DB) *gorm.DB {
 	return q.Table("oauth_sources src").Select(connectionColumns).Joins("CROSS JOIN connections ON src.id = connections.source_id")
 }
 
-// readConnections runs q (built on withSource) and scans its rows by hand:
-// GORM's reflective scanning was half the cost of a retrieve (pprof).
-func readConnections(q *gorm.DB) ([]Connection, error) {
+// readConnections runs q (built on withSource) and scans its rows by hand
+// (GORM's reflective scanning was half the cost of a retrieve), then
+// attaches the sources, read through db when the cache lacks them.
+func (s *Store) readConnections(db, q *gorm.DB) ([]Connection, error) {
 	rows, err := q.Rows()
 	if err != nil {
 		return nil, err
 	}
-	return scanConnections(rows)
+	conns, versions, err := scanConnections(rows)
+	if err != nil {
+		return nil, err
+	}
+	return conns, s.attachSources(db, conns, versions)
 }
 
-// scanConnections scans and closes rows selecting connectionColumns.
-func scanConnections(rows *sql.Rows) ([]Connection, error) {
+// scanConnections scans and closes rows selecting connectionColumns; it
+// returns the connections and the version of each one's source.
+func scanConnections(rows *sql.Rows) ([]Connection, []int64, error) {
 	defer rows.Close()
 	out := []Connection{}
+	var versions []int64
 	for rows.Next() {
 		var c Connection
-		var userMappings, groupMappings string
-		src := &c.Source
+		var sourceVersion int64
 		err := rows.Scan(&c.ID, &c.UserID, &c.SourceID, &c.Identifier, &c.AccessTokenSealed, &c.Expires, &c.Created, &c.LastUpdated,
-			&src.Name, &src.Slug, &src.Enabled, &src.AuthenticationFlow, &src.EnrollmentFlow, &userMappings,
-			&groupMappings, &src.PolicyEngineMode, &src.UserMatchingMode, &src.Managed, &src.UserPathTemplate)
+			&c.Version, &sourceVersion)
 		if err != nil {
-			return nil, err
-		}
-		src.ID = c.SourceID
-		if src.UserPropertyMappings, err = stringList(userMappings); err != nil {
-			return nil, err
-		}
-		if src.GroupPropertyMappings, err = stringList(groupMappings); err != nil {
-			return nil, err
+			return nil, nil, err
 		}
 		out = append(out, c)
+		versions = append(versions, sourceVersion)
 	}
-	return out, rows.Err()
-}
-
-// stringList decodes a JSON list column.
-func stringList(raw string) ([]string, error) {
-	if raw == "" || raw == "[]" {
-		return []string{}, nil
-	}
-	var out []string
-	if err := json.Unmarshal([]byte(raw), &out); err != nil {
-		return nil, fmt.Errorf("decode list column: %w", err)
-	}
-	return out, nil
+	return out, versions, rows.Err()
 }
 
 // readConnection is readConnections for one row, or ErrNotFound.
-func readConnection(q *gorm.DB) (*Connection, error) {
-	list, err := readConnections(q.Limit(1))
+func (s *Store) readConnection(q *gorm.DB) (*Connection, error) {
+	list, err := s.readConnections(q.Session(&gorm.Session{NewDB: true}), q.Limit(1))
 	if err != nil {
 		return nil, translate(err)
 	}
@@ -90,4 +79,57 @@ func readConnection(q *gorm.DB) (*Connection, error) {
 		return nil, ErrNotFound
 	}
 	return &list[0], nil
+}
+
+// sourceCache keeps each OAuth source as of its latest version read.
+// Sources are few and change seldom; every connection read joins in its
+// source's version, so an entry is used only for the version the database
+// holds, and a change made anywhere (another replica included) is seen at
+// once.
+type sourceCache struct {
+	mu      sync.RWMutex
+	entries map[string]*OAuthSource // by id
+}
+
+// maxCachedSources bounds the cache; when full it starts over.
+const maxCachedSources = 10000
+
+func (c *sourceCache) get(id string, version int64) (*OAuthSource, bool) {
+	c.mu.RLock()
+	defer c.mu.RUnlock()
+	src, ok := c.entries[id]
+	return src, ok && src.Version == version
+}
+
+func (c *sourceCache) put(src *OAuthSource) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if c.entries == nil || len(c.entries) >= maxCachedSources {
+		c.entries = map[string]*OAuthSource{}
+	}
+	if old, ok := c.entries[src.ID]; !ok || old.Version <= src.Version {
+		c.entries[src.ID] = src
+	}
+}
+
+// attachSources sets each connection's Source: the cached source when the
+// cache holds the version its row joined, else the source read through db
+// (the caller's transaction, if any, so that its own changes are seen) and
+// cached. The rows must be closed first: a read that waited for a second
+// pool connection while holding one could wait for ever.
+func (s *Store) attachSources(db *gorm.DB, conns []Connection, versions []int64) error {
+	for i := range conns {
+		c := &conns[i]
+		src, ok := s.sources.get(c.SourceID, versions[i])
+		if !ok {
+			var fresh OAuthSource
+			if err := db.Session(&gorm.Session{NewDB: true}).Where("id = ?", c.SourceID).Take(&fresh).Error; err != nil {
+				return fmt.Errorf("source %s: %w", c.SourceID, translate(err))
+			}
+			src = &fresh
+			s.sources.put(src)
+		}
+		c.Source = *src
+	}
+	return nil
 }

@@ -16,6 +16,8 @@ type User struct {
 	Attributes  map[string]any `gorm:"serializer:json;not null"`
 	DateJoined  time.Time      `gorm:"not null"`
 	LastLogin   *time.Time
+	// Version counts the committed changes of the row (ETags).
+	Version int64 `gorm:"not null;default:1"`
 }
 
 // TableName names the users table.
@@ -39,6 +41,8 @@ type Token struct {
 	Expires     *time.Time `gorm:"index"`
 	Expiring    bool       `gorm:"not null"`
 	Managed     *string    `gorm:"uniqueIndex"`
+	// Version counts the committed changes of the row (ETags).
+	Version int64 `gorm:"not null;default:1"`
 }
 
 // TableName names the tokens table.
@@ -75,6 +79,8 @@ type OAuthSource struct {
 	OIDCJWKS             any    `gorm:"column:oidc_jwks;serializer:json;not null"`
 	CreatedAt            time.Time
 	UpdatedAt            time.Time
+	// Version counts the committed changes of the row (ETags, and the store's cache of sources).
+	Version int64 `gorm:"not null;default:1"`
 }
 
 // TableName names the OAuth sources table.
@@ -98,6 +104,8 @@ type Connection struct {
 	Expires           *time.Time
 	Created           time.Time `gorm:"not null;index:idx_connections_created,priority:1"`
 	LastUpdated       time.Time `gorm:"not null"`
+	// Version counts the committed changes of the row (ETags).
+	Version int64 `gorm:"not null;default:1"`
 }
 
 // TableName names the connections table.

@@ -127,6 +127,7 @@ func (s *Store) UpdateSource(ctx context.Context, slug string, change func(*OAut
 		func(tx *gorm.DB) *gorm.DB { return tx.Where("slug = ?", slug) },
 		take[OAuthSource], change,
 		func(tx *gorm.DB, src *OAuthSource) error {
+			src.Version++
 			if src.ConsumerSecret != "" {
 				if err := s.sealConsumerSecret(src); err != nil {
 					return err

@@ -31,6 +31,8 @@ type Store struct {
 	opts    Options
 	// keys seals and opens secrets.
 	keys *seal.Keyring
+	// sources caches OAuth sources for connection reads.
+	sources sourceCache
 	// byID holds GetConnection's prepared statements.
 	byID byIDStatements
 	// fts says whether SQLite has FTS5, which serves connection search.

@@ -191,8 +191,9 @@ func (s *Store) UpdateToken(ctx context.Context, sc Scope, identifier string, ch
 		},
 		take[Token], change,
 		func(tx *gorm.DB, t *Token) error {
+			t.Version++
 			return tx.Model(t).Omit(clause.Associations).
-				Select("identifier", "intent", "user_id", "description", "expires", "expiring", "managed").Updates(t).Error
+				Select("identifier", "intent", "user_id", "description", "expires", "expiring", "managed", "version").Updates(t).Error
 		})
 }
 

@@ -202,6 +202,7 @@ func (s *Store) UpdateUser(ctx context.Context, id int64, change func(*User) err
 		func(tx *gorm.DB) *gorm.DB { return tx.Where("id = ?", id) },
 		take[User], change,
 		func(tx *gorm.DB, u *User) error {
+			u.Version++
 			return tx.Model(u).Select("*").Omit("id", "uuid", "date_joined").Updates(u).Error
 		})
 }
