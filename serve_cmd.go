@@ -12,6 +12,7 @@ import (
 	"net/url"
 	"os"
 	"os/signal"
+	"runtime/debug"
 	"syscall"
 	"time"
 
@@ -41,6 +42,7 @@ func runServe(args []string, stdout, stderr io.Writer) int {
 		return 2
 	}
 	log := slog.New(slog.NewJSONHandler(stdout, nil))
+	tuneGC()
 	db, err := cfg.openStore(func(msg string) { log.Warn(msg) })
 	if err != nil {
 		log.Error("open database", "error", err.Error())
@@ -88,6 +90,26 @@ func runServe(args []string, stdout, stderr io.Writer) int {
 	<-drained // in-flight requests finish before the database closes
 	log.Info("stopped")
 	return 0
+}
+
+// Garbage collection defaults of the server, unless GOGC and GOMEMLIMIT
+// set others: a request allocates some 20 KB that is garbage as soon as
+// it is answered, and with Go's default (GOGC=100) collecting it took a
+// seventh of a retrieve's CPU (pprof). Collecting a fourth as often, within
+// a soft memory limit that keeps peak memory bounded, cut a retrieve's CPU
+// from 78 to 68 µs for 14 MB more peak memory (wrk, 32 clients).
+const (
+	defaultGCPercent   = 400
+	defaultMemoryLimit = 192 << 20
+)
+
+func tuneGC() {
+	if os.Getenv("GOGC") == "" {
+		debug.SetGCPercent(defaultGCPercent)
+	}
+	if os.Getenv("GOMEMLIMIT") == "" {
+		debug.SetMemoryLimit(defaultMemoryLimit)
+	}
 }
 
 // servePprof exposes the profiler on its own listener, never on the API's.

@@ -79,6 +79,7 @@ func New(cfg Config) (*echo.Echo, error) {
 	e := echo.New()
 	e.HideBanner, e.HidePort = true, true
 	e.HTTPErrorHandler = errorHandler(cfg.Logger)
+	e.JSONSerializer = jsonSerializer{}
 	e.Pre(headAsGet(e))
 	e.Use(securityHeaders)
 	e.Use(requestLogger(cfg.Logger))
@@ -140,17 +141,18 @@ func requestLogger(log *slog.Logger) echo.MiddlewareFunc {
 			if answersHEAD(c) {
 				method = http.MethodHead
 			}
-			attrs := []any{
-				"method", method,
-				"path", c.Request().URL.Path,
-				"route", c.Path(),
-				"status", c.Response().Status,
-				"duration_ms", float64(time.Since(start).Microseconds()) / 1000,
+			attrs := [6]slog.Attr{
+				slog.String("method", method),
+				slog.String("path", c.Request().URL.Path),
+				slog.String("route", c.Path()),
+				slog.Int("status", c.Response().Status),
+				slog.Float64("duration_ms", float64(time.Since(start).Microseconds())/1000),
 			}
+			n := 5
 			if u := caller(c); u != nil {
-				attrs = append(attrs, "user", u.ID)
+				attrs[n], n = slog.Int64("user", u.ID), n+1
 			}
-			log.Info("request", attrs...)
+			log.LogAttrs(c.Request().Context(), slog.LevelInfo, "request", attrs[:n]...)
 			return nil
 		}
 	}
