@@ -187,6 +187,10 @@ func TestSearchFoldsCaseAlike(t *testing.T) {
 			if fmt.Sprint(got) != fmt.Sprint(want) || total != int64(len(want)) {
 				t.Errorf("search %q found %q (count %d), want %q", term, got, total, want)
 			}
+			past, total, err := st.ListConnections(ctx, store.ConnectionFilter{Scope: store.Scope{All: true}, Search: term}, store.Page{Offset: len(want) + 3, Limit: 2})
+			if err != nil || len(past) != 0 || total != int64(len(want)) {
+				t.Errorf("search %q past the end: %d rows, count %d (%v), want 0 rows of %d", term, len(past), total, err, len(want))
+			}
 		}
 	})
 }

@@ -49,17 +49,19 @@ func (s *Store) readConnections(db, q *gorm.DB) ([]Connection, error) {
 	return conns, s.attachSources(db, conns, versions)
 }
 
-// scanConnections scans and closes rows selecting connectionColumns; it
-// returns the connections and the version of each one's source.
-func scanConnections(rows *sql.Rows) ([]Connection, []int64, error) {
+// scanConnections scans and closes rows selecting connectionColumns (and
+// then the columns of extra, scanned into extra from every row); it returns
+// the connections and the version of each one's source.
+func scanConnections(rows *sql.Rows, extra ...any) ([]Connection, []int64, error) {
 	defer rows.Close()
 	out := []Connection{}
 	var versions []int64
 	for rows.Next() {
 		var c Connection
 		var sourceVersion int64
-		err := rows.Scan(&c.ID, &c.UserID, &c.SourceID, &c.Identifier, &c.AccessTokenSealed, &c.Expires, &c.Created, &c.LastUpdated,
-			&c.Version, &sourceVersion)
+		dest := []any{&c.ID, &c.UserID, &c.SourceID, &c.Identifier, &c.AccessTokenSealed, &c.Expires, &c.Created, &c.LastUpdated,
+			&c.Version, &sourceVersion}
+		err := rows.Scan(append(dest, extra...)...)
 		if err != nil {
 			return nil, nil, err
 		}
