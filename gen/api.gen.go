@@ -797,6 +797,9 @@ type TokenIdentifier = string
 // UserID defines model for UserID.
 type UserID = int
 
+// Busy Generic API Error
+type Busy = GenericError
+
 // Forbidden Generic API Error
 type Forbidden = GenericError
 

@@ -4,7 +4,9 @@ import (
 	"context"
 	"errors"
 	"net/http"
+	"net/url"
 	"strconv"
+	"unicode/utf8"
 	"strings"
 	"sync"
 	"time"
@@ -60,7 +62,7 @@ func (s *Server) permit(operationID string) echo.MiddlewareFunc {
 	}
 	return func(next echo.HandlerFunc) echo.HandlerFunc {
 		return func(c echo.Context) error {
-			if err := rule(c); err != nil {
+			if err := rule(s, c); err != nil {
 				return err
 			}
 			return next(c)
@@ -68,22 +70,55 @@ func (s *Server) permit(operationID string) echo.MiddlewareFunc {
 	}
 }
 
-// permissionRules are the operations only some callers may call at all.
-// Rules that depend on the body (who may own a token or a connection)
-// are the handlers' business.
-var permissionRules = map[string]func(echo.Context) error{
-	"sources_oauth_create":         requireSuperuser,
-	"sources_oauth_update":         requireSuperuser,
-	"sources_oauth_partial_update": requireSuperuser,
-	"sources_oauth_destroy":        requireSuperuser,
-	"core_users_create":            requireSuperuser,
-	"core_users_update":            requireSuperuserForUser,
-	"core_users_partial_update":    requireSuperuserForUser,
-	"core_users_destroy":           requireSuperuserForUser,
+// permissionRules are the operations only some callers may call at all,
+// or only on objects they may see: as Django REST framework looks the
+// object up before it reads the body, another user's connection or token
+// answers 404 whatever the body holds. Rules that depend on the body (who
+// may own a token or a connection) are the handlers' business.
+var permissionRules = map[string]func(*Server, echo.Context) error{
+	"sources_oauth_create":                          requireSuperuser,
+	"sources_oauth_update":                          requireSuperuser,
+	"sources_oauth_partial_update":                  requireSuperuser,
+	"sources_oauth_destroy":                         requireSuperuser,
+	"core_users_create":                             requireSuperuser,
+	"core_users_update":                             requireSuperuserForUser,
+	"core_users_partial_update":                     requireSuperuserForUser,
+	"core_users_destroy":                            requireSuperuserForUser,
+	"sources_user_connections_oauth_update":         requireVisibleConnection,
+	"sources_user_connections_oauth_partial_update": requireVisibleConnection,
+	"core_tokens_update":                            requireVisibleToken,
+	"core_tokens_partial_update":                    requireVisibleToken,
+}
+
+// requireVisibleConnection answers 404 for a connection the caller may not
+// see (or that does not exist). A malformed id is left to validation.
+func requireVisibleConnection(s *Server, c echo.Context) error {
+	id, err := strconv.ParseInt(c.Param("id"), 10, 64)
+	if err != nil {
+		return nil
+	}
+	_, err = s.store.GetConnection(c.Request().Context(), scopeOf(caller(c)), id)
+	return err
+}
+
+// requireVisibleToken answers 404 for a token the caller may not see.
+func requireVisibleToken(s *Server, c echo.Context) error {
+	identifier := c.Param("identifier")
+	if c.Request().URL.RawPath != "" { // echo matched the escaped path (normalizePath)
+		var err error
+		if identifier, err = url.PathUnescape(identifier); err != nil {
+			return errNotFound
+		}
+	}
+	if !utf8.ValidString(identifier) || strings.ContainsRune(identifier, 0) {
+		return errNotFound
+	}
+	_, err := s.store.GetToken(c.Request().Context(), scopeOf(caller(c)), identifier)
+	return err
 }
 
 // requireSuperuser refuses callers who are not superusers.
-func requireSuperuser(c echo.Context) error {
+func requireSuperuser(_ *Server, c echo.Context) error {
 	if !caller(c).IsSuperuser {
 		return errPermissionDenied
 	}
@@ -93,7 +128,7 @@ func requireSuperuser(c echo.Context) error {
 // requireSuperuserForUser guards writes to the user the path names: an
 // ordinary user may not write to herself (403) and cannot see anyone else
 // (404, so that existence does not leak).
-func requireSuperuserForUser(c echo.Context) error {
+func requireSuperuserForUser(_ *Server, c echo.Context) error {
 	me := caller(c)
 	if me.IsSuperuser {
 		return nil

@@ -2,6 +2,7 @@ package server
 
 import (
 	"bytes"
+	"context"
 	"errors"
 	"io"
 	"net/http"
@@ -53,10 +54,21 @@ func (b *bodyReader) read(c echo.Context) ([]byte, func(), error) {
 	if req.ContentLength >= 0 {
 		reserved = req.ContentLength
 	}
-	if err := b.budget.Acquire(req.Context(), reserved); err != nil {
-		return nil, nil, err
+	release := func() {}
+	if reserved > smallBody {
+		// Waiting for a share is bounded too: a few slow clients holding
+		// the budget must not stall every other large write for long.
+		wait, cancel := context.WithTimeout(req.Context(), b.timeout)
+		err := b.budget.Acquire(wait, reserved)
+		cancel()
+		switch {
+		case err != nil && req.Context().Err() != nil:
+			return nil, nil, req.Context().Err() // the client went away
+		case err != nil:
+			return nil, nil, errBusy
+		}
+		release = func() { b.budget.Release(reserved) }
 	}
-	release := func() { b.budget.Release(reserved) }
 	rc := http.NewResponseController(c.Response())
 	_ = rc.SetReadDeadline(time.Now().Add(b.timeout)) // unsupported by test recorders; harmless
 	var buf bytes.Buffer
@@ -74,7 +86,7 @@ func (b *bodyReader) read(c echo.Context) ([]byte, func(), error) {
 		}
 		return nil, nil, &Problem{Status: http.StatusBadRequest, Detail: "JSON parse error - the request body ended early"}
 	}
-	if unused := reserved - int64(buf.Len()); unused > 0 && req.ContentLength < 0 {
+	if unused := reserved - int64(buf.Len()); unused > 0 && req.ContentLength < 0 && reserved > smallBody {
 		b.budget.Release(unused)
 		reserved -= unused
 	}
@@ -82,6 +94,14 @@ func (b *bodyReader) read(c echo.Context) ([]byte, func(), error) {
 }
 
 var errBodyTooLarge = &Problem{Status: http.StatusRequestEntityTooLarge, Detail: "Request body too large."}
+
+// errBusy answers a large body that found no share of the budget in time.
+var errBusy = &Problem{Status: http.StatusServiceUnavailable, Detail: "The server is busy reading other large request bodies; try again."}
+
+// smallBody is the size up to which a body (its declared length) is read
+// without a share of the budget: small bodies are the common case, cost
+// little even many at once, and must not queue behind large ones.
+const smallBody = 64 << 10
 
 // isJSON reports whether the request declares a JSON body.
 func isJSON(req *http.Request) bool {

@@ -175,7 +175,7 @@ func applyConnection(conn *store.Connection, req gen.PatchedUserOAuthSourceConne
 	if token, sent := optional(req.AccessToken); sent {
 		// As in authentik, an empty token is stored as none. A new token is
 		// sealed by the store; none clears the sealed one.
-		conn.AccessToken, conn.AccessTokenSealed = nil, nil
+		conn.SetAccessToken, conn.AccessToken = true, nil
 		if token != nil && *token != "" {
 			conn.AccessToken = token
 		}

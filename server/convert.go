@@ -124,6 +124,20 @@ func bindJSON(c echo.Context, v any) error {
 	}
 }
 
+// maxJSONField bounds a free-form JSON field (attributes, oidc_jwks) as
+// stored, so that no row, and no list of rows, grows without bound.
+const maxJSONField = 16 << 10
+
+// checkJSONSize refuses a free-form JSON value longer than maxJSONField
+// once encoded.
+func checkJSONSize(field string, v any) error {
+	raw, err := json.Marshal(v)
+	if err != nil || len(raw) > maxJSONField {
+		return fieldError(field, fmt.Sprintf("Ensure this value has at most %d bytes of JSON.", maxJSONField))
+	}
+	return nil
+}
+
 // invalidPK is Django REST framework's message for an unknown reference.
 func invalidPK(field string, pk any) *Problem {
 	return fieldError(field, fmt.Sprintf("Invalid pk \"%v\" - object does not exist.", pk))

@@ -1,6 +1,7 @@
 package server_test
 
 import (
+	"encoding/json"
 	"fmt"
 	"io"
 	"net/http"
@@ -329,4 +330,77 @@ func TestPermissionBeforeValidation(t *testing.T) {
 	}
 	r := v.do(http.MethodPost, "/sources/oauth/", adminKey, `{"slug": "not a slug!"}`)
 	expect(t, r, http.StatusBadRequest)
+}
+
+// Findings of the second adversarial review, kept fixed.
+func TestSecondReview(t *testing.T) {
+	v := newEnv(t)
+	src := v.createSource("github")
+	bobConn := v.createConnection(bobKey, src, "bob-1")
+	expect(t, v.do(http.MethodPost, "/core/tokens/", bobKey, map[string]any{"identifier": "bob-api"}), http.StatusCreated)
+
+	// Another user's connection or token answers 404 whatever the body
+	// holds, as Django REST framework looks the object up first.
+	for _, path := range []string{fmt.Sprintf("%s%d/", connections, bobConn), "/core/tokens/bob-api/"} {
+		for _, method := range []string{http.MethodPut, http.MethodPatch} {
+			for _, body := range []string{`{"identifier":""}`, `{`, `[]`, `{"identifier":"x"}`} {
+				if r := v.do(method, path, aliceKey, body); r.Status != http.StatusNotFound {
+					t.Errorf("%s %s %s as alice: %d %s", method, path, body, r.Status, r.Body)
+				}
+			}
+		}
+	}
+
+	// Text fields are bounded (indexed ones below PostgreSQL's B-tree
+	// limit), and so are free-form JSON fields.
+	long := strings.Repeat("\u00e9\u4e16", 300) // 600 characters, 1,500 bytes
+	for _, c := range []struct {
+		method, path string
+		body         map[string]any
+		field        string
+	}{
+		{http.MethodPatch, "/sources/oauth/github/", map[string]any{"name": long}, "name"},
+		{http.MethodPost, "/core/tokens/", map[string]any{"identifier": "t-long", "managed": long}, "managed"},
+		{http.MethodPost, "/core/tokens/", map[string]any{"identifier": "t-long", "description": strings.Repeat("d", 4097)}, "description"},
+		{http.MethodPatch, fmt.Sprintf("/core/users/%d/", v.Bob.ID), map[string]any{"attributes": map[string]any{"k": strings.Repeat("a", 17000)}}, "attributes"},
+		{http.MethodPatch, "/sources/oauth/github/", map[string]any{"oidc_jwks": map[string]any{"keys": strings.Repeat("a", 17000)}}, "oidc_jwks"},
+	} {
+		r := v.do(c.method, c.path, adminKey, c.body)
+		if r.Status != http.StatusBadRequest || r.JSON(t)[c.field] == nil {
+			t.Errorf("%s %s with a long %s: %d %s", c.method, c.path, c.field, r.Status, r.Body)
+		}
+	}
+
+	// The attributes filter is bounded in keys, size and depth.
+	many := map[string]any{}
+	for i := 0; i < 40; i++ {
+		many[fmt.Sprintf("k%d", i)] = i
+	}
+	manyJSON, _ := json.Marshal(many)
+	deep := strings.Repeat(`{"a":`, 40) + `1` + strings.Repeat(`}`, 40)
+	for _, filter := range []string{string(manyJSON), deep, `{"k":"` + strings.Repeat("x", 5000) + `"}`, `{"a":` + strings.Repeat("[", 1001) + strings.Repeat("]", 1001) + `}`} {
+		r := v.do(http.MethodGet, "/core/users/?attributes="+url.QueryEscape(filter), aliceKey, nil)
+		if r.Status != http.StatusBadRequest || r.JSON(t)["attributes"] == nil {
+			t.Errorf("attributes filter of %d bytes: %d %.200s", len(filter), r.Status, r.Body)
+		}
+	}
+
+	// An integral number written with a fraction is an integer, as DRF's
+	// IntegerField takes it; a body of non-JSON white space is a parse error.
+	r := v.do(http.MethodPost, connections, adminKey, fmt.Sprintf(`{"source":%q,"identifier":"float-user","user":%d.0}`, src, v.Alice.ID))
+	expect(t, r, http.StatusCreated)
+	if r.JSON(t)["user"] != float64(v.Alice.ID) {
+		t.Errorf("user 1.0: %s", r.Body)
+	}
+	r = v.do(http.MethodPost, connections, adminKey, " \u00a0 ")
+	expect(t, r, http.StatusBadRequest)
+	if d := r.JSON(t)["detail"]; d != "JSON parse error - Expecting value: line 1 column 2 (char 1)" {
+		t.Errorf("white space body: %v", d)
+	}
+
+	// Reads do not load the sealed access token.
+	got, err := v.Store.GetConnection(t.Context(), store.Scope{All: true}, int64(bobConn))
+	if err != nil || got.AccessTokenSealed != nil {
+		t.Errorf("a retrieve read the access token: %v %v", got, err)
+	}
 }

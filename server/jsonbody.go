@@ -4,7 +4,9 @@ import (
 	"bytes"
 	"encoding/json"
 	"fmt"
+	"math"
 	"net/http"
+	"strconv"
 	"strings"
 	"unicode"
 	"unicode/utf8"
@@ -31,6 +33,10 @@ type bodyFields struct {
 	// whitespace is removed before validation, as DRF's CharField does
 	// (trim_whitespace).
 	trim map[string]bool
+	// ints are the integer properties: an integral number written with a
+	// fraction or an exponent (1.0, 1e2) is rewritten as an integer, as
+	// Django REST framework's IntegerField accepts it.
+	ints map[string]bool
 }
 
 // cleanBody checks raw, a whole JSON request body, in one pass without
@@ -153,6 +159,12 @@ func (s *scanner) object(f *bodyFields) ([]byte, *scanError) {
 		if kept && f.trim[key] && s.data[valueStart] == '"' {
 			if trimmed, ok := trimString(s.data[valueStart:s.pos]); ok {
 				member = append(bytes.Clone(s.data[keyStart:valueStart]), trimmed...)
+				changed = true
+			}
+		}
+		if kept && f.ints[key] {
+			if n, ok := integral(s.data[valueStart:s.pos]); ok {
+				member = append(bytes.Clone(s.data[keyStart:valueStart]), n...)
 				changed = true
 			}
 		}
@@ -336,6 +348,20 @@ func (s *scanner) number() *scanError {
 		}
 	}
 	return nil
+}
+
+// integral returns a number token written with a fraction or an exponent
+// as a plain integer, when its value is one (within float64's exact
+// range); ok is false otherwise, and for tokens that need no rewriting.
+func integral(token []byte) ([]byte, bool) {
+	if len(token) == 0 || (token[0] != '-' && (token[0] < '0' || token[0] > '9')) || !bytes.ContainsAny(token, ".eE") {
+		return nil, false
+	}
+	v, err := strconv.ParseFloat(string(token), 64)
+	if err != nil || v != math.Trunc(v) || math.Abs(v) > 1<<53 {
+		return nil, false
+	}
+	return strconv.AppendInt(nil, int64(v), 10), true
 }
 
 // decodeString decodes a scanned JSON string token.

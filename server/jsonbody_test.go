@@ -7,8 +7,9 @@ import (
 )
 
 var testFields = &bodyFields{
-	known: map[string]bool{"identifier": true, "attributes": true, "access_token": true},
+	known: map[string]bool{"identifier": true, "attributes": true, "access_token": true, "user": true},
 	trim:  map[string]bool{"identifier": true, "access_token": true},
+	ints:  map[string]bool{"user": true},
 }
 
 func TestCleanBody(t *testing.T) {
@@ -39,6 +40,13 @@ func TestCleanBody(t *testing.T) {
 		{in: `{"zz":` + strings.Repeat("[", 70) + strings.Repeat("]", 70) + `}`, problem: "JSON parse error - nested more than 64 levels deep"},
 		{in: `{"attributes":[` + strings.Repeat("0,", 10000) + `0]}`, problem: "JSON parse error - more than 10000 values"},
 		{in: `{"zz":[` + strings.Repeat("0,", 20000) + `0],"identifier":"x"}`, out: `{"identifier":"x"}`},
+		{in: `{"user":1.0}`, out: `{"user":1}`},
+		{in: `{"user":2e1,"identifier":"x"}`, out: `{"user":20,"identifier":"x"}`},
+		{in: `{"user":-3.00}`, out: `{"user":-3}`},
+		{in: `{"user":1.5}`, out: `{"user":1.5}`},
+		{in: `{"user":7}`, out: `{"user":7}`},
+		{in: `{"attributes":{"n":1.0}}`, out: `{"attributes":{"n":1.0}}`},
+		{in: " \u00a0 ", problem: "JSON parse error - Expecting value: line 1 column 2 (char 1)"},
 		{in: `[1,2]`, out: `[1,2]`},
 		{in: `"x"`, out: `"x"`},
 		{in: `[1,2] x`, problem: "JSON parse error - Extra data: line 1 column 7 (char 6)"},

@@ -127,6 +127,9 @@ func applySource(src *store.OAuthSource, r gen.PatchedOAuthSourceRequest) error 
 	setNullable(&src.AccessTokenURL, r.AccessTokenUrl)
 	setNullable(&src.ProfileURL, r.ProfileUrl)
 	if r.OidcJwks != nil {
+		if err := checkJSONSize("oidc_jwks", r.OidcJwks); err != nil {
+			return err
+		}
 		src.OIDCJWKS = r.OidcJwks
 	}
 	// authentik requires the URLs a provider type does not fix.

@@ -68,9 +68,60 @@ func applyUser(u *store.User, r gen.PatchedUserRequest) error {
 	set(&u.Path, r.Path)
 	setAs(&u.Type, r.Type)
 	if r.Attributes != nil {
+		if err := checkJSONSize("attributes", *r.Attributes); err != nil {
+			return err
+		}
 		u.Attributes = *r.Attributes
 	}
 	return setTime(&u.LastLogin, "last_login", r.LastLogin)
+}
+
+// Bounds of the attributes filter: each key is one condition of the
+// query, and the values are compared whole.
+const (
+	maxFilterKeys  = 32
+	maxFilterBytes = 4096
+	maxFilterDepth = 32
+)
+
+// attributesFilter reads the attributes query parameter: a JSON object of
+// at most maxFilterKeys keys, maxFilterBytes bytes and maxFilterDepth
+// levels, without NUL.
+func attributesFilter(raw string) (map[string]any, error) {
+	if len(raw) > maxFilterBytes {
+		return nil, fieldError("attributes", fmt.Sprintf("Ensure this value has at most %d characters.", maxFilterBytes))
+	}
+	var attrs map[string]any
+	if err := json.Unmarshal([]byte(raw), &attrs); err != nil || attrs == nil {
+		return nil, fieldError("attributes", "Enter a valid JSON object.")
+	}
+	switch {
+	case len(attrs) > maxFilterKeys:
+		return nil, fieldError("attributes", fmt.Sprintf("Ensure this object has at most %d keys.", maxFilterKeys))
+	case jsonDepth(attrs) > maxFilterDepth:
+		return nil, fieldError("attributes", fmt.Sprintf("Ensure this object nests at most %d levels deep.", maxFilterDepth))
+	case containsNull(map[string]any(attrs)):
+		return nil, fieldError("attributes", nullCharactersMessage)
+	}
+	return attrs, nil
+}
+
+// jsonDepth is how deeply a decoded JSON value nests.
+func jsonDepth(v any) int {
+	deepest := 0
+	switch x := v.(type) {
+	case map[string]any:
+		for _, e := range x {
+			deepest = max(deepest, jsonDepth(e))
+		}
+	case []any:
+		for _, e := range x {
+			deepest = max(deepest, jsonDepth(e))
+		}
+	default:
+		return 0
+	}
+	return deepest + 1
 }
 
 // userInScope loads user id if the caller may see it: ordinary users see
@@ -95,12 +146,11 @@ func (s *Server) CoreUsersList(c echo.Context, params gen.CoreUsersListParams) e
 		Ordering: orderingFields(params.Ordering),
 	}
 	if params.Attributes != nil {
-		if err := json.Unmarshal([]byte(*params.Attributes), &f.Attributes); err != nil {
-			return fieldError("attributes", "Enter a valid JSON object.")
+		attrs, err := attributesFilter(*params.Attributes)
+		if err != nil {
+			return err
 		}
-		if containsNull(map[string]any(f.Attributes)) {
-			return fieldError("attributes", nullCharactersMessage)
-		}
+		f.Attributes = attrs
 	}
 	if params.Type != nil {
 		for _, t := range *params.Type {

@@ -128,8 +128,8 @@ func (v *operationValidator) validateRequest(next echo.HandlerFunc) echo.Handler
 			if err != nil {
 				return err
 			}
-			defer release() // after the handler is done with the decoded body
-			if isJSON(req) && len(bytes.TrimSpace(raw)) > 0 {
+			defer release()                  // after the handler is done with the decoded body
+			if isJSON(req) && len(raw) > 0 { // empty: no data, which the validator judges
 				cleaned, p := cleanBody(raw, v.body)
 				if p != nil {
 					return p
@@ -251,13 +251,14 @@ func requestBodyFields(op *openapi3.Operation) *bodyFields {
 	if mt == nil || mt.Schema == nil || mt.Schema.Value == nil {
 		return nil
 	}
-	f := &bodyFields{known: map[string]bool{}, trim: map[string]bool{}}
+	f := &bodyFields{known: map[string]bool{}, trim: map[string]bool{}, ints: map[string]bool{}}
 	for name, ref := range mt.Schema.Value.Properties {
 		p := ref.Value
 		if p == nil || p.ReadOnly {
 			continue
 		}
 		f.known[name] = true
+		f.ints[name] = p.Type.Is("integer")
 		if p.Type.Is("string") && len(p.Enum) == 0 && p.Format != "uuid" && p.Format != "date-time" {
 			f.trim[name] = true
 		}

@@ -95,7 +95,7 @@ func (s *Store) CreateConnection(ctx context.Context, c *Connection) error {
 			return err
 		}
 		// The token is sealed with the connection's id, known only now.
-		if c.AccessToken == nil {
+		if !c.SetAccessToken || c.AccessToken == nil {
 			return nil
 		}
 		if err := s.sealAccessToken(c); err != nil {
@@ -129,6 +129,7 @@ func (s *Store) AccessToken(c *Connection) (*string, error) {
 // sealAccessToken seals c's new plaintext access token, if it has one.
 func (s *Store) sealAccessToken(c *Connection) error {
 	if c.AccessToken == nil {
+		c.AccessTokenSealed = nil
 		return nil
 	}
 	sealed, err := s.seal(accessTokens, strconv.FormatInt(c.ID, 10), *c.AccessToken)
@@ -149,18 +150,21 @@ func (s *Store) UpdateConnection(ctx context.Context, sc Scope, id int64, change
 		func(tx *gorm.DB, c *Connection) error {
 			c.LastUpdated = s.db.NowFunc()
 			c.Version++
-			if err := s.sealAccessToken(c); err != nil {
-				return err
-			}
-			return tx.Model(&Connection{}).Where("id = ?", c.ID).Updates(map[string]any{
+			columns := map[string]any{
 				"user_id":      c.UserID,
 				"source_id":    c.SourceID,
 				"identifier":   c.Identifier,
-				"access_token": c.AccessTokenSealed,
 				"expires":      c.Expires,
 				"last_updated": c.LastUpdated,
 				"version":      c.Version,
-			}).Error
+			}
+			if c.SetAccessToken {
+				if err := s.sealAccessToken(c); err != nil {
+					return err
+				}
+				columns["access_token"] = c.AccessTokenSealed
+			}
+			return tx.Model(&Connection{}).Where("id = ?", c.ID).Updates(columns).Error
 		})
 }
 

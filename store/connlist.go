@@ -149,7 +149,7 @@ func (s *Store) ListConnections(ctx context.Context, f ConnectionFilter, p Page)
 // the number: it returns a total of -1 then (0 when the page is the
 // first, since there are no rows at all).
 func (s *Store) readCountedPage(db, rows *gorm.DB, p Page) ([]Connection, int64, error) {
-	q, err := rows.Select(connectionColumns+", COUNT(*) OVER ()").Offset(p.Offset).Limit(p.Limit).Rows()
+	q, err := rows.Select(connectionColumns + ", COUNT(*) OVER ()").Offset(p.Offset).Limit(p.Limit).Rows()
 	if err != nil {
 		return nil, 0, err
 	}
@@ -299,4 +299,3 @@ func filterConnections(q *gorm.DB, f ConnectionFilter) *gorm.DB {
 	}
 	return q
 }
-

@@ -9,13 +9,13 @@ import (
 )
 
 // connectionColumns are what connection reads select, in scanConnections'
-// order: the connection, and the version of its source, whose fields come
+// order: the connection (but its sealed access token, which reads do not
+// need and which may be large), and the version of its source, whose fields come
 // from the store's cache of sources (sourceCache) checked against it.
 // Reading the eleven source columns of every row cost more than the rest
 // of a retrieve's row (pprof: cgo calls and allocations per column).
 const connectionColumns = "connections.id, connections.user_id, connections.source_id, connections.identifier, " +
-	"connections.access_token, connections.expires, connections.created, connections.last_updated, connections.version, " +
-	"src.version"
+	"connections.expires, connections.created, connections.last_updated, connections.version, src.version"
 
 // withSource starts a connection read joined to its source.
 func withSource(q *gorm.DB) *gorm.DB {
@@ -59,7 +59,7 @@ func scanConnections(rows *sql.Rows, extra ...any) ([]Connection, []int64, error
 	for rows.Next() {
 		var c Connection
 		var sourceVersion int64
-		dest := []any{&c.ID, &c.UserID, &c.SourceID, &c.Identifier, &c.AccessTokenSealed, &c.Expires, &c.Created, &c.LastUpdated,
+		dest := []any{&c.ID, &c.UserID, &c.SourceID, &c.Identifier, &c.Expires, &c.Created, &c.LastUpdated,
 			&c.Version, &sourceVersion}
 		err := rows.Scan(append(dest, extra...)...)
 		if err != nil {

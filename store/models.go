@@ -96,9 +96,11 @@ type Connection struct {
 	SourceID   string      `gorm:"size:36;not null;uniqueIndex:uq_connection_user_source,priority:2;uniqueIndex:uq_connection_source_identifier,priority:1;index:idx_connections_source_id_id,priority:1"`
 	Source     OAuthSource `gorm:"constraint:OnDelete:CASCADE"`
 	Identifier string      `gorm:"size:255;not null;uniqueIndex:uq_connection_source_identifier,priority:2;index:idx_connections_identifier,priority:1"`
-	// AccessToken is a new plaintext token to store (sealed into
-	// AccessTokenSealed); reads leave it nil. To clear the stored token,
-	// set AccessTokenSealed to nil.
+	// SetAccessToken asks a write to store AccessToken, a new plaintext
+	// token (nil: none), sealed into AccessTokenSealed. Reads fill none of
+	// the three: the API never shows the token, and a read of every list
+	// row should not carry it.
+	SetAccessToken    bool    `gorm:"-"`
 	AccessToken       *string `gorm:"-"`
 	AccessTokenSealed *string `gorm:"column:access_token"`
 	Expires           *time.Time

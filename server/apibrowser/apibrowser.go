@@ -62,7 +62,7 @@ func Register(e *echo.Echo, base string) {
 		h.Set("Content-Type", "text/html; charset=utf-8")
 		h.Set("Cache-Control", "no-cache")
 		h.Set("ETag", pageTag)
-		http.ServeContent(c.Response(), c.Request(), "", time.Time{}, bytes.NewReader(page))
+		serveContent(c, "", page)
 		return nil
 	})
 	e.GET(base, func(c echo.Context) error {
@@ -88,7 +88,7 @@ func serveAsset(name string, data []byte, hash string) echo.HandlerFunc {
 		} else {
 			h.Set("Cache-Control", "no-cache")
 		}
-		http.ServeContent(c.Response(), c.Request(), name, time.Time{}, bytes.NewReader(data))
+		serveContent(c, name, data)
 		return nil
 	}
 }
@@ -97,4 +97,12 @@ func serveAsset(name string, data []byte, hash string) echo.HandlerFunc {
 func contentHash(data []byte) string {
 	sum := sha256.Sum256(data)
 	return hex.EncodeToString(sum[:8])
+}
+
+// serveContent answers with data (and 304 for a matching If-None-Match).
+// Range requests get the whole file: a list of many small ranges would
+// make a response many times larger than the request.
+func serveContent(c echo.Context, name string, data []byte) {
+	c.Request().Header.Del("Range")
+	http.ServeContent(c.Response(), c.Request(), name, time.Time{}, bytes.NewReader(data))
 }

@@ -6,6 +6,7 @@ import (
 	"crypto/sha256"
 	"encoding/hex"
 	"encoding/json"
+	"fmt"
 	"io"
 	"net/http"
 	"net/http/httptest"
@@ -246,5 +247,20 @@ func TestAssets(t *testing.T) {
 	}
 	if rec := serve(t, env, http.MethodGet, "/api/v3/browser/SHA256SUMS"); rec.Code != http.StatusNotFound {
 		t.Errorf("GET /api/v3/browser/SHA256SUMS: %d, want 404", rec.Code)
+	}
+}
+
+// A Range request gets the whole file: many small ranges would make a
+// response many times larger than the request.
+func TestRangesAreIgnored(t *testing.T) {
+	env := testenv.New(t)
+	ranges := "bytes=0-0"
+	for i := 1; i < 2000; i++ {
+		ranges += fmt.Sprintf(",%d-%d", i, i)
+	}
+	rec := serve(t, env, http.MethodGet, "/api/v3/browser/LICENSE.txt", "Range", ranges)
+	data, _ := os.ReadFile("assets/LICENSE.txt")
+	if rec.Code != http.StatusOK || rec.Body.Len() != len(data) {
+		t.Fatalf("ranged GET: %d, %d bytes (file: %d)", rec.Code, rec.Body.Len(), len(data))
 	}
 }
