@@ -37,7 +37,8 @@ func runKeys(args []string, stdout, stderr io.Writer) int {
 	if len(args) > 0 {
 		action, rest = args[0], args[1:]
 	}
-	keyID := ""
+	keyID, batch := "", 0
+	fs.IntVar(&batch, "batch", "KEYS_BATCH", 500, "rotate: values re-sealed per transaction")
 	if action == "retire" && len(rest) > 0 && len(rest[0]) > 0 && rest[0][0] != '-' {
 		keyID, rest = rest[0], rest[1:]
 	}
@@ -71,7 +72,7 @@ func runKeys(args []string, stdout, stderr io.Writer) int {
 	case "rotate":
 		bar := newProgress(stderr)
 		var n int64
-		n, err = db.RotateKeys(ctx, bar.update)
+		n, err = db.RotateKeys(ctx, batch, bar.update)
 		bar.finish()
 		if err == nil {
 			fmt.Fprintf(stdout, "re-sealed %d values under key %s\n", n, db.SealingKeyID())

@@ -11,6 +11,7 @@ import (
 	"os/exec"
 	"path/filepath"
 	"runtime"
+	"strings"
 	"sync"
 	"syscall"
 	"testing"
@@ -61,10 +62,11 @@ const adminKey = "e2e-admin-key-0123456789"
 
 // proc is one running server process.
 type proc struct {
-	t    *testing.T
-	cmd  *exec.Cmd
-	base string
-	logs *testenv.SyncBuffer
+	t      *testing.T
+	cmd    *exec.Cmd
+	base   string
+	logs   *testenv.SyncBuffer
+	exited chan struct{} // closed when the process has exited
 }
 
 func freeAddr(t *testing.T) string {
@@ -95,18 +97,44 @@ func launch(t *testing.T, database string) (*proc, error) {
 
 // launchBinary is launch with a binary of choice.
 func launchBinary(t *testing.T, binary, database string) (*proc, error) {
+	return launchWith(t, binary, database, serverEnv("SECRET_KEY="+testenv.SecretKey))
+}
+
+// serverEnv is the test's environment for a server or a command, less
+// any SECRET_KEY or SECRET_KEY_FILE, plus extra.
+func serverEnv(extra ...string) []string {
+	var env []string
+	for _, kv := range os.Environ() {
+		if !strings.HasPrefix(kv, "SECRET_KEY=") && !strings.HasPrefix(kv, "SECRET_KEY_FILE=") {
+			env = append(env, kv)
+		}
+	}
+	return append(append(env, "BOOTSTRAP_TOKEN="+adminKey), extra...)
+}
+
+// launchWith starts binary serving database with the environment env and
+// waits until it is ready; it fails when the process exits first.
+func launchWith(t *testing.T, binary, database string, env []string) (*proc, error) {
 	addr := freeAddr(t)
 	logs := &testenv.SyncBuffer{}
 	cmd := exec.Command(binary, "serve", "--addr", addr, "--database", database)
-	cmd.Env = append(os.Environ(), "BOOTSTRAP_TOKEN="+adminKey, "SECRET_KEY="+testenv.SecretKey)
+	cmd.Env = env
 	cmd.Stdout, cmd.Stderr = logs, logs
 	if err := cmd.Start(); err != nil {
 		return nil, err
 	}
 	p := &proc{t: t, cmd: cmd, base: "http://" + addr, logs: logs}
+	exited := make(chan struct{})
+	go func() { _ = cmd.Wait(); close(exited) }()
+	p.exited = exited
 	t.Cleanup(p.kill)
-	deadline := time.Now().Add(30 * time.Second)
+	deadline := time.Now().Add(60 * time.Second)
 	for time.Now().Before(deadline) {
+		select {
+		case <-exited:
+			return nil, fmt.Errorf("server on %s exited (%v) before it was ready:\n%s", database, cmd.ProcessState, logs)
+		default:
+		}
 		if resp, err := http.Get(p.base + "/-/health/ready/"); err == nil {
 			resp.Body.Close()
 			if resp.StatusCode == http.StatusNoContent {
@@ -121,9 +149,20 @@ func launchBinary(t *testing.T, binary, database string) (*proc, error) {
 
 // kill ends the process with SIGKILL: no shutdown, no flushing.
 func (p *proc) kill() {
-	if p.cmd.ProcessState == nil {
+	if p.cmd.Process != nil {
 		_ = p.cmd.Process.Signal(syscall.SIGKILL)
-		_ = p.cmd.Wait()
+	}
+	<-p.exited
+}
+
+// stop ends the process cleanly (SIGTERM) and waits for it.
+func (p *proc) stop() {
+	_ = p.cmd.Process.Signal(syscall.SIGTERM)
+	select {
+	case <-p.exited:
+	case <-time.After(20 * time.Second):
+		p.t.Errorf("server did not stop on SIGTERM")
+		p.kill()
 	}
 }
 

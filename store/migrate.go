@@ -45,6 +45,20 @@ func (s *Store) provider() (*goose.Provider, error) {
 	return goose.NewProvider(dialect, sqlDB, dir, opts...)
 }
 
+// MigrateTo applies the pending migrations up to version and no further
+// (as an older release would have left the schema); tests of upgrades use
+// it.
+func (s *Store) MigrateTo(ctx context.Context, version int64) error {
+	p, err := s.provider()
+	if err != nil {
+		return fmt.Errorf("migrations: %w", err)
+	}
+	if _, err := p.UpTo(ctx, version); err != nil {
+		return fmt.Errorf("migrate up to %d: %w", version, err)
+	}
+	return nil
+}
+
 // Migrate applies all pending migrations (MigrateUp), rolls back the
 // latest one (MigrateDown), or reports each migration's state
 // (MigrateStatus). It returns one line per migration touched or listed.

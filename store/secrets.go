@@ -105,8 +105,9 @@ func (s *Store) checkKeys(ctx context.Context) error {
 // ("connections", "tokens.key", ...).
 type Progress func(what string, done, total int64)
 
-// resealBatch is how many rows one transaction of a re-seal changes.
-const resealBatch = 500
+// defaultResealBatch is how many rows one transaction of a re-seal reads
+// and changes, unless told otherwise.
+const defaultResealBatch = 500
 
 // reseal walks every row of c with a value, in primary key order and in
 // batches, and writes change's result for the values it changes (it
@@ -115,7 +116,10 @@ const resealBatch = 500
 // so that a concurrent write is never overwritten: it is written sealed
 // already, and the next pass sees it. It returns how many values it
 // changed.
-func (s *Store) reseal(ctx context.Context, c sealedColumn, change func(id, value string) (string, bool, error), progress Progress) (int64, error) {
+func (s *Store) reseal(ctx context.Context, c sealedColumn, batch int, change func(id, value string) (string, bool, error), progress Progress) (int64, error) {
+	if batch <= 0 {
+		batch = defaultResealBatch
+	}
 	var total int64
 	if err := s.db.WithContext(ctx).Table(c.table).Where(c.column + " IS NOT NULL").Count(&total).Error; err != nil {
 		return 0, fmt.Errorf("count %s.%s: %w", c.table, c.column, err)
@@ -131,7 +135,7 @@ func (s *Store) reseal(ctx context.Context, c sealedColumn, change func(id, valu
 			Value string
 		}
 		err := s.db.WithContext(ctx).Table(c.table).Select("id, "+c.column+" AS value").
-			Where(c.column+" IS NOT NULL AND id > ?", after).Order("id").Limit(resealBatch).Scan(&rows).Error
+			Where(c.column+" IS NOT NULL AND id > ?", after).Order("id").Limit(batch).Scan(&rows).Error
 		if err != nil {
 			return changed, fmt.Errorf("read %s.%s: %w", c.table, c.column, err)
 		}
@@ -187,7 +191,7 @@ func (s *Store) sealPlaintext(ctx context.Context, progress Progress) error {
 		return fmt.Errorf("read store state: %w", err)
 	}
 	for _, c := range sealedColumns {
-		_, err := s.reseal(ctx, c, func(id, value string) (string, bool, error) {
+		_, err := s.reseal(ctx, c, 0, func(id, value string) (string, bool, error) {
 			if _, err := s.keys.Open(value, c.ad(id)); err == nil {
 				return "", false, nil
 			}
@@ -224,12 +228,13 @@ func (s *Store) SealingKeyID() string { return s.keys.SealingKeyID() }
 // RotateKeys re-seals, under the key that seals new values, every value
 // sealed with another key, in batches, while servers keep serving. It is
 // idempotent and can be run again after an interruption: it continues
-// with what is left. It returns how many values it re-sealed.
-func (s *Store) RotateKeys(ctx context.Context, progress Progress) (int64, error) {
+// with what is left. batch is how many rows a transaction changes (0: a
+// default). It returns how many values it re-sealed.
+func (s *Store) RotateKeys(ctx context.Context, batch int, progress Progress) (int64, error) {
 	sealing := s.keys.SealingKeyID()
 	var total int64
 	for _, c := range sealedColumns {
-		n, err := s.reseal(ctx, c, func(id, value string) (string, bool, error) {
+		n, err := s.reseal(ctx, c, batch, func(id, value string) (string, bool, error) {
 			if kid, ok := seal.KeyID(value); ok && kid == sealing {
 				return "", false, nil
 			}
