@@ -5,11 +5,15 @@ import (
 	"flag"
 	"fmt"
 	"io"
+	"net/netip"
 	"os"
 	"sort"
+	"strconv"
+	"strings"
 	"time"
 
 	"akconn/seal"
+	"akconn/server"
 	"akconn/store"
 )
 
@@ -33,6 +37,13 @@ type Config struct {
 	PprofAddr string
 	// BootstrapToken creates superuser akadmin with this token key.
 	BootstrapToken string
+	// EventRetention is how long events are kept (authentik's
+	// events.retention: days=365).
+	EventRetention retention
+	// EventSweepInterval is how often expired events are deleted.
+	EventSweepInterval time.Duration
+	// TrustedProxies are the peers whose X-Forwarded-For is believed.
+	TrustedProxies prefixList
 
 	// SecretKeyFile names a file of keys, one per line, the first sealing
 	// (SECRET_KEY_FILE). SECRET_KEY, from the environment only, is one key.
@@ -51,6 +62,8 @@ func DefaultConfig() Config {
 		Addr:               "127.0.0.1:9000",
 		ResponseValidation: "enforce",
 		AuthCacheTTL:       5 * time.Second,
+		EventRetention:     retention(server.DefaultEventRetention),
+		EventSweepInterval: time.Hour,
 	}
 }
 
@@ -86,6 +99,12 @@ func (c *Config) serveFlags(fs *flagSet) {
 		"serve net/http/pprof on this address, e.g. 127.0.0.1:6060 (off when empty)")
 	fs.StringVar(&c.BootstrapToken, "bootstrap-token", "BOOTSTRAP_TOKEN", c.BootstrapToken,
 		"create superuser akadmin with this API token key")
+	fs.Var(&c.EventRetention, "event-retention", "EVENT_RETENTION",
+		"keep events this long: a duration (8760h), days (365d) or authentik's form (days=365;hours=12)")
+	fs.DurationVar(&c.EventSweepInterval, "event-sweep-interval", "EVENT_SWEEP_INTERVAL", c.EventSweepInterval,
+		"delete expired events this often, in small batches (safe with several replicas)")
+	fs.Var(&c.TrustedProxies, "trusted-proxies", "TRUSTED_PROXIES",
+		"comma-separated CIDRs of proxies whose X-Forwarded-For names the client (authentik: listen.trusted_proxy_cidrs); none by default")
 }
 
 // storeOpened is called with every store a subcommand opens; tests use it
@@ -191,6 +210,11 @@ func (fs *flagSet) BoolVar(p *bool, name, env string, def bool, usage string) {
 	fs.FlagSet.BoolVar(p, name, def, usage+fs.register(name, env))
 }
 
+// Var defines a flag of a custom type with an environment variable.
+func (fs *flagSet) Var(v flag.Value, name, env, usage string) {
+	fs.FlagSet.Var(v, name, usage+fs.register(name, env))
+}
+
 // DurationVar defines a duration flag with an environment variable.
 func (fs *flagSet) DurationVar(p *time.Duration, name, env string, def time.Duration, usage string) {
 	fs.FlagSet.DurationVar(p, name, def, usage+fs.register(name, env))
@@ -241,4 +265,92 @@ func exitCode(err error) int {
 		return 0
 	}
 	return 2
+}
+
+// retention is a duration written as Go writes durations (8760h), in
+// days (365d), or as authentik's timedelta settings (days=365;hours=12).
+type retention time.Duration
+
+func (r *retention) String() string {
+	d := time.Duration(*r)
+	if d%(24*time.Hour) == 0 {
+		return fmt.Sprintf("%dd", d/(24*time.Hour))
+	}
+	return d.String()
+}
+
+func (r *retention) Set(text string) error {
+	d, err := parseRetention(text)
+	if err != nil {
+		return err
+	}
+	if d <= 0 {
+		return errors.New("must be positive")
+	}
+	*r = retention(d)
+	return nil
+}
+
+// timedeltaUnits are the units of authentik's timedelta settings.
+var timedeltaUnits = map[string]time.Duration{
+	"weeks": 7 * 24 * time.Hour, "days": 24 * time.Hour, "hours": time.Hour, "minutes": time.Minute,
+	"seconds": time.Second, "milliseconds": time.Millisecond, "microseconds": time.Microsecond,
+}
+
+func parseRetention(text string) (time.Duration, error) {
+	text = strings.TrimSpace(text)
+	if days, ok := strings.CutSuffix(text, "d"); ok {
+		n, err := strconv.ParseFloat(days, 64)
+		if err != nil || n > 1e5 {
+			return 0, fmt.Errorf("invalid days %q", text)
+		}
+		return time.Duration(n * float64(24*time.Hour)), nil
+	}
+	if !strings.Contains(text, "=") {
+		return time.ParseDuration(text)
+	}
+	var total time.Duration
+	for _, part := range strings.Split(text, ";") {
+		unit, value, _ := strings.Cut(strings.TrimSpace(part), "=")
+		scale, ok := timedeltaUnits[strings.TrimSpace(unit)]
+		n, err := strconv.ParseFloat(strings.TrimSpace(value), 64)
+		if !ok || err != nil || n < 0 || n > 1e9 {
+			return 0, fmt.Errorf("invalid part %q (want e.g. days=365;hours=12)", part)
+		}
+		total += time.Duration(n * float64(scale))
+	}
+	return total, nil
+}
+
+// prefixList is a comma-separated list of CIDRs (a bare address is one
+// address).
+type prefixList []netip.Prefix
+
+func (p *prefixList) String() string {
+	parts := make([]string, len(*p))
+	for i, prefix := range *p {
+		parts[i] = prefix.String()
+	}
+	return strings.Join(parts, ",")
+}
+
+func (p *prefixList) Set(text string) error {
+	var out prefixList
+	for _, part := range strings.Split(text, ",") {
+		part = strings.TrimSpace(part)
+		if part == "" {
+			continue
+		}
+		prefix, err := netip.ParsePrefix(part)
+		if err != nil {
+			addr, aerr := netip.ParseAddr(part)
+			if aerr != nil {
+				return fmt.Errorf("invalid CIDR %q", part)
+			}
+			prefix = netip.PrefixFrom(addr, addr.BitLen())
+		}
+		out = append(out, prefix.Masked())
+	}
+	*p = out
+	return nil
 }

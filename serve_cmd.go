@@ -17,6 +17,7 @@ import (
 	"time"
 
 	"akconn/server"
+	"akconn/store"
 )
 
 const serveUsage = `Usage: akconn [serve] [flags]
@@ -58,7 +59,8 @@ func runServe(args []string, stdout, stderr io.Writer) int {
 			return 1
 		}
 	}
-	e, err := server.New(server.Config{Store: db, Spec: spec, Logger: log, ResponseValidation: mode, AuthCacheTTL: cfg.AuthCacheTTL})
+	e, err := server.New(server.Config{Store: db, Spec: spec, Logger: log, ResponseValidation: mode, AuthCacheTTL: cfg.AuthCacheTTL,
+		EventRetention: time.Duration(cfg.EventRetention), TrustedProxies: cfg.TrustedProxies})
 	if err != nil {
 		log.Error("build server", "error", err.Error())
 		return 1
@@ -74,6 +76,11 @@ func runServe(args []string, stdout, stderr io.Writer) int {
 	srv := &http.Server{Handler: e, ReadHeaderTimeout: 10 * time.Second, ReadTimeout: time.Minute, WriteTimeout: time.Minute, IdleTimeout: 2 * time.Minute}
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
+	swept := make(chan struct{})
+	go func() {
+		defer close(swept)
+		sweepEvents(ctx, db, cfg.EventSweepInterval, log)
+	}()
 	drained := make(chan struct{})
 	go func() {
 		defer close(drained)
@@ -87,9 +94,36 @@ func runServe(args []string, stdout, stderr io.Writer) int {
 		log.Error("serve", "error", err.Error())
 		return 1
 	}
+	stop()
 	<-drained // in-flight requests finish before the database closes
+	<-swept
 	log.Info("stopped")
 	return 0
+}
+
+// sweepEvents deletes expired events at start and then every interval,
+// until ctx is done. Each batch is a short transaction of its own, so
+// requests never wait on it; several replicas may sweep at once.
+func sweepEvents(ctx context.Context, db *store.Store, interval time.Duration, log *slog.Logger) {
+	if interval <= 0 {
+		return
+	}
+	tick := time.NewTicker(interval)
+	defer tick.Stop()
+	for {
+		n, err := db.SweepEvents(ctx, time.Now())
+		switch {
+		case err != nil && ctx.Err() == nil:
+			log.Error("sweep expired events", "error", err.Error())
+		case n > 0:
+			log.Info("swept expired events", "deleted", n)
+		}
+		select {
+		case <-ctx.Done():
+			return
+		case <-tick.C:
+		}
+	}
 }
 
 // Garbage collection defaults of the server, unless GOGC and GOMEMLIMIT

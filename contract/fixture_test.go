@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"net/http"
 	"strconv"
+	"strings"
 	"sync/atomic"
 	"testing"
 	"time"
@@ -67,6 +68,29 @@ func (f *fixture) token(key string) string {
 	id := unique("tok")
 	f.post("/core/tokens/", key, map[string]any{"identifier": id, "expiring": false})
 	return id
+}
+
+// event makes an event of the holder of key (a token they create) and
+// returns its uuid.
+func (f *fixture) event(key string) string {
+	f.t.Helper()
+	id := f.token(key)
+	resp := f.env.Serve(testenv.NewRequest(f.t, http.MethodGet, "/events/events/?context_model_name=token&page_size=1", key, nil))
+	var page struct {
+		Results []struct {
+			PK      string `json:"pk"`
+			Context struct {
+				Model struct {
+					Name string `json:"name"`
+				} `json:"model"`
+			} `json:"context"`
+		} `json:"results"`
+	}
+	if err := json.Unmarshal(resp.Body, &page); err != nil || resp.Status != http.StatusOK || len(page.Results) == 0 ||
+		!strings.HasPrefix(page.Results[0].Context.Model.Name, id) {
+		f.t.Fatalf("fixture: no event of token %s: %d %s", id, resp.Status, resp.Body)
+	}
+	return page.Results[0].PK
 }
 
 // hooks keep generated bodies valid beyond the schema: references point

@@ -122,7 +122,7 @@ func simpleValue(s *openapi3.Schema) any {
 func fingerprint(t testing.TB, env *testenv.Env) string {
 	t.Helper()
 	var b strings.Builder
-	for _, table := range []string{"users", "tokens", "oauth_sources", "connections"} {
+	for _, table := range []string{"users", "tokens", "oauth_sources", "connections", "events", "event_counts"} {
 		var rows []map[string]any
 		if err := env.Store.DB().Table(table).Order("1").Find(&rows).Error; err != nil {
 			t.Fatal(err)
@@ -135,7 +135,8 @@ func fingerprint(t testing.TB, env *testenv.Env) string {
 
 // TestInvalidBodies breaks every constraint of every request property in
 // turn, and drops every required property: each answers 400 naming the
-// field, and changes nothing.
+// field (405 on an operation refused whatever the body), and changes
+// nothing, nor writes an event.
 func TestInvalidBodies(t *testing.T) {
 	_, ops := spec(t)
 	for _, id := range sortedIDs(ops) {
@@ -158,7 +159,11 @@ func TestInvalidBodies(t *testing.T) {
 				before := fingerprint(t, env)
 				req := testenv.NewRequest(t, op.Method, op.url(params, ""), sc.key, body)
 				resp := call(t, env, op, params, "", sc.key, req)
-				if resp.Status != http.StatusBadRequest || !contains(fieldsOf(t, resp), field) {
+				if sc.status == http.StatusMethodNotAllowed {
+					if resp.Status != sc.status {
+						t.Errorf("%s with %s broken (%s): %d %s, want 405", field, what, describe(op), resp.Status, resp.Body)
+					}
+				} else if resp.Status != http.StatusBadRequest || !contains(fieldsOf(t, resp), field) {
 					t.Errorf("%s with %s broken (%s): %d %s", field, what, describe(op), resp.Status, resp.Body)
 				}
 				if fingerprint(t, env) != before {
@@ -193,7 +198,7 @@ func TestInvalidParameters(t *testing.T) {
 	f := &fixture{t: t, env: env}
 	for _, id := range sortedIDs(ops) {
 		op, sc := ops[id], scenarios[id]
-		if sc.prepare == nil {
+		if sc.prepare == nil || refused(sc) {
 			continue
 		}
 		params := sc.prepare(f)
@@ -253,7 +258,7 @@ func TestMalformedBodies(t *testing.T) {
 	f := &fixture{t: t, env: env}
 	for _, id := range sortedIDs(ops) {
 		op, sc := ops[id], scenarios[id]
-		if op.requestSchema() == nil || sc.prepare == nil {
+		if op.requestSchema() == nil || sc.prepare == nil || refused(sc) {
 			continue
 		}
 		params := sc.prepare(f)
@@ -293,6 +298,11 @@ func TestMalformedBodies(t *testing.T) {
 		}
 	}
 }
+
+// refused reports whether sc's operation is refused to everyone whatever
+// the request (the append-only events): TestInvalidBodies checks that it
+// answers 405 to every broken body and writes nothing.
+func refused(sc scenario) bool { return sc.status == http.StatusMethodNotAllowed }
 
 // tooManyValues is a body whose one writable member of op holds more
 // values than the server decodes.

@@ -35,6 +35,11 @@ func aliceToken(f *fixture) map[string]string {
 	return map[string]string{"identifier": f.token(testenv.AliceKey)}
 }
 
+// aliceEvent is an event of Alice's own (the creation of a token of hers).
+func aliceEvent(f *fixture) map[string]string {
+	return map[string]string{"event_uuid": f.event(testenv.AliceKey)}
+}
+
 var scenarios = map[string]scenario{
 	"sources_user_connections_oauth_list":           {key: testenv.AliceKey, status: http.StatusOK, prepare: none},
 	"sources_user_connections_oauth_create":         {key: testenv.AliceKey, status: http.StatusCreated, prepare: none, require: []string{"source"}},
@@ -70,4 +75,15 @@ var scenarios = map[string]scenario{
 	"core_tokens_destroy":           {key: testenv.AliceKey, status: http.StatusNoContent, prepare: aliceToken},
 	"core_tokens_used_by_list":      {key: testenv.AliceKey, status: http.StatusOK, prepare: aliceToken},
 	"core_tokens_view_key_retrieve": {key: testenv.AliceKey, status: http.StatusOK, prepare: aliceToken},
+
+	"events_events_list":              {key: testenv.AliceKey, status: http.StatusOK, prepare: none},
+	"events_events_create":            {key: testenv.AdminKey, status: http.StatusCreated, prepare: none},
+	"events_events_retrieve":          {key: testenv.AliceKey, status: http.StatusOK, prepare: aliceEvent},
+	"events_events_update":            {key: testenv.AdminKey, status: http.StatusMethodNotAllowed, prepare: aliceEvent},
+	"events_events_partial_update":    {key: testenv.AdminKey, status: http.StatusMethodNotAllowed, prepare: aliceEvent},
+	"events_events_destroy":           {key: testenv.AdminKey, status: http.StatusMethodNotAllowed, prepare: aliceEvent},
+	"events_events_actions_list":      {key: testenv.AliceKey, status: http.StatusOK, prepare: none},
+	"events_events_volume_list":       {key: testenv.AliceKey, status: http.StatusOK, prepare: none},
+	"events_events_per_month_list":    {key: testenv.AliceKey, status: http.StatusOK, prepare: none},
+	"events_events_top_per_user_list": {key: testenv.AliceKey, status: http.StatusOK, prepare: none},
 }

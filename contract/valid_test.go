@@ -98,6 +98,8 @@ func (g *generator) query(op *operation, key string, f *fixture) string {
 			v.Set("ordering", strings.Join(rapid.SliceOfN(rapid.SampledFrom([]string{"pk", "-pk", "name", "-created", "identifier", "source__slug", "username", "nonsense"}), 1, 3).Draw(g.t, "ordering"), ","))
 		case "attributes":
 			v.Set("attributes", `{"team": "blue"}`)
+		case "query": // per_month's Django lookups, a JSON object
+			v.Set("query", rapid.SampledFrom([]string{`{}`, `{"user__username": "alice"}`, `{"context__model__app": "authentik_core", "user__pk": 2}`}).Draw(g.t, "query"))
 		default:
 			if s.Type.Is("array") {
 				for _, item := range g.value(s, p.Name).([]any) {

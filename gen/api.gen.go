@@ -15,6 +15,99 @@ import (
 	openapi_types "github.com/oapi-codegen/runtime/types"
 )
 
+// Defines values for EventActions.
+const (
+	AuthorizeApplication     EventActions = "authorize_application"
+	ConfigurationError       EventActions = "configuration_error"
+	Custom                   EventActions = "custom_"
+	EmailSent                EventActions = "email_sent"
+	FlowExecution            EventActions = "flow_execution"
+	ImpersonationEnded       EventActions = "impersonation_ended"
+	ImpersonationStarted     EventActions = "impersonation_started"
+	InvitationUsed           EventActions = "invitation_used"
+	Login                    EventActions = "login"
+	LoginFailed              EventActions = "login_failed"
+	Logout                   EventActions = "logout"
+	ModelCreated             EventActions = "model_created"
+	ModelDeleted             EventActions = "model_deleted"
+	ModelUpdated             EventActions = "model_updated"
+	PasswordSet              EventActions = "password_set"
+	PolicyException          EventActions = "policy_exception"
+	PolicyExecution          EventActions = "policy_execution"
+	PropertyMappingException EventActions = "property_mapping_exception"
+	SecretRotate             EventActions = "secret_rotate"
+	SecretView               EventActions = "secret_view"
+	SourceLinked             EventActions = "source_linked"
+	SuspiciousRequest        EventActions = "suspicious_request"
+	SystemException          EventActions = "system_exception"
+	SystemTaskException      EventActions = "system_task_exception"
+	SystemTaskExecution      EventActions = "system_task_execution"
+	UpdateAvailable          EventActions = "update_available"
+	UserWrite                EventActions = "user_write"
+)
+
+// Valid indicates whether the value is a known member of the EventActions enum.
+func (e EventActions) Valid() bool {
+	switch e {
+	case AuthorizeApplication:
+		return true
+	case ConfigurationError:
+		return true
+	case Custom:
+		return true
+	case EmailSent:
+		return true
+	case FlowExecution:
+		return true
+	case ImpersonationEnded:
+		return true
+	case ImpersonationStarted:
+		return true
+	case InvitationUsed:
+		return true
+	case Login:
+		return true
+	case LoginFailed:
+		return true
+	case Logout:
+		return true
+	case ModelCreated:
+		return true
+	case ModelDeleted:
+		return true
+	case ModelUpdated:
+		return true
+	case PasswordSet:
+		return true
+	case PolicyException:
+		return true
+	case PolicyExecution:
+		return true
+	case PropertyMappingException:
+		return true
+	case SecretRotate:
+		return true
+	case SecretView:
+		return true
+	case SourceLinked:
+		return true
+	case SuspiciousRequest:
+		return true
+	case SystemException:
+		return true
+	case SystemTaskException:
+		return true
+	case SystemTaskExecution:
+		return true
+	case UpdateAvailable:
+		return true
+	case UserWrite:
+		return true
+	default:
+		return false
+	}
+}
+
 // Defines values for GroupMatchingModeEnum.
 const (
 	GroupMatchingModeEnumIdentifier GroupMatchingModeEnum = "identifier"
@@ -333,6 +426,46 @@ func (e SourcesOauthListParamsUserMatchingMode) Valid() bool {
 	}
 }
 
+// Coordinate Coordinates for diagrams
+type Coordinate struct {
+	XCord *int `json:"x_cord,omitempty"`
+	YCord *int `json:"y_cord,omitempty"`
+}
+
+// Event Event Serializer
+type Event struct {
+	Action   EventActions              `json:"action"`
+	App      string                    `json:"app"`
+	Brand    interface{}               `json:"brand,omitempty"`
+	ClientIp nullable.Nullable[string] `json:"client_ip,omitempty"`
+	Context  interface{}               `json:"context,omitempty"`
+	Created  *time.Time                `json:"created,omitempty"`
+	Expires  *time.Time                `json:"expires,omitempty"`
+	Pk       *openapi_types.UUID       `json:"pk,omitempty"`
+	User     interface{}               `json:"user,omitempty"`
+}
+
+// EventActions defines model for EventActions.
+type EventActions string
+
+// EventRequest Event Serializer
+type EventRequest struct {
+	Action   EventActions              `json:"action"`
+	App      string                    `json:"app"`
+	Brand    interface{}               `json:"brand,omitempty"`
+	ClientIp nullable.Nullable[string] `json:"client_ip,omitempty"`
+	Context  interface{}               `json:"context,omitempty"`
+	Expires  *time.Time                `json:"expires,omitempty"`
+	User     interface{}               `json:"user,omitempty"`
+}
+
+// EventTopPerUser Response object of Event's top_per_user
+type EventTopPerUser struct {
+	Application   map[string]interface{} `json:"application"`
+	CountedEvents int                    `json:"counted_events"`
+	UniqueUsers   int                    `json:"unique_users"`
+}
+
 // GenericError Generic API Error
 type GenericError struct {
 	Code   *string `json:"code,omitempty"`
@@ -426,6 +559,12 @@ type OAuthSourceRequest struct {
 	UserPropertyMappings *[]openapi_types.UUID `json:"user_property_mappings,omitempty"`
 }
 
+// PaginatedEventList defines model for PaginatedEventList.
+type PaginatedEventList struct {
+	Pagination Pagination `json:"pagination"`
+	Results    []Event    `json:"results"`
+}
+
 // PaginatedOAuthSourceList defines model for PaginatedOAuthSourceList.
 type PaginatedOAuthSourceList struct {
 	Pagination Pagination    `json:"pagination"`
@@ -459,6 +598,17 @@ type Pagination struct {
 	Previous   int64 `json:"previous"`
 	StartIndex int64 `json:"start_index"`
 	TotalPages int64 `json:"total_pages"`
+}
+
+// PatchedEventRequest Event Serializer
+type PatchedEventRequest struct {
+	Action   *EventActions             `json:"action,omitempty"`
+	App      *string                   `json:"app,omitempty"`
+	Brand    interface{}               `json:"brand,omitempty"`
+	ClientIp nullable.Nullable[string] `json:"client_ip,omitempty"`
+	Context  interface{}               `json:"context,omitempty"`
+	Expires  *time.Time                `json:"expires,omitempty"`
+	User     interface{}               `json:"user,omitempty"`
 }
 
 // PatchedOAuthSourceRequest OAuth Source Serializer
@@ -633,6 +783,16 @@ type TokenView struct {
 	Key *string `json:"key,omitempty"`
 }
 
+// TypeCreate Types of an object that can be created
+type TypeCreate struct {
+	Component          string  `json:"component"`
+	Description        string  `json:"description"`
+	IconUrl            *string `json:"icon_url,omitempty"`
+	ModelName          string  `json:"model_name"`
+	Name               string  `json:"name"`
+	RequiresEnterprise *bool   `json:"requires_enterprise,omitempty"`
+}
+
 // UsedBy A list of all objects referencing the queried object
 type UsedBy struct {
 	Action    UsedByActionEnum `json:"action"`
@@ -776,6 +936,15 @@ type ValidationError struct {
 // ConnectionID defines model for ConnectionID.
 type ConnectionID = int
 
+// EventUUID defines model for EventUUID.
+type EventUUID = openapi_types.UUID
+
+// IfMatch defines model for IfMatch.
+type IfMatch = string
+
+// IfNoneMatch defines model for IfNoneMatch.
+type IfNoneMatch = string
+
 // Ordering defines model for Ordering.
 type Ordering = string
 
@@ -797,6 +966,9 @@ type TokenIdentifier = string
 // UserID defines model for UserID.
 type UserID = int
 
+// AppendOnly Generic API Error
+type AppendOnly = GenericError
+
 // Busy Generic API Error
 type Busy = GenericError
 
@@ -814,6 +986,9 @@ type NotFound = GenericError
 
 // PayloadTooLarge Generic API Error
 type PayloadTooLarge = GenericError
+
+// PreconditionFailed Generic API Error
+type PreconditionFailed = GenericError
 
 // RequestTimeout Generic API Error
 type RequestTimeout = GenericError
@@ -847,6 +1022,30 @@ type CoreTokensListParams struct {
 // CoreTokensListParamsIntent defines parameters for CoreTokensList.
 type CoreTokensListParamsIntent string
 
+// CoreTokensDestroyParams defines parameters for CoreTokensDestroy.
+type CoreTokensDestroyParams struct {
+	// IfMatch Make the write conditional: it happens only if the object's current ETag is one of those given (or, with `*`, if the object exists); otherwise 412 and nothing changes.
+	IfMatch *IfMatch `json:"If-Match,omitempty"`
+}
+
+// CoreTokensRetrieveParams defines parameters for CoreTokensRetrieve.
+type CoreTokensRetrieveParams struct {
+	// IfNoneMatch Answer 304 without a body when the object's current ETag is one of those given (or with `*`).
+	IfNoneMatch *IfNoneMatch `json:"If-None-Match,omitempty"`
+}
+
+// CoreTokensPartialUpdateParams defines parameters for CoreTokensPartialUpdate.
+type CoreTokensPartialUpdateParams struct {
+	// IfMatch Make the write conditional: it happens only if the object's current ETag is one of those given (or, with `*`, if the object exists); otherwise 412 and nothing changes.
+	IfMatch *IfMatch `json:"If-Match,omitempty"`
+}
+
+// CoreTokensUpdateParams defines parameters for CoreTokensUpdate.
+type CoreTokensUpdateParams struct {
+	// IfMatch Make the write conditional: it happens only if the object's current ETag is one of those given (or, with `*`, if the object exists); otherwise 412 and nothing changes.
+	IfMatch *IfMatch `json:"If-Match,omitempty"`
+}
+
 // CoreUsersListParams defines parameters for CoreUsersList.
 type CoreUsersListParams struct {
 	// Attributes Attributes (a JSON object; users whose attributes hold every key with the given value)
@@ -879,6 +1078,112 @@ type CoreUsersListParams struct {
 
 // CoreUsersListParamsType defines parameters for CoreUsersList.
 type CoreUsersListParamsType string
+
+// CoreUsersDestroyParams defines parameters for CoreUsersDestroy.
+type CoreUsersDestroyParams struct {
+	// IfMatch Make the write conditional: it happens only if the object's current ETag is one of those given (or, with `*`, if the object exists); otherwise 412 and nothing changes.
+	IfMatch *IfMatch `json:"If-Match,omitempty"`
+}
+
+// CoreUsersRetrieveParams defines parameters for CoreUsersRetrieve.
+type CoreUsersRetrieveParams struct {
+	// IfNoneMatch Answer 304 without a body when the object's current ETag is one of those given (or with `*`).
+	IfNoneMatch *IfNoneMatch `json:"If-None-Match,omitempty"`
+}
+
+// CoreUsersPartialUpdateParams defines parameters for CoreUsersPartialUpdate.
+type CoreUsersPartialUpdateParams struct {
+	// IfMatch Make the write conditional: it happens only if the object's current ETag is one of those given (or, with `*`, if the object exists); otherwise 412 and nothing changes.
+	IfMatch *IfMatch `json:"If-Match,omitempty"`
+}
+
+// CoreUsersUpdateParams defines parameters for CoreUsersUpdate.
+type CoreUsersUpdateParams struct {
+	// IfMatch Make the write conditional: it happens only if the object's current ETag is one of those given (or, with `*`, if the object exists); otherwise 412 and nothing changes.
+	IfMatch *IfMatch `json:"If-Match,omitempty"`
+}
+
+// EventsEventsListParams defines parameters for EventsEventsList.
+type EventsEventsListParams struct {
+	// Action Actions containing this text (case ignored)
+	Action *string `form:"action,omitempty" json:"action,omitempty"`
+
+	// BrandName Brand name
+	BrandName *string `form:"brand_name,omitempty" json:"brand_name,omitempty"`
+	ClientIp  *string `form:"client_ip,omitempty" json:"client_ip,omitempty"`
+
+	// ContextAuthorizedApp Context Authorized application
+	ContextAuthorizedApp *string `form:"context_authorized_app,omitempty" json:"context_authorized_app,omitempty"`
+
+	// ContextModelApp Context Model App
+	ContextModelApp *string `form:"context_model_app,omitempty" json:"context_model_app,omitempty"`
+
+	// ContextModelName Context Model Name
+	ContextModelName *string `form:"context_model_name,omitempty" json:"context_model_name,omitempty"`
+
+	// ContextModelPk Context Model Primary Key
+	ContextModelPk *string `form:"context_model_pk,omitempty" json:"context_model_pk,omitempty"`
+
+	// Ordering Which field to use when ordering the results.
+	Ordering *Ordering `form:"ordering,omitempty" json:"ordering,omitempty"`
+
+	// Page A page number within the paginated result set.
+	Page *Page `form:"page,omitempty" json:"page,omitempty"`
+
+	// PageSize Number of results to return per page (at most 1000; larger values are capped).
+	PageSize *PageSize `form:"page_size,omitempty" json:"page_size,omitempty"`
+
+	// Search A search term.
+	Search *Search `form:"search,omitempty" json:"search,omitempty"`
+
+	// Username Username
+	Username *string `form:"username,omitempty" json:"username,omitempty"`
+}
+
+// EventsEventsPerMonthListParams defines parameters for EventsEventsPerMonthList.
+type EventsEventsPerMonthListParams struct {
+	Action *string `form:"action,omitempty" json:"action,omitempty"`
+
+	// Query A JSON object of further conditions, as authentik's Django lookups; this server takes user__pk, user__username, app, client_ip, context__model__app, context__model__model_name and context__model__pk (others answer 400).
+	Query *string `form:"query,omitempty" json:"query,omitempty"`
+}
+
+// EventsEventsTopPerUserListParams defines parameters for EventsEventsTopPerUserList.
+type EventsEventsTopPerUserListParams struct {
+	Action *string `form:"action,omitempty" json:"action,omitempty"`
+	TopN   *int    `form:"top_n,omitempty" json:"top_n,omitempty"`
+}
+
+// EventsEventsVolumeListParams defines parameters for EventsEventsVolumeList.
+type EventsEventsVolumeListParams struct {
+	// Action Actions containing this text (case ignored)
+	Action *string `form:"action,omitempty" json:"action,omitempty"`
+
+	// BrandName Brand name
+	BrandName *string `form:"brand_name,omitempty" json:"brand_name,omitempty"`
+	ClientIp  *string `form:"client_ip,omitempty" json:"client_ip,omitempty"`
+
+	// ContextAuthorizedApp Context Authorized application
+	ContextAuthorizedApp *string `form:"context_authorized_app,omitempty" json:"context_authorized_app,omitempty"`
+
+	// ContextModelApp Context Model App
+	ContextModelApp *string `form:"context_model_app,omitempty" json:"context_model_app,omitempty"`
+
+	// ContextModelName Context Model Name
+	ContextModelName *string `form:"context_model_name,omitempty" json:"context_model_name,omitempty"`
+
+	// ContextModelPk Context Model Primary Key
+	ContextModelPk *string `form:"context_model_pk,omitempty" json:"context_model_pk,omitempty"`
+
+	// Ordering Which field to use when ordering the results.
+	Ordering *Ordering `form:"ordering,omitempty" json:"ordering,omitempty"`
+
+	// Search A search term.
+	Search *Search `form:"search,omitempty" json:"search,omitempty"`
+
+	// Username Username
+	Username *string `form:"username,omitempty" json:"username,omitempty"`
+}
 
 // SourcesOauthListParams defines parameters for SourcesOauthList.
 type SourcesOauthListParams struct {
@@ -932,6 +1237,30 @@ type SourcesOauthSourceTypesListParams struct {
 	Name *string `form:"name,omitempty" json:"name,omitempty"`
 }
 
+// SourcesOauthDestroyParams defines parameters for SourcesOauthDestroy.
+type SourcesOauthDestroyParams struct {
+	// IfMatch Make the write conditional: it happens only if the object's current ETag is one of those given (or, with `*`, if the object exists); otherwise 412 and nothing changes.
+	IfMatch *IfMatch `json:"If-Match,omitempty"`
+}
+
+// SourcesOauthRetrieveParams defines parameters for SourcesOauthRetrieve.
+type SourcesOauthRetrieveParams struct {
+	// IfNoneMatch Answer 304 without a body when the object's current ETag is one of those given (or with `*`).
+	IfNoneMatch *IfNoneMatch `json:"If-None-Match,omitempty"`
+}
+
+// SourcesOauthPartialUpdateParams defines parameters for SourcesOauthPartialUpdate.
+type SourcesOauthPartialUpdateParams struct {
+	// IfMatch Make the write conditional: it happens only if the object's current ETag is one of those given (or, with `*`, if the object exists); otherwise 412 and nothing changes.
+	IfMatch *IfMatch `json:"If-Match,omitempty"`
+}
+
+// SourcesOauthUpdateParams defines parameters for SourcesOauthUpdate.
+type SourcesOauthUpdateParams struct {
+	// IfMatch Make the write conditional: it happens only if the object's current ETag is one of those given (or, with `*`, if the object exists); otherwise 412 and nothing changes.
+	IfMatch *IfMatch `json:"If-Match,omitempty"`
+}
+
 // SourcesUserConnectionsOauthListParams defines parameters for SourcesUserConnectionsOauthList.
 type SourcesUserConnectionsOauthListParams struct {
 	// Ordering Which field to use when ordering the results.
@@ -947,6 +1276,30 @@ type SourcesUserConnectionsOauthListParams struct {
 	Search     *Search `form:"search,omitempty" json:"search,omitempty"`
 	SourceSlug *string `form:"source__slug,omitempty" json:"source__slug,omitempty"`
 	User       *int    `form:"user,omitempty" json:"user,omitempty"`
+}
+
+// SourcesUserConnectionsOauthDestroyParams defines parameters for SourcesUserConnectionsOauthDestroy.
+type SourcesUserConnectionsOauthDestroyParams struct {
+	// IfMatch Make the write conditional: it happens only if the object's current ETag is one of those given (or, with `*`, if the object exists); otherwise 412 and nothing changes.
+	IfMatch *IfMatch `json:"If-Match,omitempty"`
+}
+
+// SourcesUserConnectionsOauthRetrieveParams defines parameters for SourcesUserConnectionsOauthRetrieve.
+type SourcesUserConnectionsOauthRetrieveParams struct {
+	// IfNoneMatch Answer 304 without a body when the object's current ETag is one of those given (or with `*`).
+	IfNoneMatch *IfNoneMatch `json:"If-None-Match,omitempty"`
+}
+
+// SourcesUserConnectionsOauthPartialUpdateParams defines parameters for SourcesUserConnectionsOauthPartialUpdate.
+type SourcesUserConnectionsOauthPartialUpdateParams struct {
+	// IfMatch Make the write conditional: it happens only if the object's current ETag is one of those given (or, with `*`, if the object exists); otherwise 412 and nothing changes.
+	IfMatch *IfMatch `json:"If-Match,omitempty"`
+}
+
+// SourcesUserConnectionsOauthUpdateParams defines parameters for SourcesUserConnectionsOauthUpdate.
+type SourcesUserConnectionsOauthUpdateParams struct {
+	// IfMatch Make the write conditional: it happens only if the object's current ETag is one of those given (or, with `*`, if the object exists); otherwise 412 and nothing changes.
+	IfMatch *IfMatch `json:"If-Match,omitempty"`
 }
 
 // CoreTokensCreateJSONRequestBody defines body for CoreTokensCreate for application/json ContentType.
@@ -966,6 +1319,15 @@ type CoreUsersPartialUpdateJSONRequestBody = PatchedUserRequest
 
 // CoreUsersUpdateJSONRequestBody defines body for CoreUsersUpdate for application/json ContentType.
 type CoreUsersUpdateJSONRequestBody = UserRequest
+
+// EventsEventsCreateJSONRequestBody defines body for EventsEventsCreate for application/json ContentType.
+type EventsEventsCreateJSONRequestBody = EventRequest
+
+// EventsEventsPartialUpdateJSONRequestBody defines body for EventsEventsPartialUpdate for application/json ContentType.
+type EventsEventsPartialUpdateJSONRequestBody = PatchedEventRequest
+
+// EventsEventsUpdateJSONRequestBody defines body for EventsEventsUpdate for application/json ContentType.
+type EventsEventsUpdateJSONRequestBody = EventRequest
 
 // SourcesOauthCreateJSONRequestBody defines body for SourcesOauthCreate for application/json ContentType.
 type SourcesOauthCreateJSONRequestBody = OAuthSourceRequest
@@ -1078,16 +1440,16 @@ type ServerInterface interface {
 	CoreTokensCreate(ctx echo.Context) error
 
 	// (DELETE /core/tokens/{identifier}/)
-	CoreTokensDestroy(ctx echo.Context, identifier TokenIdentifier) error
+	CoreTokensDestroy(ctx echo.Context, identifier TokenIdentifier, params CoreTokensDestroyParams) error
 
 	// (GET /core/tokens/{identifier}/)
-	CoreTokensRetrieve(ctx echo.Context, identifier TokenIdentifier) error
+	CoreTokensRetrieve(ctx echo.Context, identifier TokenIdentifier, params CoreTokensRetrieveParams) error
 
 	// (PATCH /core/tokens/{identifier}/)
-	CoreTokensPartialUpdate(ctx echo.Context, identifier TokenIdentifier) error
+	CoreTokensPartialUpdate(ctx echo.Context, identifier TokenIdentifier, params CoreTokensPartialUpdateParams) error
 
 	// (PUT /core/tokens/{identifier}/)
-	CoreTokensUpdate(ctx echo.Context, identifier TokenIdentifier) error
+	CoreTokensUpdate(ctx echo.Context, identifier TokenIdentifier, params CoreTokensUpdateParams) error
 
 	// (GET /core/tokens/{identifier}/used_by/)
 	CoreTokensUsedByList(ctx echo.Context, identifier TokenIdentifier) error
@@ -1105,19 +1467,49 @@ type ServerInterface interface {
 	CoreUsersMeRetrieve(ctx echo.Context) error
 
 	// (DELETE /core/users/{id}/)
-	CoreUsersDestroy(ctx echo.Context, id UserID) error
+	CoreUsersDestroy(ctx echo.Context, id UserID, params CoreUsersDestroyParams) error
 
 	// (GET /core/users/{id}/)
-	CoreUsersRetrieve(ctx echo.Context, id UserID) error
+	CoreUsersRetrieve(ctx echo.Context, id UserID, params CoreUsersRetrieveParams) error
 
 	// (PATCH /core/users/{id}/)
-	CoreUsersPartialUpdate(ctx echo.Context, id UserID) error
+	CoreUsersPartialUpdate(ctx echo.Context, id UserID, params CoreUsersPartialUpdateParams) error
 
 	// (PUT /core/users/{id}/)
-	CoreUsersUpdate(ctx echo.Context, id UserID) error
+	CoreUsersUpdate(ctx echo.Context, id UserID, params CoreUsersUpdateParams) error
 
 	// (GET /core/users/{id}/used_by/)
 	CoreUsersUsedByList(ctx echo.Context, id UserID) error
+
+	// (GET /events/events/)
+	EventsEventsList(ctx echo.Context, params EventsEventsListParams) error
+
+	// (POST /events/events/)
+	EventsEventsCreate(ctx echo.Context) error
+
+	// (GET /events/events/actions/)
+	EventsEventsActionsList(ctx echo.Context) error
+
+	// (GET /events/events/per_month/)
+	EventsEventsPerMonthList(ctx echo.Context, params EventsEventsPerMonthListParams) error
+
+	// (GET /events/events/top_per_user/)
+	EventsEventsTopPerUserList(ctx echo.Context, params EventsEventsTopPerUserListParams) error
+
+	// (GET /events/events/volume/)
+	EventsEventsVolumeList(ctx echo.Context, params EventsEventsVolumeListParams) error
+
+	// (DELETE /events/events/{event_uuid}/)
+	EventsEventsDestroy(ctx echo.Context, eventUuid EventUUID) error
+
+	// (GET /events/events/{event_uuid}/)
+	EventsEventsRetrieve(ctx echo.Context, eventUuid EventUUID) error
+
+	// (PATCH /events/events/{event_uuid}/)
+	EventsEventsPartialUpdate(ctx echo.Context, eventUuid EventUUID) error
+
+	// (PUT /events/events/{event_uuid}/)
+	EventsEventsUpdate(ctx echo.Context, eventUuid EventUUID) error
 
 	// (GET /sources/oauth/)
 	SourcesOauthList(ctx echo.Context, params SourcesOauthListParams) error
@@ -1129,16 +1521,16 @@ type ServerInterface interface {
 	SourcesOauthSourceTypesList(ctx echo.Context, params SourcesOauthSourceTypesListParams) error
 
 	// (DELETE /sources/oauth/{slug}/)
-	SourcesOauthDestroy(ctx echo.Context, slug SourceSlug) error
+	SourcesOauthDestroy(ctx echo.Context, slug SourceSlug, params SourcesOauthDestroyParams) error
 
 	// (GET /sources/oauth/{slug}/)
-	SourcesOauthRetrieve(ctx echo.Context, slug SourceSlug) error
+	SourcesOauthRetrieve(ctx echo.Context, slug SourceSlug, params SourcesOauthRetrieveParams) error
 
 	// (PATCH /sources/oauth/{slug}/)
-	SourcesOauthPartialUpdate(ctx echo.Context, slug SourceSlug) error
+	SourcesOauthPartialUpdate(ctx echo.Context, slug SourceSlug, params SourcesOauthPartialUpdateParams) error
 
 	// (PUT /sources/oauth/{slug}/)
-	SourcesOauthUpdate(ctx echo.Context, slug SourceSlug) error
+	SourcesOauthUpdate(ctx echo.Context, slug SourceSlug, params SourcesOauthUpdateParams) error
 
 	// (GET /sources/oauth/{slug}/used_by/)
 	SourcesOauthUsedByList(ctx echo.Context, slug SourceSlug) error
@@ -1150,16 +1542,16 @@ type ServerInterface interface {
 	SourcesUserConnectionsOauthCreate(ctx echo.Context) error
 
 	// (DELETE /sources/user_connections/oauth/{id}/)
-	SourcesUserConnectionsOauthDestroy(ctx echo.Context, id ConnectionID) error
+	SourcesUserConnectionsOauthDestroy(ctx echo.Context, id ConnectionID, params SourcesUserConnectionsOauthDestroyParams) error
 
 	// (GET /sources/user_connections/oauth/{id}/)
-	SourcesUserConnectionsOauthRetrieve(ctx echo.Context, id ConnectionID) error
+	SourcesUserConnectionsOauthRetrieve(ctx echo.Context, id ConnectionID, params SourcesUserConnectionsOauthRetrieveParams) error
 
 	// (PATCH /sources/user_connections/oauth/{id}/)
-	SourcesUserConnectionsOauthPartialUpdate(ctx echo.Context, id ConnectionID) error
+	SourcesUserConnectionsOauthPartialUpdate(ctx echo.Context, id ConnectionID, params SourcesUserConnectionsOauthPartialUpdateParams) error
 
 	// (PUT /sources/user_connections/oauth/{id}/)
-	SourcesUserConnectionsOauthUpdate(ctx echo.Context, id ConnectionID) error
+	SourcesUserConnectionsOauthUpdate(ctx echo.Context, id ConnectionID, params SourcesUserConnectionsOauthUpdateParams) error
 
 	// (GET /sources/user_connections/oauth/{id}/used_by/)
 	SourcesUserConnectionsOauthUsedByList(ctx echo.Context, id ConnectionID) error
@@ -1278,8 +1670,28 @@ func (w *ServerInterfaceWrapper) CoreTokensDestroy(ctx echo.Context) error {
 		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter identifier: %s", err))
 	}
 
+	// Parameter object where we will unmarshal all parameters from the context
+	var params CoreTokensDestroyParams
+
+	headers := ctx.Request().Header
+	// ------------- Optional header parameter "If-Match" -------------
+	if valueList, found := headers[http.CanonicalHeaderKey("If-Match")]; found {
+		var IfMatch IfMatch
+		n := len(valueList)
+		if n != 1 {
+			return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Expected one value for If-Match, got %d", n))
+		}
+
+		err = runtime.BindStyledParameterWithOptions("simple", "If-Match", valueList[0], &IfMatch, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""})
+		if err != nil {
+			return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter If-Match: %s", err))
+		}
+
+		params.IfMatch = &IfMatch
+	}
+
 	// Invoke the callback with all the unmarshaled arguments
-	err = w.Handler.CoreTokensDestroy(ctx, identifier)
+	err = w.Handler.CoreTokensDestroy(ctx, identifier, params)
 	return err
 }
 
@@ -1294,8 +1706,28 @@ func (w *ServerInterfaceWrapper) CoreTokensRetrieve(ctx echo.Context) error {
 		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter identifier: %s", err))
 	}
 
+	// Parameter object where we will unmarshal all parameters from the context
+	var params CoreTokensRetrieveParams
+
+	headers := ctx.Request().Header
+	// ------------- Optional header parameter "If-None-Match" -------------
+	if valueList, found := headers[http.CanonicalHeaderKey("If-None-Match")]; found {
+		var IfNoneMatch IfNoneMatch
+		n := len(valueList)
+		if n != 1 {
+			return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Expected one value for If-None-Match, got %d", n))
+		}
+
+		err = runtime.BindStyledParameterWithOptions("simple", "If-None-Match", valueList[0], &IfNoneMatch, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""})
+		if err != nil {
+			return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter If-None-Match: %s", err))
+		}
+
+		params.IfNoneMatch = &IfNoneMatch
+	}
+
 	// Invoke the callback with all the unmarshaled arguments
-	err = w.Handler.CoreTokensRetrieve(ctx, identifier)
+	err = w.Handler.CoreTokensRetrieve(ctx, identifier, params)
 	return err
 }
 
@@ -1310,8 +1742,28 @@ func (w *ServerInterfaceWrapper) CoreTokensPartialUpdate(ctx echo.Context) error
 		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter identifier: %s", err))
 	}
 
+	// Parameter object where we will unmarshal all parameters from the context
+	var params CoreTokensPartialUpdateParams
+
+	headers := ctx.Request().Header
+	// ------------- Optional header parameter "If-Match" -------------
+	if valueList, found := headers[http.CanonicalHeaderKey("If-Match")]; found {
+		var IfMatch IfMatch
+		n := len(valueList)
+		if n != 1 {
+			return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Expected one value for If-Match, got %d", n))
+		}
+
+		err = runtime.BindStyledParameterWithOptions("simple", "If-Match", valueList[0], &IfMatch, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""})
+		if err != nil {
+			return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter If-Match: %s", err))
+		}
+
+		params.IfMatch = &IfMatch
+	}
+
 	// Invoke the callback with all the unmarshaled arguments
-	err = w.Handler.CoreTokensPartialUpdate(ctx, identifier)
+	err = w.Handler.CoreTokensPartialUpdate(ctx, identifier, params)
 	return err
 }
 
@@ -1326,8 +1778,28 @@ func (w *ServerInterfaceWrapper) CoreTokensUpdate(ctx echo.Context) error {
 		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter identifier: %s", err))
 	}
 
+	// Parameter object where we will unmarshal all parameters from the context
+	var params CoreTokensUpdateParams
+
+	headers := ctx.Request().Header
+	// ------------- Optional header parameter "If-Match" -------------
+	if valueList, found := headers[http.CanonicalHeaderKey("If-Match")]; found {
+		var IfMatch IfMatch
+		n := len(valueList)
+		if n != 1 {
+			return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Expected one value for If-Match, got %d", n))
+		}
+
+		err = runtime.BindStyledParameterWithOptions("simple", "If-Match", valueList[0], &IfMatch, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""})
+		if err != nil {
+			return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter If-Match: %s", err))
+		}
+
+		params.IfMatch = &IfMatch
+	}
+
 	// Invoke the callback with all the unmarshaled arguments
-	err = w.Handler.CoreTokensUpdate(ctx, identifier)
+	err = w.Handler.CoreTokensUpdate(ctx, identifier, params)
 	return err
 }
 
@@ -1522,8 +1994,28 @@ func (w *ServerInterfaceWrapper) CoreUsersDestroy(ctx echo.Context) error {
 		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter id: %s", err))
 	}
 
+	// Parameter object where we will unmarshal all parameters from the context
+	var params CoreUsersDestroyParams
+
+	headers := ctx.Request().Header
+	// ------------- Optional header parameter "If-Match" -------------
+	if valueList, found := headers[http.CanonicalHeaderKey("If-Match")]; found {
+		var IfMatch IfMatch
+		n := len(valueList)
+		if n != 1 {
+			return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Expected one value for If-Match, got %d", n))
+		}
+
+		err = runtime.BindStyledParameterWithOptions("simple", "If-Match", valueList[0], &IfMatch, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""})
+		if err != nil {
+			return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter If-Match: %s", err))
+		}
+
+		params.IfMatch = &IfMatch
+	}
+
 	// Invoke the callback with all the unmarshaled arguments
-	err = w.Handler.CoreUsersDestroy(ctx, id)
+	err = w.Handler.CoreUsersDestroy(ctx, id, params)
 	return err
 }
 
@@ -1538,8 +2030,28 @@ func (w *ServerInterfaceWrapper) CoreUsersRetrieve(ctx echo.Context) error {
 		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter id: %s", err))
 	}
 
+	// Parameter object where we will unmarshal all parameters from the context
+	var params CoreUsersRetrieveParams
+
+	headers := ctx.Request().Header
+	// ------------- Optional header parameter "If-None-Match" -------------
+	if valueList, found := headers[http.CanonicalHeaderKey("If-None-Match")]; found {
+		var IfNoneMatch IfNoneMatch
+		n := len(valueList)
+		if n != 1 {
+			return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Expected one value for If-None-Match, got %d", n))
+		}
+
+		err = runtime.BindStyledParameterWithOptions("simple", "If-None-Match", valueList[0], &IfNoneMatch, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""})
+		if err != nil {
+			return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter If-None-Match: %s", err))
+		}
+
+		params.IfNoneMatch = &IfNoneMatch
+	}
+
 	// Invoke the callback with all the unmarshaled arguments
-	err = w.Handler.CoreUsersRetrieve(ctx, id)
+	err = w.Handler.CoreUsersRetrieve(ctx, id, params)
 	return err
 }
 
@@ -1554,8 +2066,28 @@ func (w *ServerInterfaceWrapper) CoreUsersPartialUpdate(ctx echo.Context) error 
 		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter id: %s", err))
 	}
 
+	// Parameter object where we will unmarshal all parameters from the context
+	var params CoreUsersPartialUpdateParams
+
+	headers := ctx.Request().Header
+	// ------------- Optional header parameter "If-Match" -------------
+	if valueList, found := headers[http.CanonicalHeaderKey("If-Match")]; found {
+		var IfMatch IfMatch
+		n := len(valueList)
+		if n != 1 {
+			return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Expected one value for If-Match, got %d", n))
+		}
+
+		err = runtime.BindStyledParameterWithOptions("simple", "If-Match", valueList[0], &IfMatch, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""})
+		if err != nil {
+			return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter If-Match: %s", err))
+		}
+
+		params.IfMatch = &IfMatch
+	}
+
 	// Invoke the callback with all the unmarshaled arguments
-	err = w.Handler.CoreUsersPartialUpdate(ctx, id)
+	err = w.Handler.CoreUsersPartialUpdate(ctx, id, params)
 	return err
 }
 
@@ -1570,8 +2102,28 @@ func (w *ServerInterfaceWrapper) CoreUsersUpdate(ctx echo.Context) error {
 		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter id: %s", err))
 	}
 
+	// Parameter object where we will unmarshal all parameters from the context
+	var params CoreUsersUpdateParams
+
+	headers := ctx.Request().Header
+	// ------------- Optional header parameter "If-Match" -------------
+	if valueList, found := headers[http.CanonicalHeaderKey("If-Match")]; found {
+		var IfMatch IfMatch
+		n := len(valueList)
+		if n != 1 {
+			return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Expected one value for If-Match, got %d", n))
+		}
+
+		err = runtime.BindStyledParameterWithOptions("simple", "If-Match", valueList[0], &IfMatch, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""})
+		if err != nil {
+			return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter If-Match: %s", err))
+		}
+
+		params.IfMatch = &IfMatch
+	}
+
 	// Invoke the callback with all the unmarshaled arguments
-	err = w.Handler.CoreUsersUpdate(ctx, id)
+	err = w.Handler.CoreUsersUpdate(ctx, id, params)
 	return err
 }
 
@@ -1588,6 +2140,314 @@ func (w *ServerInterfaceWrapper) CoreUsersUsedByList(ctx echo.Context) error {
 
 	// Invoke the callback with all the unmarshaled arguments
 	err = w.Handler.CoreUsersUsedByList(ctx, id)
+	return err
+}
+
+// EventsEventsList converts echo context to params.
+func (w *ServerInterfaceWrapper) EventsEventsList(ctx echo.Context) error {
+	var err error
+
+	// Parameter object where we will unmarshal all parameters from the context
+	var params EventsEventsListParams
+	// ------------- Optional query parameter "action" -------------
+
+	err = runtime.BindQueryParameterWithOptions("form", true, false, "action", ctx.QueryParams(), &params.Action, runtime.BindQueryParameterOptions{Type: "string", Format: ""})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter action: %s", err))
+	}
+
+	// ------------- Optional query parameter "brand_name" -------------
+
+	err = runtime.BindQueryParameterWithOptions("form", true, false, "brand_name", ctx.QueryParams(), &params.BrandName, runtime.BindQueryParameterOptions{Type: "string", Format: ""})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter brand_name: %s", err))
+	}
+
+	// ------------- Optional query parameter "client_ip" -------------
+
+	err = runtime.BindQueryParameterWithOptions("form", true, false, "client_ip", ctx.QueryParams(), &params.ClientIp, runtime.BindQueryParameterOptions{Type: "string", Format: ""})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter client_ip: %s", err))
+	}
+
+	// ------------- Optional query parameter "context_authorized_app" -------------
+
+	err = runtime.BindQueryParameterWithOptions("form", true, false, "context_authorized_app", ctx.QueryParams(), &params.ContextAuthorizedApp, runtime.BindQueryParameterOptions{Type: "string", Format: ""})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter context_authorized_app: %s", err))
+	}
+
+	// ------------- Optional query parameter "context_model_app" -------------
+
+	err = runtime.BindQueryParameterWithOptions("form", true, false, "context_model_app", ctx.QueryParams(), &params.ContextModelApp, runtime.BindQueryParameterOptions{Type: "string", Format: ""})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter context_model_app: %s", err))
+	}
+
+	// ------------- Optional query parameter "context_model_name" -------------
+
+	err = runtime.BindQueryParameterWithOptions("form", true, false, "context_model_name", ctx.QueryParams(), &params.ContextModelName, runtime.BindQueryParameterOptions{Type: "string", Format: ""})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter context_model_name: %s", err))
+	}
+
+	// ------------- Optional query parameter "context_model_pk" -------------
+
+	err = runtime.BindQueryParameterWithOptions("form", true, false, "context_model_pk", ctx.QueryParams(), &params.ContextModelPk, runtime.BindQueryParameterOptions{Type: "string", Format: ""})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter context_model_pk: %s", err))
+	}
+
+	// ------------- Optional query parameter "ordering" -------------
+
+	err = runtime.BindQueryParameterWithOptions("form", true, false, "ordering", ctx.QueryParams(), &params.Ordering, runtime.BindQueryParameterOptions{Type: "string", Format: ""})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter ordering: %s", err))
+	}
+
+	// ------------- Optional query parameter "page" -------------
+
+	err = runtime.BindQueryParameterWithOptions("form", true, false, "page", ctx.QueryParams(), &params.Page, runtime.BindQueryParameterOptions{Type: "integer", Format: ""})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter page: %s", err))
+	}
+
+	// ------------- Optional query parameter "page_size" -------------
+
+	err = runtime.BindQueryParameterWithOptions("form", true, false, "page_size", ctx.QueryParams(), &params.PageSize, runtime.BindQueryParameterOptions{Type: "integer", Format: ""})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter page_size: %s", err))
+	}
+
+	// ------------- Optional query parameter "search" -------------
+
+	err = runtime.BindQueryParameterWithOptions("form", true, false, "search", ctx.QueryParams(), &params.Search, runtime.BindQueryParameterOptions{Type: "string", Format: ""})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter search: %s", err))
+	}
+
+	// ------------- Optional query parameter "username" -------------
+
+	err = runtime.BindQueryParameterWithOptions("form", true, false, "username", ctx.QueryParams(), &params.Username, runtime.BindQueryParameterOptions{Type: "string", Format: ""})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter username: %s", err))
+	}
+
+	// Invoke the callback with all the unmarshaled arguments
+	err = w.Handler.EventsEventsList(ctx, params)
+	return err
+}
+
+// EventsEventsCreate converts echo context to params.
+func (w *ServerInterfaceWrapper) EventsEventsCreate(ctx echo.Context) error {
+	var err error
+
+	// Invoke the callback with all the unmarshaled arguments
+	err = w.Handler.EventsEventsCreate(ctx)
+	return err
+}
+
+// EventsEventsActionsList converts echo context to params.
+func (w *ServerInterfaceWrapper) EventsEventsActionsList(ctx echo.Context) error {
+	var err error
+
+	// Invoke the callback with all the unmarshaled arguments
+	err = w.Handler.EventsEventsActionsList(ctx)
+	return err
+}
+
+// EventsEventsPerMonthList converts echo context to params.
+func (w *ServerInterfaceWrapper) EventsEventsPerMonthList(ctx echo.Context) error {
+	var err error
+
+	// Parameter object where we will unmarshal all parameters from the context
+	var params EventsEventsPerMonthListParams
+	// ------------- Optional query parameter "action" -------------
+
+	err = runtime.BindQueryParameterWithOptions("form", true, false, "action", ctx.QueryParams(), &params.Action, runtime.BindQueryParameterOptions{Type: "string", Format: ""})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter action: %s", err))
+	}
+
+	// ------------- Optional query parameter "query" -------------
+
+	err = runtime.BindQueryParameterWithOptions("form", true, false, "query", ctx.QueryParams(), &params.Query, runtime.BindQueryParameterOptions{Type: "string", Format: ""})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter query: %s", err))
+	}
+
+	// Invoke the callback with all the unmarshaled arguments
+	err = w.Handler.EventsEventsPerMonthList(ctx, params)
+	return err
+}
+
+// EventsEventsTopPerUserList converts echo context to params.
+func (w *ServerInterfaceWrapper) EventsEventsTopPerUserList(ctx echo.Context) error {
+	var err error
+
+	// Parameter object where we will unmarshal all parameters from the context
+	var params EventsEventsTopPerUserListParams
+	// ------------- Optional query parameter "action" -------------
+
+	err = runtime.BindQueryParameterWithOptions("form", true, false, "action", ctx.QueryParams(), &params.Action, runtime.BindQueryParameterOptions{Type: "string", Format: ""})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter action: %s", err))
+	}
+
+	// ------------- Optional query parameter "top_n" -------------
+
+	err = runtime.BindQueryParameterWithOptions("form", true, false, "top_n", ctx.QueryParams(), &params.TopN, runtime.BindQueryParameterOptions{Type: "integer", Format: ""})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter top_n: %s", err))
+	}
+
+	// Invoke the callback with all the unmarshaled arguments
+	err = w.Handler.EventsEventsTopPerUserList(ctx, params)
+	return err
+}
+
+// EventsEventsVolumeList converts echo context to params.
+func (w *ServerInterfaceWrapper) EventsEventsVolumeList(ctx echo.Context) error {
+	var err error
+
+	// Parameter object where we will unmarshal all parameters from the context
+	var params EventsEventsVolumeListParams
+	// ------------- Optional query parameter "action" -------------
+
+	err = runtime.BindQueryParameterWithOptions("form", true, false, "action", ctx.QueryParams(), &params.Action, runtime.BindQueryParameterOptions{Type: "string", Format: ""})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter action: %s", err))
+	}
+
+	// ------------- Optional query parameter "brand_name" -------------
+
+	err = runtime.BindQueryParameterWithOptions("form", true, false, "brand_name", ctx.QueryParams(), &params.BrandName, runtime.BindQueryParameterOptions{Type: "string", Format: ""})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter brand_name: %s", err))
+	}
+
+	// ------------- Optional query parameter "client_ip" -------------
+
+	err = runtime.BindQueryParameterWithOptions("form", true, false, "client_ip", ctx.QueryParams(), &params.ClientIp, runtime.BindQueryParameterOptions{Type: "string", Format: ""})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter client_ip: %s", err))
+	}
+
+	// ------------- Optional query parameter "context_authorized_app" -------------
+
+	err = runtime.BindQueryParameterWithOptions("form", true, false, "context_authorized_app", ctx.QueryParams(), &params.ContextAuthorizedApp, runtime.BindQueryParameterOptions{Type: "string", Format: ""})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter context_authorized_app: %s", err))
+	}
+
+	// ------------- Optional query parameter "context_model_app" -------------
+
+	err = runtime.BindQueryParameterWithOptions("form", true, false, "context_model_app", ctx.QueryParams(), &params.ContextModelApp, runtime.BindQueryParameterOptions{Type: "string", Format: ""})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter context_model_app: %s", err))
+	}
+
+	// ------------- Optional query parameter "context_model_name" -------------
+
+	err = runtime.BindQueryParameterWithOptions("form", true, false, "context_model_name", ctx.QueryParams(), &params.ContextModelName, runtime.BindQueryParameterOptions{Type: "string", Format: ""})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter context_model_name: %s", err))
+	}
+
+	// ------------- Optional query parameter "context_model_pk" -------------
+
+	err = runtime.BindQueryParameterWithOptions("form", true, false, "context_model_pk", ctx.QueryParams(), &params.ContextModelPk, runtime.BindQueryParameterOptions{Type: "string", Format: ""})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter context_model_pk: %s", err))
+	}
+
+	// ------------- Optional query parameter "ordering" -------------
+
+	err = runtime.BindQueryParameterWithOptions("form", true, false, "ordering", ctx.QueryParams(), &params.Ordering, runtime.BindQueryParameterOptions{Type: "string", Format: ""})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter ordering: %s", err))
+	}
+
+	// ------------- Optional query parameter "search" -------------
+
+	err = runtime.BindQueryParameterWithOptions("form", true, false, "search", ctx.QueryParams(), &params.Search, runtime.BindQueryParameterOptions{Type: "string", Format: ""})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter search: %s", err))
+	}
+
+	// ------------- Optional query parameter "username" -------------
+
+	err = runtime.BindQueryParameterWithOptions("form", true, false, "username", ctx.QueryParams(), &params.Username, runtime.BindQueryParameterOptions{Type: "string", Format: ""})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter username: %s", err))
+	}
+
+	// Invoke the callback with all the unmarshaled arguments
+	err = w.Handler.EventsEventsVolumeList(ctx, params)
+	return err
+}
+
+// EventsEventsDestroy converts echo context to params.
+func (w *ServerInterfaceWrapper) EventsEventsDestroy(ctx echo.Context) error {
+	var err error
+	// ------------- Path parameter "event_uuid" -------------
+	var eventUuid EventUUID
+
+	err = runtime.BindStyledParameterWithOptions("simple", "event_uuid", ctx.Param("event_uuid"), &eventUuid, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationPath, Explode: false, Required: true, Type: "string", Format: "uuid", ValueIsUnescaped: ctx.Request().URL.RawPath == ""})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter event_uuid: %s", err))
+	}
+
+	// Invoke the callback with all the unmarshaled arguments
+	err = w.Handler.EventsEventsDestroy(ctx, eventUuid)
+	return err
+}
+
+// EventsEventsRetrieve converts echo context to params.
+func (w *ServerInterfaceWrapper) EventsEventsRetrieve(ctx echo.Context) error {
+	var err error
+	// ------------- Path parameter "event_uuid" -------------
+	var eventUuid EventUUID
+
+	err = runtime.BindStyledParameterWithOptions("simple", "event_uuid", ctx.Param("event_uuid"), &eventUuid, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationPath, Explode: false, Required: true, Type: "string", Format: "uuid", ValueIsUnescaped: ctx.Request().URL.RawPath == ""})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter event_uuid: %s", err))
+	}
+
+	// Invoke the callback with all the unmarshaled arguments
+	err = w.Handler.EventsEventsRetrieve(ctx, eventUuid)
+	return err
+}
+
+// EventsEventsPartialUpdate converts echo context to params.
+func (w *ServerInterfaceWrapper) EventsEventsPartialUpdate(ctx echo.Context) error {
+	var err error
+	// ------------- Path parameter "event_uuid" -------------
+	var eventUuid EventUUID
+
+	err = runtime.BindStyledParameterWithOptions("simple", "event_uuid", ctx.Param("event_uuid"), &eventUuid, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationPath, Explode: false, Required: true, Type: "string", Format: "uuid", ValueIsUnescaped: ctx.Request().URL.RawPath == ""})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter event_uuid: %s", err))
+	}
+
+	// Invoke the callback with all the unmarshaled arguments
+	err = w.Handler.EventsEventsPartialUpdate(ctx, eventUuid)
+	return err
+}
+
+// EventsEventsUpdate converts echo context to params.
+func (w *ServerInterfaceWrapper) EventsEventsUpdate(ctx echo.Context) error {
+	var err error
+	// ------------- Path parameter "event_uuid" -------------
+	var eventUuid EventUUID
+
+	err = runtime.BindStyledParameterWithOptions("simple", "event_uuid", ctx.Param("event_uuid"), &eventUuid, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationPath, Explode: false, Required: true, Type: "string", Format: "uuid", ValueIsUnescaped: ctx.Request().URL.RawPath == ""})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter event_uuid: %s", err))
+	}
+
+	// Invoke the callback with all the unmarshaled arguments
+	err = w.Handler.EventsEventsUpdate(ctx, eventUuid)
 	return err
 }
 
@@ -1780,8 +2640,28 @@ func (w *ServerInterfaceWrapper) SourcesOauthDestroy(ctx echo.Context) error {
 		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter slug: %s", err))
 	}
 
+	// Parameter object where we will unmarshal all parameters from the context
+	var params SourcesOauthDestroyParams
+
+	headers := ctx.Request().Header
+	// ------------- Optional header parameter "If-Match" -------------
+	if valueList, found := headers[http.CanonicalHeaderKey("If-Match")]; found {
+		var IfMatch IfMatch
+		n := len(valueList)
+		if n != 1 {
+			return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Expected one value for If-Match, got %d", n))
+		}
+
+		err = runtime.BindStyledParameterWithOptions("simple", "If-Match", valueList[0], &IfMatch, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""})
+		if err != nil {
+			return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter If-Match: %s", err))
+		}
+
+		params.IfMatch = &IfMatch
+	}
+
 	// Invoke the callback with all the unmarshaled arguments
-	err = w.Handler.SourcesOauthDestroy(ctx, slug)
+	err = w.Handler.SourcesOauthDestroy(ctx, slug, params)
 	return err
 }
 
@@ -1796,8 +2676,28 @@ func (w *ServerInterfaceWrapper) SourcesOauthRetrieve(ctx echo.Context) error {
 		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter slug: %s", err))
 	}
 
+	// Parameter object where we will unmarshal all parameters from the context
+	var params SourcesOauthRetrieveParams
+
+	headers := ctx.Request().Header
+	// ------------- Optional header parameter "If-None-Match" -------------
+	if valueList, found := headers[http.CanonicalHeaderKey("If-None-Match")]; found {
+		var IfNoneMatch IfNoneMatch
+		n := len(valueList)
+		if n != 1 {
+			return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Expected one value for If-None-Match, got %d", n))
+		}
+
+		err = runtime.BindStyledParameterWithOptions("simple", "If-None-Match", valueList[0], &IfNoneMatch, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""})
+		if err != nil {
+			return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter If-None-Match: %s", err))
+		}
+
+		params.IfNoneMatch = &IfNoneMatch
+	}
+
 	// Invoke the callback with all the unmarshaled arguments
-	err = w.Handler.SourcesOauthRetrieve(ctx, slug)
+	err = w.Handler.SourcesOauthRetrieve(ctx, slug, params)
 	return err
 }
 
@@ -1812,8 +2712,28 @@ func (w *ServerInterfaceWrapper) SourcesOauthPartialUpdate(ctx echo.Context) err
 		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter slug: %s", err))
 	}
 
+	// Parameter object where we will unmarshal all parameters from the context
+	var params SourcesOauthPartialUpdateParams
+
+	headers := ctx.Request().Header
+	// ------------- Optional header parameter "If-Match" -------------
+	if valueList, found := headers[http.CanonicalHeaderKey("If-Match")]; found {
+		var IfMatch IfMatch
+		n := len(valueList)
+		if n != 1 {
+			return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Expected one value for If-Match, got %d", n))
+		}
+
+		err = runtime.BindStyledParameterWithOptions("simple", "If-Match", valueList[0], &IfMatch, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""})
+		if err != nil {
+			return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter If-Match: %s", err))
+		}
+
+		params.IfMatch = &IfMatch
+	}
+
 	// Invoke the callback with all the unmarshaled arguments
-	err = w.Handler.SourcesOauthPartialUpdate(ctx, slug)
+	err = w.Handler.SourcesOauthPartialUpdate(ctx, slug, params)
 	return err
 }
 
@@ -1828,8 +2748,28 @@ func (w *ServerInterfaceWrapper) SourcesOauthUpdate(ctx echo.Context) error {
 		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter slug: %s", err))
 	}
 
+	// Parameter object where we will unmarshal all parameters from the context
+	var params SourcesOauthUpdateParams
+
+	headers := ctx.Request().Header
+	// ------------- Optional header parameter "If-Match" -------------
+	if valueList, found := headers[http.CanonicalHeaderKey("If-Match")]; found {
+		var IfMatch IfMatch
+		n := len(valueList)
+		if n != 1 {
+			return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Expected one value for If-Match, got %d", n))
+		}
+
+		err = runtime.BindStyledParameterWithOptions("simple", "If-Match", valueList[0], &IfMatch, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""})
+		if err != nil {
+			return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter If-Match: %s", err))
+		}
+
+		params.IfMatch = &IfMatch
+	}
+
 	// Invoke the callback with all the unmarshaled arguments
-	err = w.Handler.SourcesOauthUpdate(ctx, slug)
+	err = w.Handler.SourcesOauthUpdate(ctx, slug, params)
 	return err
 }
 
@@ -1922,8 +2862,28 @@ func (w *ServerInterfaceWrapper) SourcesUserConnectionsOauthDestroy(ctx echo.Con
 		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter id: %s", err))
 	}
 
+	// Parameter object where we will unmarshal all parameters from the context
+	var params SourcesUserConnectionsOauthDestroyParams
+
+	headers := ctx.Request().Header
+	// ------------- Optional header parameter "If-Match" -------------
+	if valueList, found := headers[http.CanonicalHeaderKey("If-Match")]; found {
+		var IfMatch IfMatch
+		n := len(valueList)
+		if n != 1 {
+			return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Expected one value for If-Match, got %d", n))
+		}
+
+		err = runtime.BindStyledParameterWithOptions("simple", "If-Match", valueList[0], &IfMatch, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""})
+		if err != nil {
+			return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter If-Match: %s", err))
+		}
+
+		params.IfMatch = &IfMatch
+	}
+
 	// Invoke the callback with all the unmarshaled arguments
-	err = w.Handler.SourcesUserConnectionsOauthDestroy(ctx, id)
+	err = w.Handler.SourcesUserConnectionsOauthDestroy(ctx, id, params)
 	return err
 }
 
@@ -1938,8 +2898,28 @@ func (w *ServerInterfaceWrapper) SourcesUserConnectionsOauthRetrieve(ctx echo.Co
 		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter id: %s", err))
 	}
 
+	// Parameter object where we will unmarshal all parameters from the context
+	var params SourcesUserConnectionsOauthRetrieveParams
+
+	headers := ctx.Request().Header
+	// ------------- Optional header parameter "If-None-Match" -------------
+	if valueList, found := headers[http.CanonicalHeaderKey("If-None-Match")]; found {
+		var IfNoneMatch IfNoneMatch
+		n := len(valueList)
+		if n != 1 {
+			return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Expected one value for If-None-Match, got %d", n))
+		}
+
+		err = runtime.BindStyledParameterWithOptions("simple", "If-None-Match", valueList[0], &IfNoneMatch, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""})
+		if err != nil {
+			return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter If-None-Match: %s", err))
+		}
+
+		params.IfNoneMatch = &IfNoneMatch
+	}
+
 	// Invoke the callback with all the unmarshaled arguments
-	err = w.Handler.SourcesUserConnectionsOauthRetrieve(ctx, id)
+	err = w.Handler.SourcesUserConnectionsOauthRetrieve(ctx, id, params)
 	return err
 }
 
@@ -1954,8 +2934,28 @@ func (w *ServerInterfaceWrapper) SourcesUserConnectionsOauthPartialUpdate(ctx ec
 		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter id: %s", err))
 	}
 
+	// Parameter object where we will unmarshal all parameters from the context
+	var params SourcesUserConnectionsOauthPartialUpdateParams
+
+	headers := ctx.Request().Header
+	// ------------- Optional header parameter "If-Match" -------------
+	if valueList, found := headers[http.CanonicalHeaderKey("If-Match")]; found {
+		var IfMatch IfMatch
+		n := len(valueList)
+		if n != 1 {
+			return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Expected one value for If-Match, got %d", n))
+		}
+
+		err = runtime.BindStyledParameterWithOptions("simple", "If-Match", valueList[0], &IfMatch, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""})
+		if err != nil {
+			return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter If-Match: %s", err))
+		}
+
+		params.IfMatch = &IfMatch
+	}
+
 	// Invoke the callback with all the unmarshaled arguments
-	err = w.Handler.SourcesUserConnectionsOauthPartialUpdate(ctx, id)
+	err = w.Handler.SourcesUserConnectionsOauthPartialUpdate(ctx, id, params)
 	return err
 }
 
@@ -1970,8 +2970,28 @@ func (w *ServerInterfaceWrapper) SourcesUserConnectionsOauthUpdate(ctx echo.Cont
 		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter id: %s", err))
 	}
 
+	// Parameter object where we will unmarshal all parameters from the context
+	var params SourcesUserConnectionsOauthUpdateParams
+
+	headers := ctx.Request().Header
+	// ------------- Optional header parameter "If-Match" -------------
+	if valueList, found := headers[http.CanonicalHeaderKey("If-Match")]; found {
+		var IfMatch IfMatch
+		n := len(valueList)
+		if n != 1 {
+			return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Expected one value for If-Match, got %d", n))
+		}
+
+		err = runtime.BindStyledParameterWithOptions("simple", "If-Match", valueList[0], &IfMatch, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""})
+		if err != nil {
+			return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter If-Match: %s", err))
+		}
+
+		params.IfMatch = &IfMatch
+	}
+
 	// Invoke the callback with all the unmarshaled arguments
-	err = w.Handler.SourcesUserConnectionsOauthUpdate(ctx, id)
+	err = w.Handler.SourcesUserConnectionsOauthUpdate(ctx, id, params)
 	return err
 }
 
@@ -2069,5 +3089,15 @@ func RegisterHandlersWithOptions(router EchoRouter, si ServerInterface, options 
 	router.PUT(options.BaseURL+"/core/tokens/:identifier/", wrapper.CoreTokensUpdate, options.OperationMiddlewares["core_tokens_update"]...)
 	router.GET(options.BaseURL+"/core/tokens/:identifier/used_by/", wrapper.CoreTokensUsedByList, options.OperationMiddlewares["core_tokens_used_by_list"]...)
 	router.GET(options.BaseURL+"/core/tokens/:identifier/view_key/", wrapper.CoreTokensViewKeyRetrieve, options.OperationMiddlewares["core_tokens_view_key_retrieve"]...)
+	router.GET(options.BaseURL+"/events/events/", wrapper.EventsEventsList, options.OperationMiddlewares["events_events_list"]...)
+	router.POST(options.BaseURL+"/events/events/", wrapper.EventsEventsCreate, options.OperationMiddlewares["events_events_create"]...)
+	router.DELETE(options.BaseURL+"/events/events/:event_uuid/", wrapper.EventsEventsDestroy, options.OperationMiddlewares["events_events_destroy"]...)
+	router.GET(options.BaseURL+"/events/events/:event_uuid/", wrapper.EventsEventsRetrieve, options.OperationMiddlewares["events_events_retrieve"]...)
+	router.PATCH(options.BaseURL+"/events/events/:event_uuid/", wrapper.EventsEventsPartialUpdate, options.OperationMiddlewares["events_events_partial_update"]...)
+	router.PUT(options.BaseURL+"/events/events/:event_uuid/", wrapper.EventsEventsUpdate, options.OperationMiddlewares["events_events_update"]...)
+	router.GET(options.BaseURL+"/events/events/actions/", wrapper.EventsEventsActionsList, options.OperationMiddlewares["events_events_actions_list"]...)
+	router.GET(options.BaseURL+"/events/events/per_month/", wrapper.EventsEventsPerMonthList, options.OperationMiddlewares["events_events_per_month_list"]...)
+	router.GET(options.BaseURL+"/events/events/top_per_user/", wrapper.EventsEventsTopPerUserList, options.OperationMiddlewares["events_events_top_per_user_list"]...)
+	router.GET(options.BaseURL+"/events/events/volume/", wrapper.EventsEventsVolumeList, options.OperationMiddlewares["events_events_volume_list"]...)
 
 }

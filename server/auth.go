@@ -88,7 +88,15 @@ var permissionRules = map[string]func(*Server, echo.Context) error{
 	"sources_user_connections_oauth_partial_update": requireVisibleConnection,
 	"core_tokens_update":                            requireVisibleToken,
 	"core_tokens_partial_update":                    requireVisibleToken,
+	"events_events_create":                          requireSuperuser,
+	"events_events_update":                          refuseAppendOnly,
+	"events_events_partial_update":                  refuseAppendOnly,
+	"events_events_destroy":                         refuseAppendOnly,
 }
+
+// refuseAppendOnly refuses, for everyone and before the body is read, to
+// change or remove an event.
+func refuseAppendOnly(_ *Server, c echo.Context) error { return errAppendOnly(c) }
 
 // requireVisibleConnection answers 404 for a connection the caller may not
 // see (or that does not exist). A malformed id is left to validation.

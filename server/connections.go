@@ -79,32 +79,34 @@ func (s *Server) SourcesUserConnectionsOauthCreate(c echo.Context) error {
 	if err := s.store.CreateConnection(c.Request().Context(), &conn); err != nil {
 		return err
 	}
-	return c.JSON(http.StatusCreated, connectionJSON(&conn))
+	return sendObject(c, http.StatusCreated, connectionETag(&conn), nil, connectionJSON(&conn))
 }
 
 // SourcesUserConnectionsOauthRetrieve returns one connection the caller may see.
-func (s *Server) SourcesUserConnectionsOauthRetrieve(c echo.Context, id gen.ConnectionID) error {
+func (s *Server) SourcesUserConnectionsOauthRetrieve(c echo.Context, id gen.ConnectionID, params gen.SourcesUserConnectionsOauthRetrieveParams) error {
 	conn, err := s.store.GetConnection(c.Request().Context(), scopeOf(caller(c)), int64(id))
 	if err != nil {
 		return err
 	}
-	return c.JSON(http.StatusOK, connectionJSON(conn))
+	return sendObject(c, http.StatusOK, connectionETag(conn), params.IfNoneMatch, connectionJSON(conn))
 }
 
 // SourcesUserConnectionsOauthUpdate changes the sent fields of a connection;
 // source and user are kept when omitted.
-func (s *Server) SourcesUserConnectionsOauthUpdate(c echo.Context, id gen.ConnectionID) error {
-	return s.updateConnection(c, id)
+func (s *Server) SourcesUserConnectionsOauthUpdate(c echo.Context, id gen.ConnectionID, params gen.SourcesUserConnectionsOauthUpdateParams) error {
+	return s.updateConnection(c, id, params.IfMatch)
 }
 
 // SourcesUserConnectionsOauthPartialUpdate changes the sent fields of a connection.
-func (s *Server) SourcesUserConnectionsOauthPartialUpdate(c echo.Context, id gen.ConnectionID) error {
-	return s.updateConnection(c, id)
+func (s *Server) SourcesUserConnectionsOauthPartialUpdate(c echo.Context, id gen.ConnectionID, params gen.SourcesUserConnectionsOauthPartialUpdateParams) error {
+	return s.updateConnection(c, id, params.IfMatch)
 }
 
 // updateConnection serves PUT and PATCH: the validator has already enforced
-// each operation's required fields, so one patch type serves both.
-func (s *Server) updateConnection(c echo.Context, id int) error {
+// each operation's required fields, so one patch type serves both. A stale
+// If-Match is refused inside the locked read, so that of writers holding
+// the same version exactly one succeeds.
+func (s *Server) updateConnection(c echo.Context, id int, match *string) error {
 	var req gen.PatchedUserOAuthSourceConnectionRequest
 	if err := bindJSON(c, &req); err != nil {
 		return err
@@ -112,7 +114,10 @@ func (s *Server) updateConnection(c echo.Context, id int) error {
 	refs, refsErr := s.resolveConnectionRefs(c, req)
 	conn, err := s.store.UpdateConnection(c.Request().Context(), scopeOf(caller(c)), int64(id), func(conn *store.Connection) error {
 		// Only a connection the caller may see gets here: another user's
-		// answers 404 before the request's own errors (403, 400) apply.
+		// answers 404 before the request's own errors (412, 403, 400) apply.
+		if err := ifMatch(c, match, connectionETag(conn)); err != nil {
+			return err
+		}
 		if refsErr != nil {
 			return refsErr
 		}
@@ -121,7 +126,7 @@ func (s *Server) updateConnection(c echo.Context, id int) error {
 	if err != nil {
 		return err
 	}
-	return c.JSON(http.StatusOK, connectionJSON(conn))
+	return sendObject(c, http.StatusOK, connectionETag(conn), nil, connectionJSON(conn))
 }
 
 // connectionRefs are the objects a connection request names.
@@ -184,8 +189,11 @@ func applyConnection(conn *store.Connection, req gen.PatchedUserOAuthSourceConne
 }
 
 // SourcesUserConnectionsOauthDestroy deletes a connection the caller may see.
-func (s *Server) SourcesUserConnectionsOauthDestroy(c echo.Context, id gen.ConnectionID) error {
-	if err := s.store.DeleteConnection(c.Request().Context(), scopeOf(caller(c)), int64(id)); err != nil {
+func (s *Server) SourcesUserConnectionsOauthDestroy(c echo.Context, id gen.ConnectionID, params gen.SourcesUserConnectionsOauthDestroyParams) error {
+	err := s.store.DeleteConnection(c.Request().Context(), scopeOf(caller(c)), int64(id), func(conn *store.Connection) error {
+		return ifMatch(c, params.IfMatch, connectionETag(conn))
+	})
+	if err != nil {
 		return err
 	}
 	return c.NoContent(http.StatusNoContent)

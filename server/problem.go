@@ -130,7 +130,7 @@ func errorHandler(log *slog.Logger) echo.HTTPErrorHandler {
 			return
 		}
 		if p.Status >= 500 {
-			log.Error("request failed", "method", c.Request().Method, "path", c.Request().URL.Path, "error", err.Error())
+			log.Error("request failed", "method", c.Request().Method, "path", c.Request().URL.Path, "request_id", requestIDOf(c), "error", err.Error())
 		}
 		if err := c.JSON(p.Status, p.body()); err != nil {
 			log.Error("write error response", "error", err.Error())

@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"log/slog"
 	"net/http"
+	"net/netip"
 	"time"
 
 	"github.com/getkin/kin-openapi/openapi3"
@@ -37,6 +38,12 @@ type Config struct {
 	// BodyMemory caps the body bytes held by all requests at once; it
 	// defaults to DefaultBodyMemory.
 	BodyMemory int64
+	// EventRetention is how long events are kept; it defaults to
+	// DefaultEventRetention.
+	EventRetention time.Duration
+	// TrustedProxies are the peers whose X-Forwarded-For names the client
+	// (none: the peer is the client).
+	TrustedProxies []netip.Prefix
 	// AuthCacheTTL is how long a verified API key is remembered (0: not at
 	// all). Revocation through another replica takes effect within it.
 	AuthCacheTTL time.Duration
@@ -44,10 +51,16 @@ type Config struct {
 
 // Server implements the generated gen.ServerInterface.
 type Server struct {
-	store  *store.Store
-	log    *slog.Logger
-	tokens *tokenCache
+	store          *store.Store
+	log            *slog.Logger
+	tokens         *tokenCache
+	eventRetention time.Duration
+	trustedProxies []netip.Prefix
 }
+
+// DefaultEventRetention is how long events are kept unless configured
+// otherwise: 365 days, as in authentik.
+const DefaultEventRetention = 365 * 24 * time.Hour
 
 var _ gen.ServerInterface = (*Server)(nil)
 
@@ -74,7 +87,11 @@ func New(cfg Config) (*echo.Echo, error) {
 	if err := spec.Validate(context.Background()); err != nil {
 		return nil, fmt.Errorf("invalid spec: %w", err)
 	}
-	s := &Server{store: cfg.Store, log: cfg.Logger, tokens: &tokenCache{ttl: cfg.AuthCacheTTL, entries: map[string]cachedToken{}}}
+	if cfg.EventRetention <= 0 {
+		cfg.EventRetention = DefaultEventRetention
+	}
+	s := &Server{store: cfg.Store, log: cfg.Logger, tokens: &tokenCache{ttl: cfg.AuthCacheTTL, entries: map[string]cachedToken{}},
+		eventRetention: cfg.EventRetention, trustedProxies: cfg.TrustedProxies}
 
 	e := echo.New()
 	e.HideBanner, e.HidePort = true, true
@@ -82,6 +99,7 @@ func New(cfg Config) (*echo.Echo, error) {
 	e.JSONSerializer = jsonSerializer{}
 	e.Pre(headAsGet(e))
 	e.Use(securityHeaders)
+	e.Use(requestID)
 	e.Use(requestLogger(cfg.Logger))
 	e.Use(recoverPanics) // a panic becomes a logged 500, not a dropped connection
 
@@ -94,7 +112,7 @@ func New(cfg Config) (*echo.Echo, error) {
 	for id, v := range validators {
 		// Outermost first: response validation sees every answer, including
 		// authentication and request validation errors.
-		perOperation[id] = []echo.MiddlewareFunc{v.validateResponse, s.authenticate, s.permit(id), v.validateRequest}
+		perOperation[id] = []echo.MiddlewareFunc{v.validateResponse, s.authenticate, s.permit(id), s.audit(id), v.validateRequest}
 	}
 	gen.RegisterHandlersWithOptions(e, s, gen.RegisterHandlersOptions{BaseURL: BaseURL, OperationMiddlewares: perOperation})
 
@@ -141,14 +159,15 @@ func requestLogger(log *slog.Logger) echo.MiddlewareFunc {
 			if answersHEAD(c) {
 				method = http.MethodHead
 			}
-			attrs := [6]slog.Attr{
+			attrs := [7]slog.Attr{
 				slog.String("method", method),
 				slog.String("path", c.Request().URL.Path),
 				slog.String("route", c.Path()),
 				slog.Int("status", c.Response().Status),
 				slog.Float64("duration_ms", float64(time.Since(start).Microseconds())/1000),
+				slog.String("request_id", requestIDOf(c)),
 			}
-			n := 5
+			n := 6
 			if u := caller(c); u != nil {
 				attrs[n], n = slog.Int64("user", u.ID), n+1
 			}

@@ -194,45 +194,51 @@ func (s *Server) SourcesOauthCreate(c echo.Context) error {
 	if err := s.store.CreateSource(c.Request().Context(), src); err != nil {
 		return err
 	}
-	return c.JSON(http.StatusCreated, oauthSourceJSON(src))
+	return sendObject(c, http.StatusCreated, sourceETag(src), nil, oauthSourceJSON(src))
 }
 
 // SourcesOauthRetrieve returns one OAuth source by slug.
-func (s *Server) SourcesOauthRetrieve(c echo.Context, slug gen.SourceSlug) error {
+func (s *Server) SourcesOauthRetrieve(c echo.Context, slug gen.SourceSlug, params gen.SourcesOauthRetrieveParams) error {
 	src, err := s.store.GetSourceBySlug(c.Request().Context(), slug)
 	if err != nil {
 		return err
 	}
-	return c.JSON(http.StatusOK, oauthSourceJSON(src))
+	return sendObject(c, http.StatusOK, sourceETag(src), params.IfNoneMatch, oauthSourceJSON(src))
 }
 
 // SourcesOauthUpdate replaces the sent fields of a source (superusers only).
-func (s *Server) SourcesOauthUpdate(c echo.Context, slug gen.SourceSlug) error {
-	return s.updateSource(c, slug)
+func (s *Server) SourcesOauthUpdate(c echo.Context, slug gen.SourceSlug, params gen.SourcesOauthUpdateParams) error {
+	return s.updateSource(c, slug, params.IfMatch)
 }
 
 // SourcesOauthPartialUpdate changes the sent fields of a source (superusers only).
-func (s *Server) SourcesOauthPartialUpdate(c echo.Context, slug gen.SourceSlug) error {
-	return s.updateSource(c, slug)
+func (s *Server) SourcesOauthPartialUpdate(c echo.Context, slug gen.SourceSlug, params gen.SourcesOauthPartialUpdateParams) error {
+	return s.updateSource(c, slug, params.IfMatch)
 }
 
-func (s *Server) updateSource(c echo.Context, slug string) error {
+func (s *Server) updateSource(c echo.Context, slug string, match *string) error {
 	var req gen.PatchedOAuthSourceRequest
 	if err := bindJSON(c, &req); err != nil {
 		return err
 	}
 	src, err := s.store.UpdateSource(c.Request().Context(), slug, func(src *store.OAuthSource) error {
+		if err := ifMatch(c, match, sourceETag(src)); err != nil {
+			return err
+		}
 		return applySource(src, req)
 	})
 	if err != nil {
 		return err
 	}
-	return c.JSON(http.StatusOK, oauthSourceJSON(src))
+	return sendObject(c, http.StatusOK, sourceETag(src), nil, oauthSourceJSON(src))
 }
 
 // SourcesOauthDestroy deletes a source and its connections (superusers only).
-func (s *Server) SourcesOauthDestroy(c echo.Context, slug gen.SourceSlug) error {
-	if err := s.store.DeleteSource(c.Request().Context(), slug); err != nil {
+func (s *Server) SourcesOauthDestroy(c echo.Context, slug gen.SourceSlug, params gen.SourcesOauthDestroyParams) error {
+	err := s.store.DeleteSource(c.Request().Context(), slug, func(src *store.OAuthSource) error {
+		return ifMatch(c, params.IfMatch, sourceETag(src))
+	})
+	if err != nil {
 		return err
 	}
 	return c.NoContent(http.StatusNoContent)

@@ -197,29 +197,29 @@ func (s *Server) CoreTokensCreate(c echo.Context) error {
 	if err := s.store.CreateToken(c.Request().Context(), t); err != nil {
 		return err
 	}
-	return c.JSON(http.StatusCreated, tokenJSON(t))
+	return sendObject(c, http.StatusCreated, tokenETag(t), nil, tokenJSON(t))
 }
 
 // CoreTokensRetrieve returns a token the caller may see, without its key.
-func (s *Server) CoreTokensRetrieve(c echo.Context, identifier gen.TokenIdentifier) error {
+func (s *Server) CoreTokensRetrieve(c echo.Context, identifier gen.TokenIdentifier, params gen.CoreTokensRetrieveParams) error {
 	t, err := s.store.GetToken(c.Request().Context(), scopeOf(caller(c)), identifier)
 	if err != nil {
 		return err
 	}
-	return c.JSON(http.StatusOK, tokenJSON(t))
+	return sendObject(c, http.StatusOK, tokenETag(t), params.IfNoneMatch, tokenJSON(t))
 }
 
 // CoreTokensUpdate changes the sent fields of a token the caller may see.
-func (s *Server) CoreTokensUpdate(c echo.Context, identifier gen.TokenIdentifier) error {
-	return s.updateToken(c, identifier)
+func (s *Server) CoreTokensUpdate(c echo.Context, identifier gen.TokenIdentifier, params gen.CoreTokensUpdateParams) error {
+	return s.updateToken(c, identifier, params.IfMatch)
 }
 
 // CoreTokensPartialUpdate changes the sent fields of a token the caller may see.
-func (s *Server) CoreTokensPartialUpdate(c echo.Context, identifier gen.TokenIdentifier) error {
-	return s.updateToken(c, identifier)
+func (s *Server) CoreTokensPartialUpdate(c echo.Context, identifier gen.TokenIdentifier, params gen.CoreTokensPartialUpdateParams) error {
+	return s.updateToken(c, identifier, params.IfMatch)
 }
 
-func (s *Server) updateToken(c echo.Context, identifier string) error {
+func (s *Server) updateToken(c echo.Context, identifier string, match *string) error {
 	var req gen.PatchedTokenRequest
 	if err := bindJSON(c, &req); err != nil {
 		return err
@@ -227,7 +227,10 @@ func (s *Server) updateToken(c echo.Context, identifier string) error {
 	owner, ownerErr := s.tokenOwner(c, req)
 	t, err := s.store.UpdateToken(c.Request().Context(), scopeOf(caller(c)), identifier, func(t *store.Token) error {
 		// Only a token the caller may see gets here: another user's answers
-		// 404 before the request's own errors (403, 400) apply.
+		// 404 before the request's own errors (412, 403, 400) apply.
+		if err := ifMatch(c, match, tokenETag(t)); err != nil {
+			return err
+		}
 		if ownerErr != nil {
 			return ownerErr
 		}
@@ -240,12 +243,15 @@ func (s *Server) updateToken(c echo.Context, identifier string) error {
 		t.User = *owner
 	}
 	s.tokens.forget()
-	return c.JSON(http.StatusOK, tokenJSON(t))
+	return sendObject(c, http.StatusOK, tokenETag(t), nil, tokenJSON(t))
 }
 
 // CoreTokensDestroy deletes a token the caller may see.
-func (s *Server) CoreTokensDestroy(c echo.Context, identifier gen.TokenIdentifier) error {
-	if err := s.store.DeleteToken(c.Request().Context(), scopeOf(caller(c)), identifier); err != nil {
+func (s *Server) CoreTokensDestroy(c echo.Context, identifier gen.TokenIdentifier, params gen.CoreTokensDestroyParams) error {
+	err := s.store.DeleteToken(c.Request().Context(), scopeOf(caller(c)), identifier, func(t *store.Token) error {
+		return ifMatch(c, params.IfMatch, tokenETag(t))
+	})
+	if err != nil {
 		return err
 	}
 	s.tokens.forget()
@@ -272,6 +278,10 @@ func (s *Server) CoreTokensViewKeyRetrieve(c echo.Context, identifier gen.TokenI
 	}
 	key, err := s.store.TokenKey(t)
 	if err != nil {
+		return err
+	}
+	// The reveal is recorded (secret_view) before the key leaves.
+	if err := s.store.RecordSecretView(c.Request().Context(), t); err != nil {
 		return err
 	}
 	s.log.Info("token key viewed", "token", t.Identifier, "by", caller(c).ID)

@@ -197,47 +197,53 @@ func (s *Server) CoreUsersCreate(c echo.Context) error {
 	if err := s.store.CreateUser(c.Request().Context(), u); err != nil {
 		return err
 	}
-	return c.JSON(http.StatusCreated, userJSON(u, true))
+	return sendObject(c, http.StatusCreated, userETag(u), nil, userJSON(u, true))
 }
 
 // CoreUsersRetrieve returns a user the caller may see.
-func (s *Server) CoreUsersRetrieve(c echo.Context, id gen.UserID) error {
+func (s *Server) CoreUsersRetrieve(c echo.Context, id gen.UserID, params gen.CoreUsersRetrieveParams) error {
 	u, err := s.userInScope(c, id)
 	if err != nil {
 		return err
 	}
-	return c.JSON(http.StatusOK, userJSON(u, true))
+	return sendObject(c, http.StatusOK, userETag(u), params.IfNoneMatch, userJSON(u, true))
 }
 
 // CoreUsersUpdate changes the sent fields of a user (superusers only).
-func (s *Server) CoreUsersUpdate(c echo.Context, id gen.UserID) error {
-	return s.updateUser(c, id)
+func (s *Server) CoreUsersUpdate(c echo.Context, id gen.UserID, params gen.CoreUsersUpdateParams) error {
+	return s.updateUser(c, id, params.IfMatch)
 }
 
 // CoreUsersPartialUpdate changes the sent fields of a user (superusers only).
-func (s *Server) CoreUsersPartialUpdate(c echo.Context, id gen.UserID) error {
-	return s.updateUser(c, id)
+func (s *Server) CoreUsersPartialUpdate(c echo.Context, id gen.UserID, params gen.CoreUsersPartialUpdateParams) error {
+	return s.updateUser(c, id, params.IfMatch)
 }
 
-func (s *Server) updateUser(c echo.Context, id int) error {
+func (s *Server) updateUser(c echo.Context, id int, match *string) error {
 	var req gen.PatchedUserRequest
 	if err := bindJSON(c, &req); err != nil {
 		return err
 	}
 	u, err := s.store.UpdateUser(c.Request().Context(), int64(id), func(u *store.User) error {
+		if err := ifMatch(c, match, userETag(u)); err != nil {
+			return err
+		}
 		return applyUser(u, req)
 	})
 	if err != nil {
 		return err
 	}
 	s.tokens.forget()
-	return c.JSON(http.StatusOK, userJSON(u, true))
+	return sendObject(c, http.StatusOK, userETag(u), nil, userJSON(u, true))
 }
 
 // CoreUsersDestroy deletes a user with their tokens and connections
 // (superusers only).
-func (s *Server) CoreUsersDestroy(c echo.Context, id gen.UserID) error {
-	if err := s.store.DeleteUser(c.Request().Context(), int64(id)); err != nil {
+func (s *Server) CoreUsersDestroy(c echo.Context, id gen.UserID, params gen.CoreUsersDestroyParams) error {
+	err := s.store.DeleteUser(c.Request().Context(), int64(id), func(u *store.User) error {
+		return ifMatch(c, params.IfMatch, userETag(u))
+	})
+	if err != nil {
 		return err
 	}
 	s.tokens.forget()

@@ -172,7 +172,11 @@ func (v *operationValidator) validateResponse(next echo.HandlerFunc) echo.Handle
 			return nil
 		}
 
-		if err := v.response.Validate(buf.status, buf.header.Get(echo.HeaderContentType), buf.body.Bytes()); err != nil {
+		err := v.response.ValidateHeaders(buf.status, buf.header)
+		if err == nil {
+			err = v.response.Validate(buf.status, buf.header.Get(echo.HeaderContentType), buf.body.Bytes())
+		}
+		if err != nil {
 			v.log.Error("response breaks the spec", "operation", v.route.Operation.OperationID,
 				"status", buf.status, "error", responseErrorText(err))
 			if v.mode == ResponseEnforce {

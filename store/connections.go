@@ -95,13 +95,15 @@ func (s *Store) CreateConnection(ctx context.Context, c *Connection) error {
 			return err
 		}
 		// The token is sealed with the connection's id, known only now.
-		if !c.SetAccessToken || c.AccessToken == nil {
-			return nil
+		if c.SetAccessToken && c.AccessToken != nil {
+			if err := s.sealAccessToken(c); err != nil {
+				return err
+			}
+			if err := tx.Model(&Connection{}).Where("id = ?", c.ID).Update("access_token", c.AccessTokenSealed).Error; err != nil {
+				return err
+			}
 		}
-		if err := s.sealAccessToken(c); err != nil {
-			return err
-		}
-		return tx.Model(&Connection{}).Where("id = ?", c.ID).Update("access_token", c.AccessTokenSealed).Error
+		return s.record(ctx, tx, ActionModelCreated, c, nil)
 	})
 	if err != nil {
 		return fmt.Errorf("create connection: %w", translate(err))
@@ -144,9 +146,7 @@ func (s *Store) sealAccessToken(c *Connection) error {
 // returns ErrNotFound (none, or not in scope), change's own error, a
 // *ConflictError or ErrReference, and writes nothing then.
 func (s *Store) UpdateConnection(ctx context.Context, sc Scope, id int64, change func(*Connection) error) (*Connection, error) {
-	return updateLocked(s, ctx, fmt.Sprintf("connection %d", id),
-		func(tx *gorm.DB) *gorm.DB { return connectionByID(tx, sc, id) },
-		s.readConnection, change,
+	return updateLocked(s, ctx, s.connectionRow(sc, id), change,
 		func(tx *gorm.DB, c *Connection) error {
 			c.LastUpdated = s.db.NowFunc()
 			c.Version++
@@ -168,12 +168,24 @@ func (s *Store) UpdateConnection(ctx context.Context, sc Scope, id int64, change
 		})
 }
 
-// DeleteConnection removes the connection with id if the scope may see
-// it, or returns ErrNotFound.
-func (s *Store) DeleteConnection(ctx context.Context, sc Scope, id int64) error {
-	return s.remove(ctx, fmt.Sprintf("connection %d", id), func(tx *gorm.DB) *gorm.DB {
-		return scopeConnections(tx, sc).Where("connections.id = ?", id).Delete(&Connection{})
+// DeleteConnection removes the connection with id if the scope may see it
+// and check (nil: none) lets it, in one transaction with its event. It
+// returns ErrNotFound (none, or not in scope) or check's error, and
+// removes nothing then.
+func (s *Store) DeleteConnection(ctx context.Context, sc Scope, id int64, check func(*Connection) error) error {
+	return removeLocked(s, ctx, s.connectionRow(sc, id), check, func(tx *gorm.DB, c *Connection) error {
+		return tx.Where("id = ?", c.ID).Delete(&Connection{}).Error
 	})
+}
+
+// connectionRow finds the connection with id, with its source, if the
+// scope may see it.
+func (s *Store) connectionRow(sc Scope, id int64) row[Connection] {
+	return row[Connection]{
+		what: fmt.Sprintf("connection %d", id),
+		find: func(tx *gorm.DB) *gorm.DB { return connectionByID(tx, sc, id) },
+		read: s.readConnection,
+	}
 }
 
 // ConnectionsOfSource lists the connections of a source that the scope may

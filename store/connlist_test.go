@@ -100,7 +100,7 @@ func TestConnectionCountsAndPages(t *testing.T) {
 			}
 		}
 		check("after inserts")
-		if err := st.DeleteConnection(ctx, store.Scope{All: true}, conns[0].ID); err != nil {
+		if err := st.DeleteConnection(ctx, store.Scope{All: true}, conns[0].ID, nil); err != nil {
 			t.Fatal(err)
 		}
 		check("after a delete")
@@ -111,12 +111,12 @@ func TestConnectionCountsAndPages(t *testing.T) {
 			t.Fatal(err)
 		}
 		check("after a move to another source")
-		if err := st.DeleteSource(ctx, "m"); err != nil {
+		if err := st.DeleteSource(ctx, "m", nil); err != nil {
 			t.Fatal(err)
 		}
 		sources = append(sources[:0], sources[1:]...)
 		check("after deleting a source")
-		if err := st.DeleteUser(ctx, users[2].ID); err != nil {
+		if err := st.DeleteUser(ctx, users[2].ID, nil); err != nil {
 			t.Fatal(err)
 		}
 		check("after deleting a user")

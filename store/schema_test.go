@@ -13,7 +13,7 @@ import (
 	"akconn/testenv"
 )
 
-var models = []any{&store.User{}, &store.Token{}, &store.OAuthSource{}, &store.Connection{}, &store.ConnectionCount{}, &store.SecretKey{}, &store.StoreState{}}
+var models = []any{&store.User{}, &store.Token{}, &store.OAuthSource{}, &store.Connection{}, &store.ConnectionCount{}, &store.SecretKey{}, &store.StoreState{}, &store.Event{}, &store.EventCount{}}
 
 // migrationOnlyIndexes exist in the migrations but cannot be expressed in
 // GORM tags (PostgreSQL trigram indexes on expressions).

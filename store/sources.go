@@ -94,7 +94,13 @@ func (s *Store) CreateSource(ctx context.Context, src *OAuthSource) error {
 	if err := s.sealConsumerSecret(src); err != nil {
 		return err
 	}
-	if err := s.write(ctx, func(tx *gorm.DB) error { return tx.Create(src).Error }); err != nil {
+	err := s.write(ctx, func(tx *gorm.DB) error {
+		if err := tx.Create(src).Error; err != nil {
+			return err
+		}
+		return s.record(ctx, tx, ActionModelCreated, src, nil)
+	})
+	if err != nil {
 		return fmt.Errorf("create source: %w", translate(err))
 	}
 	return nil
@@ -123,9 +129,7 @@ func (s *Store) sealConsumerSecret(src *OAuthSource) error {
 // returns ErrNotFound, change's own error or a *ConflictError, and writes
 // nothing then.
 func (s *Store) UpdateSource(ctx context.Context, slug string, change func(*OAuthSource) error) (*OAuthSource, error) {
-	return updateLocked(s, ctx, "source "+slug,
-		func(tx *gorm.DB) *gorm.DB { return tx.Where("slug = ?", slug) },
-		take[OAuthSource], change,
+	return updateLocked(s, ctx, sourceRow(slug), change,
 		func(tx *gorm.DB, src *OAuthSource) error {
 			src.Version++
 			if src.ConsumerSecret != "" {
@@ -137,11 +141,30 @@ func (s *Store) UpdateSource(ctx context.Context, slug string, change func(*OAut
 		})
 }
 
-// DeleteSource removes the source with slug; the database removes its
-// connections in the same statement (ON DELETE CASCADE). It returns
-// ErrNotFound when there is no such source.
-func (s *Store) DeleteSource(ctx context.Context, slug string) error {
-	return s.remove(ctx, fmt.Sprintf("source %q", slug), func(tx *gorm.DB) *gorm.DB {
-		return tx.Where("slug = ?", slug).Delete(&OAuthSource{})
+// DeleteSource removes the source with slug if check (nil: none) lets it;
+// the database removes its connections in the same statement (ON DELETE
+// CASCADE), and each removal has its event. It returns ErrNotFound or
+// check's error, and removes nothing then.
+func (s *Store) DeleteSource(ctx context.Context, slug string, check func(*OAuthSource) error) error {
+	return removeLocked(s, ctx, sourceRow(slug), check, func(tx *gorm.DB, src *OAuthSource) error {
+		if auditOf(ctx) != nil {
+			var conns []Connection
+			if err := tx.Select("id", "user_id", "source_id").Where("source_id = ?", src.ID).Order("id").Find(&conns).Error; err != nil {
+				return err
+			}
+			if err := s.recordCascade(ctx, tx, removedRows(conns)); err != nil {
+				return err
+			}
+		}
+		return tx.Where("id = ?", src.ID).Delete(&OAuthSource{}).Error
 	})
+}
+
+// sourceRow finds the source with slug.
+func sourceRow(slug string) row[OAuthSource] {
+	return row[OAuthSource]{
+		what: fmt.Sprintf("source %q", slug),
+		find: func(tx *gorm.DB) *gorm.DB { return tx.Where("slug = ?", slug) },
+		read: take[OAuthSource],
+	}
 }

@@ -347,67 +347,6 @@ func find[T any](q *gorm.DB) ([]T, error) {
 	return out, q.Find(&out).Error
 }
 
-// updateLocked reads the row find selects inside a transaction (locking it
-// on PostgreSQL with FOR UPDATE; SQLite's BEGIN IMMEDIATE already
-// serialises writers) with read, lets change modify it, and writes it with
-// save, so concurrent updates never lose one another. change must not
-// query the database itself: lookups belong before the call, so that no
-// request holds two pool connections at once.
-func updateLocked[T any](s *Store, ctx context.Context, what string, find func(tx *gorm.DB) *gorm.DB,
-	read func(q *gorm.DB) (*T, error), change func(*T) error, save func(tx *gorm.DB, v *T) error) (*T, error) {
-	var v *T
-	err := s.write(ctx, func(tx *gorm.DB) error {
-		q := find(tx)
-		if s.dialect == Postgres {
-			var m T
-			table := clause.Table{Name: tx.Statement.Table}
-			if t, ok := any(&m).(interface{ TableName() string }); ok {
-				table.Name = t.TableName()
-			}
-			q = q.Clauses(clause.Locking{Strength: "UPDATE", Table: table})
-		}
-		var err error
-		if v, err = read(q); err != nil {
-			return fmt.Errorf("%s: %w", what, translate(err))
-		}
-		if err := change(v); err != nil {
-			return err
-		}
-		if err := save(tx, v); err != nil {
-			return fmt.Errorf("update %s: %w", what, translate(err))
-		}
-		return nil
-	})
-	if err != nil {
-		return nil, err
-	}
-	return v, nil
-}
-
-// take reads one row with GORM.
-func take[T any](q *gorm.DB) (*T, error) {
-	var v T
-	return &v, q.Take(&v).Error
-}
-
-// remove runs the DELETE del builds as a write and reports its outcome:
-// ErrNotFound when it removed nothing.
-func (s *Store) remove(ctx context.Context, what string, del func(tx *gorm.DB) *gorm.DB) error {
-	var removed int64
-	err := s.write(ctx, func(tx *gorm.DB) error {
-		res := del(tx)
-		removed = res.RowsAffected
-		return res.Error
-	})
-	if err != nil {
-		return fmt.Errorf("delete %s: %w", what, translate(err))
-	}
-	if removed == 0 {
-		return fmt.Errorf("delete %s: %w", what, ErrNotFound)
-	}
-	return nil
-}
-
 // eq pairs a column with a filter's field: a *string, *bool or *time.Time,
 // nil when the filter does not use it.
 type eq struct {

@@ -85,7 +85,13 @@ func (s *Store) CreateToken(ctx context.Context, t *Token) error {
 	if err := s.sealKey(t); err != nil {
 		return err
 	}
-	if err := s.write(ctx, func(tx *gorm.DB) error { return tx.Omit("User").Create(t).Error }); err != nil {
+	err := s.write(ctx, func(tx *gorm.DB) error {
+		if err := tx.Omit("User").Create(t).Error; err != nil {
+			return err
+		}
+		return s.record(ctx, tx, ActionModelCreated, t, nil)
+	})
+	if err != nil {
 		return fmt.Errorf("create token: %w", translate(err))
 	}
 	return nil
@@ -185,11 +191,7 @@ func (s *Store) filterTokens(q *gorm.DB, f TokenFilter) *gorm.DB {
 // returns ErrNotFound, change's own error, a *ConflictError or
 // ErrReference, and writes nothing then.
 func (s *Store) UpdateToken(ctx context.Context, sc Scope, identifier string, change func(*Token) error) (*Token, error) {
-	return updateLocked(s, ctx, "token "+identifier,
-		func(tx *gorm.DB) *gorm.DB {
-			return scopeTokens(tx.Joins("User"), sc).Where("tokens.identifier = ?", identifier)
-		},
-		take[Token], change,
+	return updateLocked(s, ctx, tokenRow(sc, identifier), change,
 		func(tx *gorm.DB, t *Token) error {
 			t.Version++
 			return tx.Model(t).Omit(clause.Associations).
@@ -197,10 +199,24 @@ func (s *Store) UpdateToken(ctx context.Context, sc Scope, identifier string, ch
 		})
 }
 
-// DeleteToken removes the token called identifier if the scope may see
-// it, or returns ErrNotFound.
-func (s *Store) DeleteToken(ctx context.Context, sc Scope, identifier string) error {
-	return s.remove(ctx, fmt.Sprintf("token %q", identifier), func(tx *gorm.DB) *gorm.DB {
-		return scopeTokens(tx, sc).Where("tokens.identifier = ?", identifier).Delete(&Token{})
+// DeleteToken removes the token called identifier if the scope may see it
+// and check (nil: none) lets it, in one transaction with its event. It
+// returns ErrNotFound (none, or not in scope) or check's error, and
+// removes nothing then.
+func (s *Store) DeleteToken(ctx context.Context, sc Scope, identifier string, check func(*Token) error) error {
+	return removeLocked(s, ctx, tokenRow(sc, identifier), check, func(tx *gorm.DB, t *Token) error {
+		return tx.Where("id = ?", t.ID).Delete(&Token{}).Error
 	})
+}
+
+// tokenRow finds the token called identifier, with its user, if the scope
+// may see it.
+func tokenRow(sc Scope, identifier string) row[Token] {
+	return row[Token]{
+		what: fmt.Sprintf("token %q", identifier),
+		find: func(tx *gorm.DB) *gorm.DB {
+			return scopeTokens(tx.Joins("User"), sc).Where("tokens.identifier = ?", identifier)
+		},
+		read: take[Token],
+	}
 }

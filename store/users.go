@@ -90,7 +90,13 @@ func (s *Store) GetUser(ctx context.Context, id int64) (*User, error) {
 // CreateUser inserts u. It returns a *ConflictError (UniqueUserUsername,
 // UniqueUserUUID) when another user has its username or uuid.
 func (s *Store) CreateUser(ctx context.Context, u *User) error {
-	if err := s.write(ctx, func(tx *gorm.DB) error { return tx.Create(u).Error }); err != nil {
+	err := s.write(ctx, func(tx *gorm.DB) error {
+		if err := tx.Create(u).Error; err != nil {
+			return err
+		}
+		return s.record(ctx, tx, ActionModelCreated, u, nil)
+	})
+	if err != nil {
 		return fmt.Errorf("create user: %w", translate(err))
 	}
 	return nil
@@ -198,22 +204,52 @@ func (s *Store) whereJSONKey(q *gorm.DB, column, key string, value any) *gorm.DB
 // does. It returns ErrNotFound, change's own error or a *ConflictError,
 // and writes nothing then.
 func (s *Store) UpdateUser(ctx context.Context, id int64, change func(*User) error) (*User, error) {
-	return updateLocked(s, ctx, fmt.Sprintf("user %d", id),
-		func(tx *gorm.DB) *gorm.DB { return tx.Where("id = ?", id) },
-		take[User], change,
+	return updateLocked(s, ctx, userRow(id), change,
 		func(tx *gorm.DB, u *User) error {
 			u.Version++
 			return tx.Model(u).Select("*").Omit("id", "uuid", "date_joined").Updates(u).Error
 		})
 }
 
-// DeleteUser removes a user; the database removes their tokens and
-// connections in the same statement (ON DELETE CASCADE). It returns
-// ErrNotFound when there is no such user.
-func (s *Store) DeleteUser(ctx context.Context, id int64) error {
-	return s.remove(ctx, fmt.Sprintf("user %d", id), func(tx *gorm.DB) *gorm.DB {
-		return tx.Where("id = ?", id).Delete(&User{})
+// DeleteUser removes a user if check (nil: none) lets it; the database
+// removes their tokens and connections in the same statement (ON DELETE
+// CASCADE), and each removal has its event. It returns ErrNotFound or
+// check's error, and removes nothing then.
+func (s *Store) DeleteUser(ctx context.Context, id int64, check func(*User) error) error {
+	return removeLocked(s, ctx, userRow(id), check, func(tx *gorm.DB, u *User) error {
+		if auditOf(ctx) != nil {
+			var tokens []Token
+			if err := tx.Omit("key", "key_hash").Where("user_id = ?", u.ID).Order("identifier").Find(&tokens).Error; err != nil {
+				return err
+			}
+			var conns []Connection
+			if err := tx.Select("id", "user_id", "source_id").Where("user_id = ?", u.ID).Order("id").Find(&conns).Error; err != nil {
+				return err
+			}
+			if err := s.recordCascade(ctx, tx, append(removedRows(tokens), removedRows(conns)...)); err != nil {
+				return err
+			}
+		}
+		return tx.Where("id = ?", u.ID).Delete(&User{}).Error
 	})
+}
+
+// userRow finds the user with id.
+func userRow(id int64) row[User] {
+	return row[User]{
+		what: fmt.Sprintf("user %d", id),
+		find: func(tx *gorm.DB) *gorm.DB { return tx.Where("id = ?", id) },
+		read: take[User],
+	}
+}
+
+// removedRows lists rows a cascade removes, for their events.
+func removedRows[T any, P auditedRow[T]](rows []T) []audited {
+	out := make([]audited, len(rows))
+	for i := range rows {
+		out[i] = P(&rows[i])
+	}
+	return out
 }
 
 // OwnedBy lists the tokens and connections of a user, ordered by id.

@@ -33,7 +33,7 @@ func BenchmarkValidateRetrieve(b *testing.B) {
 		if err := o.ours.Validate(200, "application/json", body); err != nil {
 			b.Fatal(err)
 		}
-		if err := o.kin(200, "application/json", body); err != nil {
+		if err := o.kin(200, "application/json", body, withHeaders); err != nil {
 			b.Fatal(err)
 		}
 		b.Run(c.name+"/schema", func(b *testing.B) {
@@ -49,7 +49,7 @@ func BenchmarkValidateRetrieve(b *testing.B) {
 			b.ReportAllocs()
 			b.SetBytes(int64(len(body)))
 			for b.Loop() {
-				if err := o.kin(200, "application/json", body); err != nil {
+				if err := o.kin(200, "application/json", body, withHeaders); err != nil {
 					b.Fatal(err)
 				}
 			}

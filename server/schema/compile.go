@@ -65,6 +65,16 @@ type response struct {
 	noContent bool
 	code      int
 	media     map[string]*media // lower-cased media range → its schema
+	// headers are the documented response headers (but Content-Type),
+	// each with a plain string schema.
+	headers []header
+}
+
+// header is a documented response header whose schema is a plain string:
+// kin-openapi then checks only that a required one is present.
+type header struct {
+	name     string
+	required bool
 }
 
 // media is one documented media type: its schema, nil when it has none
@@ -156,11 +166,17 @@ func (c *compiler) operation(op *openapi3.Operation, method string) (*Operation,
 // response compiles one documented response.
 func (c *compiler) response(key string, r *openapi3.Response) (*response, error) {
 	out := &response{status: key}
-	for name := range r.Headers {
-		if name != "Content-Type" { // kin-openapi skips this one
-			return nil, fmt.Errorf("unsupported: response header %q", name)
+	for name, ref := range r.Headers {
+		if name == "Content-Type" { // kin-openapi skips this one
+			continue
 		}
+		h := ref.Value
+		if h == nil || h.Content != nil || h.Schema == nil || h.Schema.Value == nil || !plainString(h.Schema.Value) {
+			return nil, fmt.Errorf("unsupported: response header %q (only plain string headers are)", name)
+		}
+		out.headers = append(out.headers, header{name: name, required: h.Required})
 	}
+	sort.Slice(out.headers, func(i, j int) bool { return out.headers[i].name < out.headers[j].name })
 	if len(r.Content) == 0 {
 		out.noContent = true
 		return out, nil
@@ -190,6 +206,13 @@ func (c *compiler) response(key string, r *openapi3.Response) (*response, error)
 		}
 	}
 	return out, nil
+}
+
+// plainString reports whether s is a string schema without constraints:
+// every header value satisfies it.
+func plainString(s *openapi3.Schema) bool {
+	return s.Type.Is("string") && s.Format == "" && s.Pattern == "" && s.MinLength == 0 && s.MaxLength == nil &&
+		len(s.Enum) == 0 && !s.Nullable && len(s.AllOf)+len(s.AnyOf)+len(s.OneOf) == 0 && s.Not == nil
 }
 
 // jsonMediaType checks that kin-openapi decodes a body of this media range

@@ -1,6 +1,7 @@
 package schema_test
 
 import (
+	"net/http"
 	"strconv"
 	"sync/atomic"
 	"testing"
@@ -83,7 +84,11 @@ func differential(t *testing.T, d *doc) {
 					if rapid.IntRange(0, 6).Draw(rt, "status?") == 0 {
 						st = rapid.SampledFrom(otherStatuses).Draw(rt, "status")
 					}
-					if agree(rt, o, st, ct, body) {
+					header := withHeaders
+					if rapid.IntRange(0, 7).Draw(rt, "headers?") == 0 {
+						header = http.Header{}
+					}
+					if agreeWith(rt, o, st, ct, body, header) {
 						accepted.Add(1)
 					} else {
 						rejected.Add(1)

@@ -67,9 +67,9 @@ func (o *op) responseSchema(key string) *openapi3.SchemaRef {
 }
 
 // kin validates a response with kin-openapi as the server did.
-func (o *op) kin(status int, contentType string, body []byte) error {
+func (o *op) kin(status int, contentType string, body []byte, extra http.Header) error {
 	req := httptest.NewRequest(o.Method, "/", nil)
-	header := http.Header{}
+	header := extra.Clone()
 	if contentType != "" {
 		header.Set("Content-Type", contentType)
 	}
@@ -162,8 +162,20 @@ type fataler interface {
 // agree checks that both validators take the same decision on a response.
 func agree(t fataler, o *op, status int, contentType string, body []byte) (accepted bool) {
 	t.Helper()
-	kerr := o.kin(status, contentType, body)
-	oerr := o.ours.Validate(status, contentType, body)
+	return agreeWith(t, o, status, contentType, body, withHeaders)
+}
+
+// withHeaders carries every header openapi.yaml documents on a response.
+var withHeaders = http.Header{"Etag": {`"1-x"`}}
+
+// agreeWith is agree for a response with the given headers.
+func agreeWith(t fataler, o *op, status int, contentType string, body []byte, header http.Header) (accepted bool) {
+	t.Helper()
+	kerr := o.kin(status, contentType, body, header)
+	oerr := o.ours.ValidateHeaders(status, header)
+	if oerr == nil {
+		oerr = o.ours.Validate(status, contentType, body)
+	}
 	if (kerr == nil) != (oerr == nil) {
 		t.Fatalf("%s %d %q: kin-openapi says %v, schema says %v\nbody: %q", o.ID, status, contentType, kerr, oerr, body)
 	}

@@ -12,6 +12,7 @@ var states = sync.Pool{New: func() any { return new(state) }}
 
 // Validate checks a response of o: its status, its Content-Type (the
 // header's first value) and its body. It returns nil or an *Error.
+// Documented headers are checked apart, by ValidateHeaders.
 //
 // As kin-openapi: 301, 304, 307 and 308 are never checked; a status is
 // looked up as is, then as its range (2XX), then as "default"; a response
@@ -108,4 +109,27 @@ func lower(s string) string {
 		}
 	}
 	return s
+}
+
+// ValidateHeaders checks that a response with status carries every header
+// its documentation requires (kin-openapi's check of plain string
+// headers). It returns nil or an *Error.
+func (o *Operation) ValidateHeaders(status int, h http.Header) error {
+	switch status {
+	case http.StatusNotModified, http.StatusPermanentRedirect, http.StatusTemporaryRedirect, http.StatusMovedPermanently:
+		return nil
+	}
+	if o.anything {
+		return nil
+	}
+	r := o.response(status)
+	if r == nil {
+		return nil // Validate reports it
+	}
+	for _, hd := range r.headers {
+		if hd.required && len(h.Values(hd.name)) == 0 {
+			return o.fail(status, "", "required header "+hd.name+" is missing")
+		}
+	}
+	return nil
 }
