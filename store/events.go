@@ -16,17 +16,17 @@ import (
 // the API), kept as written; the columns after them are
 // copied out of them for the filters and the scope of ordinary users.
 type Event struct {
-	UUID     string         `gorm:"column:event_uuid;primaryKey;index:idx_events_created,priority:2;index:idx_events_user,priority:3;index:idx_events_action,priority:3;index:idx_events_username,priority:3;index:idx_events_model_pk,priority:3;index:idx_events_client_ip,priority:3"`
-	UserPK   *int64         `gorm:"column:user_pk;index:idx_events_user,priority:1"`
-	Username string         `gorm:"not null;index:idx_events_username,priority:1"`
-	User     any            `gorm:"column:user;serializer:json;not null"`
-	Action   string         `gorm:"not null;index:idx_events_action,priority:1"`
-	App      string         `gorm:"not null"`
-	Context  any            `gorm:"serializer:json;not null"`
-	ClientIP *string        `gorm:"column:client_ip;index:idx_events_client_ip,priority:1"`
-	Created  time.Time      `gorm:"not null;index:idx_events_created,priority:1;index:idx_events_user,priority:2;index:idx_events_action,priority:2;index:idx_events_username,priority:2;index:idx_events_model_pk,priority:2;index:idx_events_client_ip,priority:2"`
-	Expires  time.Time      `gorm:"not null;index:idx_events_expires"`
-	Brand    any            `gorm:"serializer:json;not null"`
+	UUID     string    `gorm:"column:event_uuid;primaryKey;index:idx_events_created,priority:2;index:idx_events_user,priority:3;index:idx_events_action,priority:3;index:idx_events_username,priority:3;index:idx_events_model_pk,priority:3;index:idx_events_client_ip,priority:3"`
+	UserPK   *int64    `gorm:"column:user_pk;index:idx_events_user,priority:1"`
+	Username string    `gorm:"not null;index:idx_events_username,priority:1"`
+	User     any       `gorm:"column:user;serializer:json;not null"`
+	Action   string    `gorm:"not null;index:idx_events_action,priority:1"`
+	App      string    `gorm:"not null"`
+	Context  any       `gorm:"serializer:json;not null"`
+	ClientIP *string   `gorm:"column:client_ip;index:idx_events_client_ip,priority:1"`
+	Created  time.Time `gorm:"not null;index:idx_events_created,priority:1;index:idx_events_user,priority:2;index:idx_events_action,priority:2;index:idx_events_username,priority:2;index:idx_events_model_pk,priority:2;index:idx_events_client_ip,priority:2"`
+	Expires  time.Time `gorm:"not null;index:idx_events_expires"`
+	Brand    any       `gorm:"serializer:json;not null"`
 
 	ModelApp      string `gorm:"not null"`
 	ModelName     string `gorm:"not null"`
