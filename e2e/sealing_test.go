@@ -293,4 +293,13 @@ func writeOldRelease(t *testing.T, database, key, secret, token string) {
 			t.Fatal(err)
 		}
 	}
+	// The previous release took ids from the sequences: set them past the
+	// ids written here, as its own inserts would have.
+	if store.IsPostgres(database) {
+		for _, table := range []string{"users", "connections"} {
+			if err := st.DB().Exec(fmt.Sprintf(`SELECT setval(pg_get_serial_sequence('%s', 'id'), (SELECT max(id) FROM %s))`, table, table)).Error; err != nil {
+				t.Fatal(err)
+			}
+		}
+	}
 }
