@@ -44,6 +44,9 @@ type Config struct {
 	EventSweepInterval time.Duration
 	// TrustedProxies are the peers whose X-Forwarded-For is believed.
 	TrustedProxies prefixList
+	// Audit records an event for every change (off only to measure its
+	// cost).
+	Audit bool
 
 	// SecretKeyFile names a file of keys, one per line, the first sealing
 	// (SECRET_KEY_FILE). SECRET_KEY, from the environment only, is one key.
@@ -64,6 +67,7 @@ func DefaultConfig() Config {
 		AuthCacheTTL:       5 * time.Second,
 		EventRetention:     retention(server.DefaultEventRetention),
 		EventSweepInterval: time.Hour,
+		Audit:              true,
 	}
 }
 
@@ -103,6 +107,8 @@ func (c *Config) serveFlags(fs *flagSet) {
 		"keep events this long: a duration (8760h), days (365d) or authentik's form (days=365;hours=12)")
 	fs.DurationVar(&c.EventSweepInterval, "event-sweep-interval", "EVENT_SWEEP_INTERVAL", c.EventSweepInterval,
 		"delete expired events this often, in small batches (safe with several replicas)")
+	fs.BoolVar(&c.Audit, "audit", "AUDIT", c.Audit,
+		"record an event for every change and every key revealed (the audit trail); false only to measure what it costs")
 	fs.Var(&c.TrustedProxies, "trusted-proxies", "TRUSTED_PROXIES",
 		"comma-separated CIDRs of proxies whose X-Forwarded-For names the client (authentik: listen.trusted_proxy_cidrs); none by default")
 }

@@ -9,7 +9,7 @@ import (
 	"akconn/store"
 )
 
-const seedUsage = `Usage: akconn seed --connections N [--users N] [--sources N] [flags]
+const seedUsage = `Usage: akconn seed --connections N [--users N] [--sources N] [--events N] [flags]
 
 Loads scale data fast (batched, one transaction per batch): the connections,
 and the users (default: one per ten connections) and OAuth sources (default 10)
@@ -26,6 +26,7 @@ func runSeed(args []string, stdout, stderr io.Writer) int {
 	fs.IntVar(&o.Connections, "connections", "SEED_CONNECTIONS", o.Connections, "connections to create")
 	fs.IntVar(&o.Users, "users", "SEED_USERS", o.Users, "users to create (0: connections/10, at least 1)")
 	fs.IntVar(&o.Sources, "sources", "SEED_SOURCES", o.Sources, "OAuth sources to create")
+	fs.IntVar(&o.Events, "events", "SEED_EVENTS", o.Events, "audit events to create (connections' created/updated/deleted, evenly over the last 300 days)")
 	fs.IntVar(&o.Batch, "batch", "SEED_BATCH", o.Batch, "rows per transaction")
 	fs.StringVar(&o.Prefix, "prefix", "SEED_PREFIX", o.Prefix, "name prefix, to seed the same database again")
 	if err := fs.parse(args); err != nil {
@@ -49,6 +50,7 @@ func runSeed(args []string, stdout, stderr io.Writer) int {
 		fmt.Fprintln(stderr, err)
 		return 1
 	}
-	fmt.Fprintf(stdout, "seeded %d users, %d sources, %d connections in %s\n", o.Users, o.Sources, o.Connections, time.Since(start).Round(time.Millisecond))
+	fmt.Fprintf(stdout, "seeded %d users, %d sources, %d connections, %d events in %s\n", o.Users, o.Sources, o.Connections, o.Events,
+		time.Since(start).Round(time.Millisecond))
 	return 0
 }

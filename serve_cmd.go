@@ -60,7 +60,7 @@ func runServe(args []string, stdout, stderr io.Writer) int {
 		}
 	}
 	e, err := server.New(server.Config{Store: db, Spec: spec, Logger: log, ResponseValidation: mode, AuthCacheTTL: cfg.AuthCacheTTL,
-		EventRetention: time.Duration(cfg.EventRetention), TrustedProxies: cfg.TrustedProxies})
+		EventRetention: time.Duration(cfg.EventRetention), TrustedProxies: cfg.TrustedProxies, NoAudit: !cfg.Audit})
 	if err != nil {
 		log.Error("build server", "error", err.Error())
 		return 1

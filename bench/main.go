@@ -24,6 +24,7 @@ type config struct {
 	duration, warmup time.Duration
 	rounds           int
 	listConnections  int
+	listEvents       int
 	backends, only   []string
 	postgresURL      string
 	out              string
@@ -72,8 +73,9 @@ func main() {
 	flag.DurationVar(&cfg.warmup, "warmup", time.Second, "warm-up before every measured run")
 	flag.IntVar(&cfg.rounds, "rounds", 0, "rounds of scenarios with several variants (0: each scenario's own, 3 for retrieve, else 1)")
 	flag.IntVar(&cfg.listConnections, "list-connections", 1000000, "connections seeded for the list scenario")
+	flag.IntVar(&cfg.listEvents, "list-events", 1000000, "events seeded for the event list scenario")
 	flag.StringVar(&backends, "backends", "sqlite,postgres", "backends, comma-separated")
-	flag.StringVar(&only, "scenarios", "", "run only these scenarios (comma-separated: lists, retrieve, create); the report is then not written unless -out")
+	flag.StringVar(&only, "scenarios", "", "run only these scenarios (comma-separated: lists, retrieve, create, events, create-audit, create-secret); the report is then not written unless -out")
 	flag.StringVar(&cfg.postgresURL, "postgres", os.Getenv("AKCONN_BENCH_POSTGRES_URL"), "PostgreSQL URL (empty: PostgreSQL is skipped)")
 	flag.StringVar(&cfg.out, "out", "", "report file (default docs/BENCHMARKS.md for a complete run)")
 	flag.BoolVar(&cfg.profile, "profile", true, "take a CPU profile of the server during the SQLite retrieve scenario")
@@ -94,6 +96,9 @@ func main() {
 	if cfg.quick {
 		if !set["list-connections"] {
 			cfg.listConnections = 100000
+		}
+		if !set["list-events"] {
+			cfg.listEvents = 100000
 		}
 		if !set["warmup"] {
 			cfg.warmup = 500 * time.Millisecond

@@ -43,6 +43,7 @@ var variantTable = []variant{
 	{Name: "default", Note: "the server as the README starts it (`serve --addr … --database … --bootstrap-token …`): " +
 		"request and response validation on, SQLite `synchronous=FULL`"},
 	{Name: "resp-off", Args: []string{"--response-validation", "off"}, Note: "the server with `--response-validation off`"},
+	{Name: "no-audit", Args: []string{"--audit=false"}, Note: "the server with `--audit=false`: writes record no event"},
 	{Name: "raw SQL", Baseline: "baseline-sql", Backends: []string{"sqlite"}, Note: "a bare echo handler doing one " +
 		"database/sql point select (connection joined with its source) on the same SQLite file, plus encoding/json"},
 	{Name: "static", Baseline: "baseline-static", Backends: []string{"sqlite"}, Note: "a bare echo handler answering " +
@@ -51,12 +52,15 @@ var variantTable = []variant{
 
 // dataset is what a scenario's fresh database is seeded with
 // (`akconn seed`; zero Users or Sources: seed's defaults).
-type dataset struct{ Connections, Users, Sources int }
+type dataset struct{ Connections, Users, Sources, Events int }
 
 func (d dataset) String() string {
 	s := group(d.Connections) + " connections"
 	if d.Users > 0 {
 		s += ", " + group(d.Users) + " users"
+	}
+	if d.Events > 0 {
+		s += ", " + group(d.Events) + " events"
 	}
 	switch {
 	case d.Sources == 1:
@@ -121,6 +125,7 @@ const retrieveRows = 10000
 func plan(cfg *config) ([]scenario, []goal) {
 	lists := dataset{Connections: cfg.listConnections}
 	creates := dataset{Connections: 30000, Users: 30000, Sources: 1}
+	events := dataset{Connections: 10000, Events: cfg.listEvents}
 	scenarios := []scenario{{
 		Name: "lists", Title: fmt.Sprintf("Lists at %s connections", group(lists.Connections)),
 		Protocol: "Each URL in turn, as the superuser, default page size.",
@@ -151,6 +156,28 @@ func plan(cfg *config) ([]scenario, []goal) {
 		Variants: []string{"default"},
 		Probes:   []probe{{Name: "create", Build: create(creates.Users, false)}},
 	}, {
+		Name: "events", Title: fmt.Sprintf("Event lists at %s events", group(events.Events)),
+		Protocol: "Each URL in turn, as the superuser, default page size. The events are connections' created/updated/deleted " +
+			"by 1,000 users in turn, evenly over the last 300 days (`akconn seed --events`).",
+		Data: events, Clients: 4, Duration: 5 * time.Second, Rounds: 1,
+		Variants: []string{"default"},
+		Probes: []probe{
+			get("default order (newest first)", "/api/v3/events/events/"),
+			get("?action=model_updated", "/api/v3/events/events/?action=model_updated"),
+			get("?username=seed-user-42", "/api/v3/events/events/?username=seed-user-42"),
+			get("object history (app, name, pk)", "/api/v3/events/events/?context_model_app=authentik_sources_oauth&context_model_name=useroauthsourceconnection&context_model_pk=4242"),
+			get("?client_ip=192.0.2.7", "/api/v3/events/events/?client_ip=192.0.2.7"),
+			get("?ordering=created&page=2", "/api/v3/events/events/?ordering=created&page=2"),
+			get("?context_model_name=…&page=3", "/api/v3/events/events/?context_model_name=useroauthsourceconnection&page=3"),
+		},
+	}, {
+		Name: "create-audit", Title: "Durable creates with and without the audit trail",
+		Protocol: "As the durable creates; the variants (server as started by the README, which writes an event in each create's " +
+			"transaction, and `--audit=false`) take turns on fresh databases.",
+		Data: creates, Clients: 64, Duration: 5 * time.Second, Rounds: 3, Fresh: true,
+		Variants: []string{"default", "no-audit"},
+		Probes:   []probe{{Name: "create", Build: create(creates.Users, false)}},
+	}, {
 		Name: "create-secret", Title: "Durable creates carrying a secret",
 		Protocol: "As the durable creates, each body also carrying an `access_token`, which the server seals " +
 			"(AES-256-GCM, bound to the new row) before storing it.",
@@ -169,6 +196,10 @@ func plan(cfg *config) ([]scenario, []goal) {
 			Scenario: "create", Variant: "default", MinRPS: 3000, NoErrors: true},
 		{ID: "5", Text: "Sealing: creates carrying a secret ≥ 0.9× creates without one (same run), both backends",
 			Scenario: "create-secret", Variant: "default", VersusScenario: "create", MinRatio: 0.9},
+		{ID: "6", Text: fmt.Sprintf("Event lists at %s events: p99 ≤ 25 ms on each URL, both backends", group(events.Events)),
+			Scenario: "events", Variant: "default", MaxP99: 25 * time.Millisecond},
+		{ID: "7", Text: "Audit trail: creates writing their event ≥ 0.85× creates without (`--audit=false`; medians of 3 rounds), both backends",
+			Scenario: "create-audit", Variant: "default", Versus: "no-audit", MinRatio: 0.85},
 		{ID: "4", Text: "Peak RSS (VmHWM) ≤ 150 MB for every server process", Kind: "rss", MaxRSSMB: 150},
 		{ID: "4e", Text: "Zero errors everywhere (non-2xx or transport errors, warm-ups included)", Kind: "errors"},
 	}

@@ -176,6 +176,9 @@ func (h *harness) freshDatabase(backend string, d dataset) (string, func(), erro
 	if d.Sources > 0 {
 		args = append(args, "--sources", fmt.Sprint(d.Sources))
 	}
+	if d.Events > 0 {
+		args = append(args, "--events", fmt.Sprint(d.Events))
+	}
 	say("%s: seeding %s", backend, d)
 	start := time.Now()
 	if out, err := exec.Command(h.server, args...).CombinedOutput(); err != nil {

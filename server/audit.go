@@ -83,7 +83,7 @@ func (s *Server) audit(operationID string) echo.MiddlewareFunc {
 	return func(next echo.HandlerFunc) echo.HandlerFunc {
 		return func(c echo.Context) error {
 			req := c.Request()
-			if (req.Method == http.MethodGet || req.Method == http.MethodHead) && operationID != viewKeyOperation {
+			if s.noAudit || (req.Method == http.MethodGet || req.Method == http.MethodHead) && operationID != viewKeyOperation {
 				return next(c)
 			}
 			me := caller(c)

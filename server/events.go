@@ -45,9 +45,15 @@ func eventJSON(e *store.Event) gen.Event {
 // eventFilter is the list's filters, as authentik's EventsFilter reads
 // them, for the caller's scope.
 func eventFilter(c echo.Context, action, clientIP, username, brand, modelApp, modelName, modelPK, authorizedApp, search *string) store.EventFilter {
+	// As django-filter, an empty value filters nothing.
+	for _, p := range []**string{&action, &clientIP, &username, &brand, &modelApp, &modelName, &modelPK, &authorizedApp, &search} {
+		if *p != nil && **p == "" {
+			*p = nil
+		}
+	}
 	f := store.EventFilter{Scope: scopeOf(caller(c)), ClientIP: clientIP, Username: username, BrandName: brand,
 		ModelApp: modelApp, ModelName: modelName, AuthorizedApp: authorizedApp}
-	if action != nil && *action != "" {
+	if action != nil {
 		f.Actions = store.ActionsContaining(*action)
 	}
 	if modelPK != nil {
@@ -102,15 +108,17 @@ func (s *Server) EventsEventsCreate(c echo.Context) error {
 	if err := bindJSON(c, &req); err != nil {
 		return err
 	}
-	e := &store.Event{UUID: uuid.NewString(), Action: string(req.Action), App: req.App}
-	var err error
-	if e.User, err = jsonField("user", req.User); err != nil {
+	e := &store.Event{UUID: store.NewEventUUID(), Action: string(req.Action), App: req.App}
+	user, err := jsonField("user", req.User)
+	if err != nil {
 		return err
 	}
-	if e.Context, err = jsonField("context", req.Context); err != nil {
+	details, err := jsonField("context", req.Context)
+	if err != nil {
 		return err
 	}
-	if e.Brand, err = jsonField("brand", req.Brand); err != nil {
+	brand, err := jsonField("brand", req.Brand)
+	if err != nil {
 		return err
 	}
 	if ip, sent := optional(req.ClientIp); sent {
@@ -121,7 +129,7 @@ func (s *Server) EventsEventsCreate(c echo.Context) error {
 	if req.Expires != nil {
 		e.Expires = req.Expires.UTC()
 	}
-	if err := s.store.CreateEvent(c.Request().Context(), e); err != nil {
+	if err := s.store.CreateEvent(c.Request().Context(), e, user, details, brand); err != nil {
 		return err
 	}
 	return c.JSON(http.StatusCreated, eventJSON(e))

@@ -282,6 +282,13 @@ func TestEventFilters(t *testing.T) {
 		{"username=alice", 2},
 		{"context_model_app=authentik_sources_oauth", 3},
 		{"context_model_name=oauthsource", 1},
+		{"context_model_name=useroauthsourceconnection", 2},
+		{"context_model_name=", 3},
+		{"context_model_app=authentik_core", 0},
+		{"context_model_app=authentik_sources_oauth&context_model_name=oauthsource", 1},
+		{"context_model_app=authentik_core&context_model_name=oauthsource", 0},
+		{"action=created&context_model_name=oauthsource", 1},
+		{"username=", 3},
 		{"context_model_pk=" + src, 1},
 		{"context_model_pk=" + strings.ReplaceAll(src, "-", ""), 1},
 		{fmt.Sprintf("context_model_pk=%d", id), 2},
@@ -431,7 +438,7 @@ func TestSweeperDeletesExactlyTheExpired(t *testing.T) {
 			expires = now.Add(time.Duration(i+1) * time.Minute)
 		}
 		batch = append(batch, store.Event{UUID: fmt.Sprintf("00000000-0000-4000-8000-%012d", i), Username: "alice", UserPK: &v.Alice.ID,
-			User: map[string]any{"pk": v.Alice.ID}, Action: "custom_", App: "test", Context: map[string]any{}, Brand: map[string]any{},
+			User: store.JSON(fmt.Sprintf(`{"pk": %d}`, v.Alice.ID)), Action: "custom_", App: "test", Context: store.JSON(`{}`), Brand: store.JSON(`{}`),
 			Created: now.Add(-time.Hour), Expires: expires})
 	}
 	if err := v.Store.DB().CreateInBatches(batch, 500).Error; err != nil {

@@ -142,10 +142,21 @@ func (s *Store) newEvent(a *Audit, action, app string, details map[string]any) *
 		details["http_request"] = a.HTTPRequest
 	}
 	now := s.db.NowFunc()
-	e := &Event{UUID: uuid.NewString(), UserPK: a.UserPK, Username: a.Username, User: a.User, Action: action, App: app,
-		Context: details, ClientIP: a.ClientIP, Created: now, Expires: now.Add(a.Retention), Brand: map[string]any{}}
-	e.extract()
+	e := &Event{UUID: NewEventUUID(), UserPK: a.UserPK, Username: a.Username, Action: action, App: app,
+		ClientIP: a.ClientIP, Created: now, Expires: now.Add(a.Retention)}
+	_ = e.fill(a.User, details, map[string]any{}) // maps of strings, numbers and maps: they always encode
 	return e
+}
+
+// NewEventUUID returns a new event's uuid: a UUIDv7, whose time-ordered
+// bits keep the events' primary key index appended to rather than
+// written all over (authentik uses random ones; both are UUIDs).
+func NewEventUUID() string {
+	id, err := uuid.NewV7()
+	if err != nil {
+		return uuid.NewString()
+	}
+	return id.String()
 }
 
 // jsonTime is how an event shows a timestamp (or null).
@@ -233,20 +244,30 @@ func jsonValue(v any) any {
 	return out
 }
 
-// extract copies out of the JSON fields what the filters need.
-func (e *Event) extract() {
-	details := object(e.Context)
-	if model, ok := details["model"].(map[string]any); ok {
+// fill encodes an event's free-form fields and copies out of them what
+// the filters need.
+func (e *Event) fill(user, details, brand any) error {
+	var err error
+	if e.User, err = json.Marshal(user); err != nil {
+		return err
+	}
+	if e.Context, err = json.Marshal(details); err != nil {
+		return err
+	}
+	if e.Brand, err = json.Marshal(brand); err != nil {
+		return err
+	}
+	m := object(details)
+	if model, ok := m["model"].(map[string]any); ok {
 		e.ModelApp, _ = model["app"].(string)
 		e.ModelName, _ = model["model_name"].(string)
 		e.ModelPK = pkText(model["pk"])
 	}
-	if app, ok := details["authorized_application"].(map[string]any); ok {
+	if app, ok := m["authorized_application"].(map[string]any); ok {
 		e.AuthorizedApp = pkText(app["pk"])
 	}
-	if name, ok := object(e.Brand)["name"].(string); ok {
-		e.BrandName = name
-	}
+	e.BrandName, _ = object(brand)["name"].(string)
+	return nil
 }
 
 // pkText is a primary key as the filters compare it: UUIDs without dashes.

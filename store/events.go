@@ -2,6 +2,9 @@ package store
 
 import (
 	"context"
+	"database/sql/driver"
+	"encoding/json"
+	"errors"
 	"fmt"
 	"sort"
 	"strings"
@@ -13,23 +16,24 @@ import (
 
 // Event is one entry of the audit trail (authentik's Event). User,
 // Context and Brand are any JSON (objects, but for events made through
-// the API), kept as written; the columns after them are
+// the API), kept as written and served as read, never decoded on the way
+// out; the columns after them are
 // copied out of them for the filters and the scope of ordinary users.
 type Event struct {
-	UUID     string    `gorm:"column:event_uuid;primaryKey;index:idx_events_created,priority:2;index:idx_events_user,priority:3;index:idx_events_action,priority:3;index:idx_events_username,priority:3;index:idx_events_model_pk,priority:3;index:idx_events_client_ip,priority:3"`
+	UUID     string    `gorm:"column:event_uuid;primaryKey;index:idx_events_created,priority:2;index:idx_events_user,priority:3;index:idx_events_action,priority:3;index:idx_events_username,priority:3;index:idx_events_model_pk,priority:3;index:idx_events_client_ip,priority:3;index:idx_events_model_name,priority:3;index:idx_events_model_app,priority:3"`
 	UserPK   *int64    `gorm:"column:user_pk;index:idx_events_user,priority:1"`
 	Username string    `gorm:"not null;index:idx_events_username,priority:1"`
-	User     any       `gorm:"column:user;serializer:json;not null"`
+	User     JSON      `gorm:"column:user;not null"`
 	Action   string    `gorm:"not null;index:idx_events_action,priority:1"`
 	App      string    `gorm:"not null"`
-	Context  any       `gorm:"serializer:json;not null"`
+	Context  JSON      `gorm:"not null"`
 	ClientIP *string   `gorm:"column:client_ip;index:idx_events_client_ip,priority:1"`
-	Created  time.Time `gorm:"not null;index:idx_events_created,priority:1;index:idx_events_user,priority:2;index:idx_events_action,priority:2;index:idx_events_username,priority:2;index:idx_events_model_pk,priority:2;index:idx_events_client_ip,priority:2"`
+	Created  time.Time `gorm:"not null;index:idx_events_created,priority:1;index:idx_events_user,priority:2;index:idx_events_action,priority:2;index:idx_events_username,priority:2;index:idx_events_model_pk,priority:2;index:idx_events_client_ip,priority:2;index:idx_events_model_name,priority:2;index:idx_events_model_app,priority:2"`
 	Expires  time.Time `gorm:"not null;index:idx_events_expires"`
-	Brand    any       `gorm:"serializer:json;not null"`
+	Brand    JSON      `gorm:"not null"`
 
-	ModelApp      string `gorm:"not null"`
-	ModelName     string `gorm:"not null"`
+	ModelApp      string `gorm:"not null;index:idx_events_model_app,priority:1"`
+	ModelName     string `gorm:"not null;index:idx_events_model_name,priority:1"`
 	ModelPK       string `gorm:"column:model_pk;not null;index:idx_events_model_pk,priority:1"`
 	AuthorizedApp string `gorm:"not null"`
 	BrandName     string `gorm:"not null"`
@@ -127,12 +131,20 @@ func (s *Store) ListEvents(ctx context.Context, f EventFilter, p Page) ([]Event,
 }
 
 // countEvents reads the number of events f selects from event_counts when
-// its only conditions are the scope and actions; it reports whether it
-// could.
+// its only condition is one of: the scope of an ordinary user, actions, a
+// model (app, name or both); it reports whether it could. Any other
+// filter, or two of those, is counted on the rows.
 func (s *Store) countEvents(db *gorm.DB, f EventFilter) (int64, bool, error) {
-	other := f.UserPK != nil || f.App != nil || f.ClientIP != nil || f.Username != nil || f.BrandName != nil || f.ModelApp != nil || f.ModelName != nil ||
+	other := f.UserPK != nil || f.App != nil || f.ClientIP != nil || f.Username != nil || f.BrandName != nil ||
 		f.ModelPK != nil || f.AuthorizedApp != nil || f.Search != "" || f.Since != nil
-	if other || (!f.Scope.All && f.Actions != nil) {
+	model := f.ModelApp != nil || f.ModelName != nil
+	conditions := 0
+	for _, c := range []bool{!f.Scope.All, f.Actions != nil, model} {
+		if c {
+			conditions++
+		}
+	}
+	if other || conditions > 1 {
 		return 0, false, nil
 	}
 	var scopes []string
@@ -143,6 +155,11 @@ func (s *Store) countEvents(db *gorm.DB, f EventFilter) (int64, bool, error) {
 		for _, a := range dedupe(f.Actions) {
 			scopes = append(scopes, "a:"+a)
 		}
+	case model:
+		var err error
+		if scopes, err = modelScopes(db, f.ModelApp, f.ModelName); err != nil {
+			return 0, false, err
+		}
 	default:
 		scopes = []string{""}
 	}
@@ -152,6 +169,24 @@ func (s *Store) countEvents(db *gorm.DB, f EventFilter) (int64, bool, error) {
 	var n int64
 	err := db.Raw("SELECT COALESCE(SUM(n), 0) FROM event_counts WHERE scope IN ?", scopes).Scan(&n).Error
 	return n, true, err
+}
+
+// modelScopes lists the count scopes ("m:<app>.<model_name>") of the
+// models an app and a model name (nil: any) select. There are few: one
+// per model ever recorded.
+func modelScopes(db *gorm.DB, app, name *string) ([]string, error) {
+	var all []string
+	if err := db.Raw("SELECT DISTINCT scope FROM event_counts WHERE scope LIKE 'm:%'").Scan(&all).Error; err != nil {
+		return nil, err
+	}
+	var out []string
+	for _, scope := range all {
+		a, n, _ := strings.Cut(strings.TrimPrefix(scope, "m:"), ".")
+		if (app == nil || *app == a) && (name == nil || *name == n) {
+			out = append(out, scope)
+		}
+	}
+	return out, nil
 }
 
 // GetEvent returns the event with uuid if the scope may see it, or
@@ -168,23 +203,26 @@ func (s *Store) GetEvent(ctx context.Context, sc Scope, uuid string) (*Event, er
 	return &e, nil
 }
 
-// CreateEvent stores e as given (the events API's create), its context
-// (when an object) marked created_via_api and given the creating
-// request's http_request when ctx carries an Audit.
-func (s *Store) CreateEvent(ctx context.Context, e *Event) error {
-	if details := object(e.Context); details != nil {
-		details["created_via_api"] = true
+// CreateEvent stores e with user, context and brand as given (the events
+// API's create; any JSON values), its context (when an object) marked
+// created_via_api and given the creating request's http_request when ctx
+// carries an Audit.
+func (s *Store) CreateEvent(ctx context.Context, e *Event, user, details, brand any) error {
+	if m := object(details); m != nil {
+		m["created_via_api"] = true
 		if a := auditOf(ctx); a != nil && a.HTTPRequest != nil {
-			details["http_request"] = a.HTTPRequest
+			m["http_request"] = a.HTTPRequest
 		}
 	}
-	e.extract()
-	user := object(e.User)
-	if pk, ok := user["pk"].(float64); ok && pk == float64(int64(pk)) {
+	if err := e.fill(user, details, brand); err != nil {
+		return fmt.Errorf("create event: %w", err)
+	}
+	u := object(user)
+	if pk, ok := u["pk"].(float64); ok && pk == float64(int64(pk)) {
 		id := int64(pk)
 		e.UserPK = &id
 	}
-	e.Username, _ = user["username"].(string)
+	e.Username, _ = u["username"].(string)
 	if err := s.write(ctx, func(tx *gorm.DB) error { return tx.Create(e).Error }); err != nil {
 		return fmt.Errorf("create event: %w", translate(err))
 	}
@@ -242,7 +280,9 @@ func (s *Store) TopPerUser(ctx context.Context, f EventFilter, n int) ([]TopAppl
 	for _, e := range events {
 		g := groups[e.AuthorizedApp]
 		if g == nil {
-			app, _ := object(e.Context)["authorized_application"].(map[string]any)
+			var details map[string]any
+			_ = json.Unmarshal(e.Context, &details)
+			app, _ := details["authorized_application"].(map[string]any)
 			g = &group{top: TopApplication{Application: app}, users: map[int64]bool{}}
 			groups[e.AuthorizedApp] = g
 		}
@@ -318,4 +358,34 @@ func ActionsContaining(text string) []string {
 		}
 	}
 	return out
+}
+
+// JSON is a JSON document as stored: read and written as text, served as
+// is (it is its own JSON encoding).
+type JSON []byte
+
+// Value stores j as text.
+func (j JSON) Value() (driver.Value, error) { return string(j), nil }
+
+// Scan reads a stored document.
+func (j *JSON) Scan(src any) error {
+	switch v := src.(type) {
+	case string:
+		*j = JSON(v)
+	case []byte:
+		*j = append(JSON(nil), v...)
+	case nil:
+		*j = nil
+	default:
+		return errors.New("JSON: cannot scan a non-text value")
+	}
+	return nil
+}
+
+// MarshalJSON returns the document itself (null when there is none).
+func (j JSON) MarshalJSON() ([]byte, error) {
+	if len(j) == 0 {
+		return []byte("null"), nil
+	}
+	return j, nil
 }

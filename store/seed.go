@@ -13,6 +13,10 @@ import (
 // SeedOptions says how much scale data Seed loads.
 type SeedOptions struct {
 	Users, Sources, Connections int
+	// Events is the number of audit events to load: model_created,
+	// model_updated and model_deleted of connections in turn, by the seeded
+	// users in turn, evenly over the last 300 days.
+	Events int
 	// Batch is the number of rows per transaction (default 5000).
 	Batch int
 	// Prefix keeps names unique across runs (default "seed").
@@ -79,17 +83,44 @@ func (s *Store) Seed(ctx context.Context, o SeedOptions) error {
 	if err != nil {
 		return err
 	}
+	if err := s.seedEvents(ctx, o, userIDs, now); err != nil {
+		return err
+	}
 	// After a bulk load: fresh planner statistics, and on PostgreSQL the
 	// trigram indexes' pending entries merged (VACUUM), as an operator
 	// would do.
 	analyze := "ANALYZE"
 	if s.dialect == Postgres {
-		analyze = "VACUUM ANALYZE users, oauth_sources, connections"
+		analyze = "VACUUM ANALYZE users, oauth_sources, connections, events, event_counts"
 	}
 	if err := s.db.WithContext(ctx).Exec(analyze).Error; err != nil {
 		return fmt.Errorf("seed: %s: %w", analyze, err)
 	}
 	return nil
+}
+
+// seedEvents loads o.Events events (see SeedOptions).
+func (s *Store) seedEvents(ctx context.Context, o SeedOptions, userIDs []int64, now time.Time) error {
+	actions := []string{ActionModelCreated, ActionModelUpdated, ActionModelDeleted}
+	// Spread over the last 300 days: none has expired under the default
+	// retention.
+	spacing := 300 * 24 * time.Hour / time.Duration(max(o.Events, 1))
+	return s.batches(ctx, o.Events, o.Batch, o.Progress, "events",
+		[]string{"event_uuid", "user_pk", "username", `"user"`, "action", "app", "context", "client_ip", "created", "expires",
+			"brand", "model_app", "model_name", "model_pk", "authorized_app", "brand_name"},
+		func(i int) []any {
+			user := userIDs[i%len(userIDs)]
+			username := fmt.Sprintf("%s-user-%d", o.Prefix, i%len(userIDs))
+			pk := i/3 + 1
+			created := now.Add(-time.Duration(o.Events-i) * spacing)
+			details := fmt.Sprintf(`{"model":{"app":"authentik_sources_oauth","model_name":"useroauthsourceconnection","pk":%d,`+
+				`"name":"User-source connection (user=%d)"},"http_request":{"path":"/api/v3/sources/user_connections/oauth/",`+
+				`"method":"POST","args":{},"user_agent":"seed","request_id":"%s-%d"}}`, pk, user, o.Prefix, i)
+			userJSON := fmt.Sprintf(`{"pk":%d,"username":%q,"email":"%s@example.com"}`, user, username, username)
+			return []any{NewEventUUID(), user, username, userJSON, actions[i%3], "authentik_sources_oauth", details,
+				fmt.Sprintf("192.0.2.%d", i%250), created, created.Add(365 * 24 * time.Hour), "{}",
+				"authentik_sources_oauth", "useroauthsourceconnection", fmt.Sprint(pk), "", ""}
+		})
 }
 
 // batches inserts n rows into table, batch rows per transaction, several

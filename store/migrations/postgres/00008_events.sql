@@ -2,7 +2,7 @@
 -- in the transaction of the change it records. The JSON fields are kept
 -- as written (user, context, brand); what the filters and the scope of
 -- ordinary users need is copied out into indexed columns. event_counts
--- keeps exact counts (all, per user, per action) for the lists, spread
+-- keeps exact counts (all, per user, per action, per model) for the lists, spread
 -- over 16 shards (by event) so that concurrent writers seldom wait on one
 -- counter row; each write takes the all-scope row first.
 
@@ -32,6 +32,8 @@ CREATE INDEX idx_events_action ON events (action, created, event_uuid);
 CREATE INDEX idx_events_username ON events (username, created, event_uuid);
 CREATE INDEX idx_events_model_pk ON events (model_pk, created, event_uuid);
 CREATE INDEX idx_events_client_ip ON events (client_ip, created, event_uuid);
+CREATE INDEX idx_events_model_name ON events (model_name, created, event_uuid);
+CREATE INDEX idx_events_model_app ON events (model_app, created, event_uuid);
 CREATE INDEX idx_events_expires ON events (expires);
 
 CREATE TABLE event_counts (
@@ -49,7 +51,9 @@ BEGIN
   IF TG_OP = 'INSERT' THEN r := NEW; d := 1; ELSE r := OLD; d := -1; END IF;
   INSERT INTO event_counts (scope, shard, n)
     SELECT s, get_byte(decode(md5(r.event_uuid), 'hex'), 0) % 16, d
-    FROM unnest(ARRAY['', 'a:' || r.action] || CASE WHEN r.user_pk IS NULL THEN ARRAY[]::text[] ELSE ARRAY['u:' || r.user_pk] END) AS s
+    FROM unnest(ARRAY['', 'a:' || r.action]
+      || CASE WHEN r.user_pk IS NULL THEN ARRAY[]::text[] ELSE ARRAY['u:' || r.user_pk] END
+      || CASE WHEN r.model_name = '' THEN ARRAY[]::text[] ELSE ARRAY['m:' || r.model_app || '.' || r.model_name] END) AS s
     ORDER BY s
     ON CONFLICT (scope, shard) DO UPDATE SET n = event_counts.n + d;
   RETURN NULL;

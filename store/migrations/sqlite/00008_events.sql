@@ -2,7 +2,7 @@
 -- in the transaction of the change it records. The JSON fields are kept
 -- as written (user, context, brand); what the filters and the scope of
 -- ordinary users need is copied out into indexed columns. event_counts
--- keeps exact counts (all, per user, per action) for the lists.
+-- keeps exact counts (all, per user, per action, per model) for the lists.
 
 -- +goose Up
 CREATE TABLE `events` (
@@ -30,6 +30,8 @@ CREATE INDEX `idx_events_action` ON `events`(`action`, `created`, `event_uuid`);
 CREATE INDEX `idx_events_username` ON `events`(`username`, `created`, `event_uuid`);
 CREATE INDEX `idx_events_model_pk` ON `events`(`model_pk`, `created`, `event_uuid`);
 CREATE INDEX `idx_events_client_ip` ON `events`(`client_ip`, `created`, `event_uuid`);
+CREATE INDEX `idx_events_model_name` ON `events`(`model_name`, `created`, `event_uuid`);
+CREATE INDEX `idx_events_model_app` ON `events`(`model_app`, `created`, `event_uuid`);
 CREATE INDEX `idx_events_expires` ON `events`(`expires`);
 
 CREATE TABLE `event_counts` (
@@ -44,12 +46,15 @@ CREATE TRIGGER `events_count_insert` AFTER INSERT ON `events` BEGIN
     ON CONFLICT (`scope`, `shard`) DO UPDATE SET `n` = `n` + 1;
   INSERT INTO `event_counts` (`scope`, `shard`, `n`) SELECT 'u:' || NEW.`user_pk`, 0, 1 WHERE NEW.`user_pk` IS NOT NULL
     ON CONFLICT (`scope`, `shard`) DO UPDATE SET `n` = `n` + 1;
+  INSERT INTO `event_counts` (`scope`, `shard`, `n`) SELECT 'm:' || NEW.`model_app` || '.' || NEW.`model_name`, 0, 1
+    WHERE NEW.`model_name` <> '' ON CONFLICT (`scope`, `shard`) DO UPDATE SET `n` = `n` + 1;
 END;
 -- +goose StatementEnd
 -- +goose StatementBegin
 CREATE TRIGGER `events_count_delete` AFTER DELETE ON `events` BEGIN
   UPDATE `event_counts` SET `n` = `n` - 1
-    WHERE `shard` = 0 AND `scope` IN ('', 'a:' || OLD.`action`, 'u:' || coalesce(OLD.`user_pk`, ''));
+    WHERE `shard` = 0 AND `scope` IN ('', 'a:' || OLD.`action`, 'u:' || coalesce(OLD.`user_pk`, ''),
+      CASE WHEN OLD.`model_name` <> '' THEN 'm:' || OLD.`model_app` || '.' || OLD.`model_name` END);
 END;
 -- +goose StatementEnd
 
