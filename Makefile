@@ -9,6 +9,9 @@ GOFLAGS += -tags=$(TAGS)
 export GOFLAGS
 
 SPECTRAL := tools/spectral/node_modules/.bin/spectral
+# authentik's TypeScript client (@goauthentik/api), pinned, for the e2e test
+# TestAuthentikTypeScriptClient; npm's hidden lockfile marks the install.
+TSCLIENT := tools/tsclient/node_modules/.package-lock.json
 
 .PHONY: all build run generate check-generated fmt-check vet test check-compat release-snapshot lint-spec crash-test fuzz-smoke bench bench-go update-api-browser check-api-browser api-browser-screenshot
 
@@ -40,10 +43,11 @@ fmt-check:
 vet:
 	$(GO) vet ./...
 
-## test: what CI runs: generated code in sync, gofmt, vet, and every test with the race
-## detector, on SQLite and then on PostgreSQL (started if installed and down; skipped
-## with a message when there is none; AKCONN_TEST_POSTGRES_URL points elsewhere)
-test: check-generated fmt-check vet
+## test: what CI runs: generated code in sync, gofmt, vet, authentik's TypeScript client
+## installed (tools/tsclient), and every test with the race detector, on SQLite and then
+## on PostgreSQL (started if installed and down; skipped with a message when there is
+## none; AKCONN_TEST_POSTGRES_URL points elsewhere)
+test: check-generated fmt-check vet $(TSCLIENT)
 	@pg=$$(scripts/postgres-url.sh); \
 	echo "== tests on SQLite"; \
 	AKCONN_TEST_POSTGRES_URL="$$pg" $(GO) test -race -count=1 ./... || exit 1; \
@@ -66,6 +70,14 @@ release-snapshot:
 $(SPECTRAL): tools/spectral/package.json tools/spectral/package-lock.json
 	npm ci --prefix tools/spectral --no-audit --no-fund --loglevel=error
 	@touch $@
+
+$(TSCLIENT): tools/tsclient/package.json tools/tsclient/package-lock.json
+	@if command -v npm >/dev/null 2>&1; then \
+		echo "npm ci --prefix tools/tsclient --no-audit --no-fund"; \
+		npm ci --prefix tools/tsclient --no-audit --no-fund --loglevel=error && touch $@; \
+	else \
+		echo "== npm not found: TestAuthentikTypeScriptClient will be SKIPPED (install Node.js 18+ and npm)"; \
+	fi
 
 ## lint-spec: lint openapi.yaml with the pinned Spectral CLI and the local ruleset .spectral.yaml
 lint-spec: $(SPECTRAL)
