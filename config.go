@@ -35,6 +35,9 @@ type Config struct {
 	AuthCacheTTL time.Duration
 	// PprofAddr serves net/http/pprof when set.
 	PprofAddr string
+	// MetricsAddr gives the metrics a listener of their own; when empty
+	// they are served on the main one, at /-/metrics/.
+	MetricsAddr string
 	// BootstrapToken creates superuser akadmin with this token key.
 	BootstrapToken string
 	// EventRetention is how long events are kept (authentik's
@@ -101,6 +104,8 @@ func (c *Config) serveFlags(fs *flagSet) {
 		"remember verified API tokens this long; revocation through another replica takes effect within it (0: off)")
 	fs.StringVar(&c.PprofAddr, "pprof-addr", "PPROF_ADDR", c.PprofAddr,
 		"serve net/http/pprof on this address, e.g. 127.0.0.1:6060 (off when empty)")
+	fs.StringVar(&c.MetricsAddr, "metrics-addr", "METRICS_ADDR", c.MetricsAddr,
+		"serve the Prometheus metrics (/-/metrics/) on this address instead of the main listener, e.g. 0.0.0.0:9300")
 	fs.StringVar(&c.BootstrapToken, "bootstrap-token", "BOOTSTRAP_TOKEN", c.BootstrapToken,
 		"create superuser akadmin with this API token key")
 	fs.Var(&c.EventRetention, "event-retention", "EVENT_RETENTION",

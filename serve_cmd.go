@@ -59,14 +59,19 @@ func runServe(args []string, stdout, stderr io.Writer) int {
 			return 1
 		}
 	}
+	metrics := server.NewMetrics(db, server.Build{Version: version, Commit: commit()})
 	e, err := server.New(server.Config{Store: db, Spec: spec, Logger: log, ResponseValidation: mode, AuthCacheTTL: cfg.AuthCacheTTL,
-		EventRetention: time.Duration(cfg.EventRetention), TrustedProxies: cfg.TrustedProxies, NoAudit: !cfg.Audit})
+		EventRetention: time.Duration(cfg.EventRetention), TrustedProxies: cfg.TrustedProxies, NoAudit: !cfg.Audit,
+		Metrics: metrics, MetricsElsewhere: cfg.MetricsAddr != ""})
 	if err != nil {
 		log.Error("build server", "error", err.Error())
 		return 1
 	}
 	if cfg.PprofAddr != "" {
 		go servePprof(cfg.PprofAddr, log)
+	}
+	if cfg.MetricsAddr != "" {
+		go serveMetrics(cfg.MetricsAddr, metrics, log)
 	}
 	ln, err := net.Listen("tcp", cfg.Addr)
 	if err != nil {
@@ -155,6 +160,19 @@ func servePprof(addr string, log *slog.Logger) {
 	log.Info("pprof", "addr", addr)
 	if err := srv.ListenAndServe(); err != nil {
 		log.Error("pprof", "error", err.Error())
+	}
+}
+
+// serveMetrics serves the metrics on a listener of their own, at
+// /-/metrics/ (and /metrics, Prometheus' default path).
+func serveMetrics(addr string, m *server.Metrics, log *slog.Logger) {
+	mux := http.NewServeMux()
+	mux.Handle(server.MetricsPath, m.Handler())
+	mux.Handle("/metrics", m.Handler())
+	srv := &http.Server{Addr: addr, Handler: mux, ReadHeaderTimeout: 10 * time.Second}
+	log.Info("metrics", "addr", addr)
+	if err := srv.ListenAndServe(); err != nil {
+		log.Error("metrics", "error", err.Error())
 	}
 }
 

@@ -25,16 +25,20 @@ func (s *Server) authenticate(next echo.HandlerFunc) echo.HandlerFunc {
 		header := strings.TrimSpace(c.Request().Header.Get(echo.HeaderAuthorization))
 		scheme, key, found := strings.Cut(header, " ")
 		if header == "" || !found {
+			s.metrics.authFailed(authMissing)
 			return errNotAuthenticated
 		}
 		if !strings.EqualFold(scheme, "bearer") {
+			s.metrics.authFailed(authUnsupported)
 			return &Problem{Status: http.StatusForbidden, Detail: "Unsupported authentication type"}
 		}
 		if key == "" {
+			s.metrics.authFailed(authMalformed)
 			return &Problem{Status: http.StatusForbidden, Detail: "Malformed header"}
 		}
 		user, err := s.tokens.authenticate(c.Request().Context(), s.store, key)
 		if errors.Is(err, store.ErrNotFound) {
+			s.metrics.authFailed(authInvalid)
 			return &Problem{Status: http.StatusForbidden, Detail: "Token invalid/expired"}
 		}
 		if err != nil {

@@ -8,6 +8,7 @@ import (
 	"log/slog"
 	"net/http"
 	"net/netip"
+	"strings"
 	"time"
 
 	"github.com/getkin/kin-openapi/openapi3"
@@ -47,6 +48,13 @@ type Config struct {
 	// TrustedProxies are the peers whose X-Forwarded-For names the client
 	// (none: the peer is the client).
 	TrustedProxies []netip.Prefix
+	// Metrics are the server's metrics; New makes them when nil.
+	Metrics *Metrics
+	// MetricsElsewhere leaves MetricsPath off the main listener (the
+	// metrics have a listener of their own: Metrics.Handler).
+	MetricsElsewhere bool
+	// Build names the binary in the metrics New makes.
+	Build Build
 	// AuthCacheTTL is how long a verified API key is remembered (0: not at
 	// all). Revocation through another replica takes effect within it.
 	AuthCacheTTL time.Duration
@@ -60,6 +68,7 @@ type Server struct {
 	eventRetention time.Duration
 	trustedProxies []netip.Prefix
 	noAudit        bool
+	metrics        *Metrics
 }
 
 // DefaultEventRetention is how long events are kept unless configured
@@ -95,7 +104,11 @@ func New(cfg Config) (*echo.Echo, error) {
 		cfg.EventRetention = DefaultEventRetention
 	}
 	s := &Server{store: cfg.Store, log: cfg.Logger, tokens: &tokenCache{ttl: cfg.AuthCacheTTL, entries: map[string]cachedToken{}},
-		eventRetention: cfg.EventRetention, trustedProxies: cfg.TrustedProxies, noAudit: cfg.NoAudit}
+		eventRetention: cfg.EventRetention, trustedProxies: cfg.TrustedProxies, noAudit: cfg.NoAudit, metrics: cfg.Metrics}
+	if s.metrics == nil {
+		s.metrics = NewMetrics(cfg.Store, cfg.Build)
+	}
+	labels := &routeLabels{}
 
 	e := echo.New()
 	e.HideBanner, e.HidePort = true, true
@@ -104,7 +117,7 @@ func New(cfg Config) (*echo.Echo, error) {
 	e.Pre(headAsGet(e))
 	e.Use(securityHeaders)
 	e.Use(requestID)
-	e.Use(requestLogger(cfg.Logger))
+	e.Use(observeRequests(cfg.Logger, s.metrics, labels))
 	e.Use(recoverPanics) // a panic becomes a logged 500, not a dropped connection
 
 	bodies := newBodyReader(cfg.BodyMemory, cfg.BodyLimit, DefaultBodyReadTimeout)
@@ -113,10 +126,14 @@ func New(cfg Config) (*echo.Echo, error) {
 		return nil, err
 	}
 	perOperation := make(map[string][]echo.MiddlewareFunc, len(validators))
+	operations := make(map[string]string, len(validators))
 	for id, v := range validators {
+		v.rejected = s.metrics.responseRejections.WithLabelValues(id)
 		// Outermost first: response validation sees every answer, including
 		// authentication and request validation errors.
-		perOperation[id] = []echo.MiddlewareFunc{v.validateResponse, s.authenticate, s.permit(id), s.audit(id), v.validateRequest}
+		perOperation[id] = []echo.MiddlewareFunc{v.validateResponse, s.authenticate, s.permit(id), s.audit(id),
+			s.metrics.countRejections(id, v.validateRequest)}
+		operations[v.route.Method+" "+echoPattern(BaseURL+v.route.Path)] = id
 	}
 	gen.RegisterHandlersWithOptions(e, s, gen.RegisterHandlersOptions{BaseURL: BaseURL, OperationMiddlewares: perOperation})
 
@@ -124,6 +141,9 @@ func New(cfg Config) (*echo.Echo, error) {
 		return c.Blob(http.StatusOK, "application/vnd.oai.openapi; charset=utf-8", cfg.Spec)
 	})
 	apibrowser.Register(e, BaseURL) // the API browser at /api/v3/ (RapiDoc), public like the schema
+	if !cfg.MetricsElsewhere {
+		e.GET(MetricsPath, echo.WrapHandler(s.metrics.Handler()))
+	}
 	e.GET("/-/health/live/", func(c echo.Context) error { return c.NoContent(http.StatusNoContent) })
 	e.GET("/-/health/ready/", func(c echo.Context) error {
 		ctx, cancel := context.WithTimeout(c.Request().Context(), 2*time.Second)
@@ -133,7 +153,14 @@ func New(cfg Config) (*echo.Echo, error) {
 		}
 		return c.NoContent(http.StatusNoContent)
 	})
+	*labels = *newRouteLabels(e, operations)
 	return e, nil
+}
+
+// echoPattern turns an OpenAPI path template into echo's (":id" for
+// "{id}").
+func echoPattern(path string) string {
+	return strings.NewReplacer("{", ":", "}", "").Replace(path)
 }
 
 // recoverPanics turns a panic in a handler into an error, which the error
@@ -149,9 +176,10 @@ func recoverPanics(next echo.HandlerFunc) echo.HandlerFunc {
 	}
 }
 
-// requestLogger writes one structured line per request. It never logs
-// bodies, query strings or headers, so secrets cannot reach the log.
-func requestLogger(log *slog.Logger) echo.MiddlewareFunc {
+// observeRequests writes one structured line per request and counts it in
+// the metrics. It never logs bodies, query strings or headers, so secrets
+// cannot reach the log.
+func observeRequests(log *slog.Logger, m *Metrics, labels *routeLabels) echo.MiddlewareFunc {
 	return func(next echo.HandlerFunc) echo.HandlerFunc {
 		return func(c echo.Context) error {
 			start := time.Now()
@@ -163,12 +191,14 @@ func requestLogger(log *slog.Logger) echo.MiddlewareFunc {
 			if answersHEAD(c) {
 				method = http.MethodHead
 			}
+			took := time.Since(start)
+			m.observe(labels.of(c, method), method, c.Response().Status, took)
 			attrs := [7]slog.Attr{
 				slog.String("method", method),
 				slog.String("path", c.Request().URL.Path),
 				slog.String("route", c.Path()),
 				slog.Int("status", c.Response().Status),
-				slog.Float64("duration_ms", float64(time.Since(start).Microseconds())/1000),
+				slog.Float64("duration_ms", float64(took.Microseconds())/1000),
 				slog.String("request_id", requestIDOf(c)),
 			}
 			n := 6

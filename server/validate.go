@@ -12,6 +12,7 @@ import (
 	"github.com/getkin/kin-openapi/openapi3filter"
 	"github.com/getkin/kin-openapi/routers"
 	"github.com/labstack/echo/v4"
+	"github.com/prometheus/client_golang/prometheus"
 
 	"akconn/server/schema"
 )
@@ -72,6 +73,8 @@ type operationValidator struct {
 	body   *bodyFields
 	bodies *bodyReader
 	log    *slog.Logger
+	// rejected counts the responses that broke the spec (nil: not counted).
+	rejected prometheus.Counter
 }
 
 // operationValidators builds one validator per operationId of spec.
@@ -178,7 +181,10 @@ func (v *operationValidator) validateResponse(next echo.HandlerFunc) echo.Handle
 		}
 		if err != nil {
 			v.log.Error("response breaks the spec", "operation", v.route.Operation.OperationID,
-				"status", buf.status, "error", responseErrorText(err))
+				"status", buf.status, "request_id", requestIDOf(c), "error", responseErrorText(err))
+			if v.rejected != nil {
+				v.rejected.Inc()
+			}
 			if v.mode == ResponseEnforce {
 				orig.Header().Set(echo.HeaderContentType, echo.MIMEApplicationJSON)
 				orig.WriteHeader(http.StatusInternalServerError)

@@ -4,6 +4,7 @@ package store
 
 import (
 	"context"
+	"database/sql"
 	"errors"
 	"fmt"
 	"io/fs"
@@ -26,9 +27,12 @@ import (
 
 // Store is the database handle shared by every request.
 type Store struct {
-	db      *gorm.DB
-	dialect string
-	opts    Options
+	db    *gorm.DB
+	sqlDB *sql.DB
+	// writeStmts are the statements of write transactions (txPool).
+	writeStmts *stmtCache
+	dialect    string
+	opts       Options
 	// keys seals and opens secrets.
 	keys *seal.Keyring
 	// sources caches OAuth sources for connection reads.
@@ -140,7 +144,8 @@ func Open(url string, opts Options) (*Store, error) {
 	sqlDB.SetMaxOpenConns(opts.MaxOpenConns)
 	sqlDB.SetMaxIdleConns(opts.MaxIdleConns)
 	sqlDB.SetConnMaxLifetime(opts.ConnMaxLifetime)
-	s := &Store{db: db, dialect: dialect, opts: opts, keys: opts.Keyring}
+	s := &Store{db: db, sqlDB: sqlDB, dialect: dialect, opts: opts, keys: opts.Keyring,
+		writeStmts: &stmtCache{db: sqlDB, stmts: map[string]*sql.Stmt{}}}
 	if dialect == SQLite {
 		s.startWriter()
 	}
@@ -238,6 +243,7 @@ func (s *Store) Dialect() string { return s.dialect }
 // connections.
 func (s *Store) Close() error {
 	s.stopWriter()
+	s.writeStmts.close()
 	sqlDB, err := s.db.DB()
 	if err != nil {
 		return err

@@ -45,7 +45,7 @@ func (s *Store) write(ctx context.Context, fn func(tx *gorm.DB) error) error {
 func (s *Store) writeAlone(ctx context.Context, fn func(tx *gorm.DB) error) error {
 	var err error
 	for attempt := 0; attempt < 3; attempt++ {
-		err = s.db.WithContext(ctx).Transaction(fn)
+		err = s.transaction(ctx, fn)
 		var pg *pgconn.PgError
 		if !errors.As(err, &pg) || (pg.Code != "40P01" && pg.Code != "40001") {
 			return err
@@ -92,13 +92,14 @@ func (s *Store) startWriter() {
 // goes away must not interrupt the transaction the others share (SQLite
 // rolls back a whole transaction whose statement is interrupted).
 func (s *Store) commit(batch []*writeJob) {
-	err := s.db.WithContext(context.Background()).Transaction(func(tx *gorm.DB) error {
-		for i, job := range batch {
+	err := s.transaction(context.Background(), func(tx *gorm.DB) error {
+		for _, job := range batch {
 			if err := job.ctx.Err(); err != nil {
 				job.err = err
 				continue
 			}
-			savepoint := fmt.Sprintf("w%d", i)
+			// Savepoints follow one another (never nested): one name serves.
+			const savepoint = "job"
 			if err := tx.SavePoint(savepoint).Error; err != nil {
 				return err
 			}

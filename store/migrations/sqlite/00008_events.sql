@@ -42,12 +42,14 @@ CREATE TABLE `event_counts` (
 );
 -- +goose StatementBegin
 CREATE TRIGGER `events_count_insert` AFTER INSERT ON `events` BEGIN
-  INSERT INTO `event_counts` (`scope`, `shard`, `n`) VALUES ('', 0, 1), ('a:' || NEW.`action`, 0, 1)
+  INSERT INTO `event_counts` (`scope`, `shard`, `n`)
+    SELECT `s`, 0, 1 FROM (
+      SELECT '' AS `s`
+      UNION ALL SELECT 'a:' || NEW.`action`
+      UNION ALL SELECT 'u:' || NEW.`user_pk` WHERE NEW.`user_pk` IS NOT NULL
+      UNION ALL SELECT 'm:' || NEW.`model_app` || '.' || NEW.`model_name` WHERE NEW.`model_name` <> '')
+    WHERE true -- (an upsert after a SELECT needs a WHERE, SQLite's parsing rule)
     ON CONFLICT (`scope`, `shard`) DO UPDATE SET `n` = `n` + 1;
-  INSERT INTO `event_counts` (`scope`, `shard`, `n`) SELECT 'u:' || NEW.`user_pk`, 0, 1 WHERE NEW.`user_pk` IS NOT NULL
-    ON CONFLICT (`scope`, `shard`) DO UPDATE SET `n` = `n` + 1;
-  INSERT INTO `event_counts` (`scope`, `shard`, `n`) SELECT 'm:' || NEW.`model_app` || '.' || NEW.`model_name`, 0, 1
-    WHERE NEW.`model_name` <> '' ON CONFLICT (`scope`, `shard`) DO UPDATE SET `n` = `n` + 1;
 END;
 -- +goose StatementEnd
 -- +goose StatementBegin

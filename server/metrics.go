@@ -1,0 +1,160 @@
+package server
+
+import (
+	"net/http"
+	"runtime"
+	"strconv"
+	"time"
+
+	"github.com/labstack/echo/v4"
+	"github.com/prometheus/client_golang/prometheus"
+	"github.com/prometheus/client_golang/prometheus/collectors"
+	"github.com/prometheus/client_golang/prometheus/promhttp"
+
+	"akconn/store"
+)
+
+// MetricsPath is where the metrics are served on the main listener
+// (unless they have a listener of their own).
+const MetricsPath = "/-/metrics/"
+
+// Metrics are the server's Prometheus metrics, in a registry of their
+// own. Every label value comes from the server, never from the request:
+// operations are the spec's operationIds (or, off the API, the route
+// pattern, or "unmatched"), methods are the HTTP methods the API knows
+// (others are "other"), statuses are what the server answered.
+type Metrics struct {
+	registry *prometheus.Registry
+
+	requests           *prometheus.CounterVec
+	duration           *prometheus.HistogramVec
+	requestRejections  *prometheus.CounterVec
+	responseRejections *prometheus.CounterVec
+	authFailures       *prometheus.CounterVec
+	clientClosed       *prometheus.CounterVec
+}
+
+// Build describes the running binary, for the build info metric.
+type Build struct{ Version, Commit string }
+
+// NewMetrics makes the metrics of a server on st: its requests, the
+// database pool, build info, and the Go runtime and process.
+func NewMetrics(st *store.Store, build Build) *Metrics {
+	r := prometheus.NewRegistry()
+	labels := []string{"operation", "method", "status"}
+	m := &Metrics{
+		registry: r,
+		requests: prometheus.NewCounterVec(prometheus.CounterOpts{Name: "akconn_http_requests_total",
+			Help: "Requests answered, by operation (the spec's operationId; off the API the route, or unmatched), method and status."}, labels),
+		duration: prometheus.NewHistogramVec(prometheus.HistogramOpts{Name: "akconn_http_request_duration_seconds",
+			Help:    "Time from the request's arrival to its answer, by operation, method and status.",
+			Buckets: []float64{.0005, .001, .0025, .005, .01, .025, .05, .1, .25, .5, 1, 2.5, 5, 10}}, labels),
+		requestRejections: prometheus.NewCounterVec(prometheus.CounterOpts{Name: "akconn_request_validation_rejections_total",
+			Help: "Requests refused by request validation (parameters, body) before their handler ran, by operation."}, []string{"operation"}),
+		responseRejections: prometheus.NewCounterVec(prometheus.CounterOpts{Name: "akconn_response_validation_rejections_total",
+			Help: "Responses that broke the spec (replaced by a 500 when enforced), by operation."}, []string{"operation"}),
+		authFailures: prometheus.NewCounterVec(prometheus.CounterOpts{Name: "akconn_authentication_failures_total",
+			Help: "Requests refused by authentication, by reason: missing, unsupported_type, malformed, invalid_token."}, []string{"reason"}),
+		clientClosed: prometheus.NewCounterVec(prometheus.CounterOpts{Name: "akconn_client_closed_requests_total",
+			Help: "Requests whose client went away before the answer (logged with status 499, not server errors), by operation."}, []string{"operation"}),
+	}
+	for _, reason := range []string{authMissing, authUnsupported, authMalformed, authInvalid} {
+		m.authFailures.WithLabelValues(reason) // every reason shows, 0 until it happens
+	}
+	info := prometheus.NewGaugeVec(prometheus.GaugeOpts{Name: "akconn_build_info",
+		Help: "The running binary: version, commit and Go version (always 1)."}, []string{"version", "commit", "goversion"})
+	info.WithLabelValues(build.Version, build.Commit, runtime.Version()).Set(1)
+	r.MustRegister(m.requests, m.duration, m.requestRejections, m.responseRejections, m.authFailures, m.clientClosed, info,
+		collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
+	if db, err := st.DB().DB(); err == nil {
+		r.MustRegister(collectors.NewDBStatsCollector(db, st.Dialect()))
+	}
+	return m
+}
+
+// Handler serves the metrics in Prometheus' exposition format.
+func (m *Metrics) Handler() http.Handler {
+	return promhttp.HandlerFor(m.registry, promhttp.HandlerOpts{})
+}
+
+// Reasons of authentication failures.
+const (
+	authMissing     = "missing"
+	authUnsupported = "unsupported_type"
+	authMalformed   = "malformed"
+	authInvalid     = "invalid_token"
+)
+
+// authFailed counts a refused authentication.
+func (m *Metrics) authFailed(reason string) { m.authFailures.WithLabelValues(reason).Inc() }
+
+// knownMethods are the methods a method label may name.
+var knownMethods = map[string]bool{http.MethodGet: true, http.MethodHead: true, http.MethodPost: true, http.MethodPut: true,
+	http.MethodPatch: true, http.MethodDelete: true, http.MethodOptions: true}
+
+// routeLabels names requests for the metrics: by operationId for the
+// API's routes, by pattern for the others.
+type routeLabels struct {
+	operations map[string]string // "METHOD pattern" → operationId
+	patterns   map[string]bool   // every registered pattern
+}
+
+// newRouteLabels reads e's routes once they are all registered.
+func newRouteLabels(e *echo.Echo, operations map[string]string) *routeLabels {
+	l := &routeLabels{operations: operations, patterns: map[string]bool{}}
+	for _, r := range e.Routes() {
+		l.patterns[r.Path] = true
+	}
+	return l
+}
+
+// of returns the operation label of c's request.
+func (l *routeLabels) of(c echo.Context, method string) string {
+	if method == http.MethodHead {
+		method = http.MethodGet // HEAD is served as GET
+	}
+	pattern := c.Path()
+	if op, ok := l.operations[method+" "+pattern]; ok {
+		return op
+	}
+	if l.patterns[pattern] {
+		return pattern
+	}
+	return "unmatched"
+}
+
+// observe counts one answered request.
+func (m *Metrics) observe(operation, method string, status int, took time.Duration) {
+	if !knownMethods[method] {
+		method = "other"
+	}
+	code := strconv.Itoa(status)
+	m.requests.WithLabelValues(operation, method, code).Inc()
+	m.duration.WithLabelValues(operation, method, code).Observe(took.Seconds())
+	if status == StatusClientClosedRequest {
+		m.clientClosed.WithLabelValues(operation).Inc()
+	}
+}
+
+// passedValidation marks, in echo's context, a request that request
+// validation let through.
+const passedValidation = "validation_passed"
+
+// countRejections wraps an operation's request validation: a request it
+// refuses (its error, before the handler runs) is counted.
+func (m *Metrics) countRejections(operation string, validate echo.MiddlewareFunc) echo.MiddlewareFunc {
+	rejected := m.requestRejections.WithLabelValues(operation)
+	return func(next echo.HandlerFunc) echo.HandlerFunc {
+		inner := validate(func(c echo.Context) error {
+			c.Set(passedValidation, true)
+			return next(c)
+		})
+		return func(c echo.Context) error {
+			err := inner(c)
+			if err != nil && c.Get(passedValidation) == nil {
+				rejected.Inc()
+			}
+			return err
+		}
+	}
+}
