@@ -12,21 +12,28 @@ const writers = 64
 
 // hammer sends n requests at once and returns the responses.
 func hammer(v *env, n int, req func(i int) (method, path, key string, body any)) []response {
-	var wg sync.WaitGroup
 	out := make([]response, n)
+	hammerEach(n, func(i int) {
+		method, path, key, body := req(i)
+		out[i] = v.do(method, path, key, body)
+	})
+	return out
+}
+
+// hammerEach runs fn(0..n-1) at once and waits for all.
+func hammerEach(n int, fn func(i int)) {
+	var wg sync.WaitGroup
 	start := make(chan struct{})
 	for i := 0; i < n; i++ {
 		wg.Add(1)
 		go func(i int) {
 			defer wg.Done()
 			<-start
-			method, path, key, body := req(i)
-			out[i] = v.do(method, path, key, body)
+			fn(i)
 		}(i)
 	}
 	close(start)
 	wg.Wait()
-	return out
 }
 
 func tally(t *testing.T, rs []response) map[int]int {

@@ -7,7 +7,6 @@ import (
 	"net/netip"
 	"net/url"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
@@ -17,22 +16,6 @@ import (
 )
 
 var eventModel = &store.Event{}
-
-// hammerEach runs fn(0..n-1) at once and waits for all.
-func hammerEach(n int, fn func(i int)) {
-	var wg sync.WaitGroup
-	start := make(chan struct{})
-	for i := 0; i < n; i++ {
-		wg.Add(1)
-		go func(i int) {
-			defer wg.Done()
-			<-start
-			fn(i)
-		}(i)
-	}
-	close(start)
-	wg.Wait()
-}
 
 // eventList lists events as the holder of key with the given query.
 func (v *env) eventList(key, query string) (results []map[string]any, count int) {

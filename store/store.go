@@ -145,7 +145,7 @@ func Open(url string, opts Options) (*Store, error) {
 	sqlDB.SetMaxIdleConns(opts.MaxIdleConns)
 	sqlDB.SetConnMaxLifetime(opts.ConnMaxLifetime)
 	s := &Store{db: db, sqlDB: sqlDB, dialect: dialect, opts: opts, keys: opts.Keyring,
-		writeStmts: &stmtCache{db: sqlDB, stmts: map[string]*sql.Stmt{}}}
+		writeStmts: &stmtCache{db: sqlDB, stmts: map[string]*sql.Stmt{}, preparing: map[string]bool{}}}
 	if dialect == SQLite {
 		s.startWriter()
 	}

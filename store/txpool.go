@@ -27,41 +27,52 @@ const maxWriteStatements = 256
 // the copy prepared on that connection.
 type stmtCache struct {
 	db    *sql.DB
-	mu    sync.RWMutex
+	mu    sync.Mutex
 	stmts map[string]*sql.Stmt
+	// preparing marks the statements being prepared in the background.
+	preparing map[string]bool
+	closed    bool
 }
 
-// get returns the statement for query, preparing it the first time; nil
-// when the cache is full.
-func (c *stmtCache) get(ctx context.Context, query string) (*sql.Stmt, error) {
+// get returns the statement for query, or nil when it is not prepared
+// (yet): the first use starts preparing it in the background, on a
+// connection of the pool, and runs unprepared meanwhile. A transaction
+// never waits for the pool: with every connection held by a transaction,
+// that wait would never end.
+func (c *stmtCache) get(query string) *sql.Stmt {
 	if strings.HasPrefix(query, "SAVEPOINT ") || strings.HasPrefix(query, "RELEASE ") || strings.HasPrefix(query, "ROLLBACK ") {
-		return nil, nil // cheap, and SQLite runs them unprepared as well
-	}
-	c.mu.RLock()
-	st := c.stmts[query]
-	full := len(c.stmts) >= maxWriteStatements
-	c.mu.RUnlock()
-	if st != nil || full {
-		return st, nil
-	}
-	st, err := c.db.PrepareContext(context.WithoutCancel(ctx), query)
-	if err != nil {
-		return nil, err
+		return nil // cheap, and SQLite runs them unprepared as well
 	}
 	c.mu.Lock()
 	defer c.mu.Unlock()
-	if existing := c.stmts[query]; existing != nil {
-		_ = st.Close()
-		return existing, nil
+	if st := c.stmts[query]; st != nil || c.closed || c.preparing[query] || len(c.stmts)+len(c.preparing) >= maxWriteStatements {
+		return st
 	}
-	c.stmts[query] = st
-	return st, nil
+	c.preparing[query] = true
+	go c.prepare(query)
+	return nil
+}
+
+// prepare prepares query on the pool and keeps it.
+func (c *stmtCache) prepare(query string) {
+	st, err := c.db.Prepare(query)
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	delete(c.preparing, query)
+	switch {
+	case err != nil:
+	case c.closed:
+		_ = st.Close()
+	default:
+		c.stmts[query] = st
+	}
 }
 
 // close closes every cached statement.
 func (c *stmtCache) close() {
 	c.mu.Lock()
 	defer c.mu.Unlock()
+	c.closed = true
 	for q, st := range c.stmts {
 		_ = st.Close()
 		delete(c.stmts, q)
@@ -79,10 +90,7 @@ func (p *txPool) PrepareContext(ctx context.Context, query string) (*sql.Stmt, e
 }
 
 func (p *txPool) ExecContext(ctx context.Context, query string, args ...any) (sql.Result, error) {
-	st, err := p.stmts.get(ctx, query)
-	if err != nil {
-		return nil, err
-	}
+	st := p.stmts.get(query)
 	if st == nil {
 		return p.tx.ExecContext(ctx, query, args...)
 	}
@@ -90,10 +98,7 @@ func (p *txPool) ExecContext(ctx context.Context, query string, args ...any) (sq
 }
 
 func (p *txPool) QueryContext(ctx context.Context, query string, args ...any) (*sql.Rows, error) {
-	st, err := p.stmts.get(ctx, query)
-	if err != nil {
-		return nil, err
-	}
+	st := p.stmts.get(query)
 	if st == nil {
 		return p.tx.QueryContext(ctx, query, args...)
 	}
@@ -101,8 +106,8 @@ func (p *txPool) QueryContext(ctx context.Context, query string, args ...any) (*
 }
 
 func (p *txPool) QueryRowContext(ctx context.Context, query string, args ...any) *sql.Row {
-	st, err := p.stmts.get(ctx, query)
-	if err != nil || st == nil {
+	st := p.stmts.get(query)
+	if st == nil {
 		return p.tx.QueryRowContext(ctx, query, args...)
 	}
 	return p.tx.StmtContext(ctx, st).QueryRowContext(ctx, args...)
