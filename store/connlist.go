@@ -209,8 +209,11 @@ func (s *Store) walkSources(db *gorm.DB, p Page, slugDesc, idDesc bool) ([]Conne
 		ID string
 		N  int64
 	}
-	err := db.Raw(`SELECT src.id AS id, COALESCE(SUM(cc.n), 0) AS n FROM oauth_sources src
-		LEFT JOIN connection_counts cc ON cc.scope = src.id GROUP BY src.id, src.slug ORDER BY src.slug ` + slugOrder).Scan(&sources).Error
+	// Each source's count by the counters' primary key (a correlated
+	// subquery), never a join the planner may answer by scanning the
+	// counters, whose every write leaves a dead row on PostgreSQL.
+	err := db.Raw(`SELECT src.id AS id, (SELECT COALESCE(SUM(cc.n), 0) FROM connection_counts cc WHERE cc.scope = src.id) AS n
+		FROM oauth_sources src ORDER BY src.slug ` + slugOrder).Scan(&sources).Error
 	if err != nil {
 		return nil, err
 	}
@@ -230,8 +233,8 @@ func (s *Store) walkSources(db *gorm.DB, p Page, slugDesc, idDesc bool) ([]Conne
 		take := min(need, src.N-skip)
 		rank[src.ID] = len(parts)
 		parts = append(parts, "SELECT * FROM (SELECT "+connectionColumns+" FROM connections JOIN oauth_sources src ON src.id = connections.source_id"+
-			" WHERE connections.source_id = ? ORDER BY connections.source_id "+idOrder+", connections.id "+idOrder+" LIMIT ? OFFSET ?) AS p"+strconv.Itoa(len(parts)))
-		args = append(args, src.ID, take, skip)
+			" WHERE "+oneSource+" ORDER BY connections.source_id "+idOrder+", connections.id "+idOrder+" LIMIT ? OFFSET ?) AS p"+strconv.Itoa(len(parts)))
+		args = append(args, src.ID, src.ID, take, skip)
 		need -= take
 		skip = 0
 	}
@@ -274,6 +277,15 @@ func (s *Store) connectionQueries(db *gorm.DB, f ConnectionFilter) (count, rows 
 	return count, filterConnections(from(db), f).Order(ob)
 }
 
+// oneSource selects one source's connections (its id twice) as a range,
+// not an equality: with an equality PostgreSQL takes source_id for a
+// constant, drops it from ORDER BY source_id, id and walks the primary key
+// instead of the (source_id, id) index, filtering out every other
+// source's rows on the way (31 ms for a page at a million rows when the
+// source's ids come late; EXPLAIN ANALYZE). The range leaves it the index,
+// whose walk stops at the page. Same rows on both backends.
+const oneSource = "connections.source_id >= ? AND connections.source_id <= ?"
+
 func filterConnections(q *gorm.DB, f ConnectionFilter) *gorm.DB {
 	q = scopeConnections(q, f.Scope)
 	if f.UserID != nil {
@@ -284,7 +296,7 @@ func filterConnections(q *gorm.DB, f ConnectionFilter) *gorm.DB {
 	// match to the (source_id, id) index and, on PostgreSQL, OR with the
 	// trigram index on identifier.
 	if f.SourceSlug != nil {
-		q = q.Where("connections.source_id = ?", f.sourceID)
+		q = q.Where(oneSource, f.sourceID, f.sourceID)
 	}
 	if f.Search != "" {
 		switch n := len(f.searchSourceIDs); {

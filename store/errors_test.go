@@ -89,3 +89,17 @@ func TestErrorTranslation(t *testing.T) {
 		})
 	}
 }
+
+// PostgreSQL sessions run without JIT compilation unless the URL asks for
+// it: a cost estimate inflated by dead counter rows made PostgreSQL spend
+// 100 ms compiling a one-page read.
+func TestPostgresSessionsRunWithoutJIT(t *testing.T) {
+	st := testenv.OpenStore(t)
+	if st.Dialect() != store.Postgres {
+		t.Skip("PostgreSQL only (AKCONN_TEST_BACKEND=postgres)")
+	}
+	var jit string
+	if err := st.DB().Raw("SHOW jit").Scan(&jit).Error; err != nil || jit != "off" {
+		t.Fatalf("jit = %q (%v), want off", jit, err)
+	}
+}

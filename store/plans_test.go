@@ -171,3 +171,4 @@ func TestQueryPlansUseIndexes(t *testing.T) {
 		}
 	}
 }
+

@@ -91,7 +91,7 @@ func (s *Store) Seed(ctx context.Context, o SeedOptions) error {
 	// would do.
 	analyze := "ANALYZE"
 	if s.dialect == Postgres {
-		analyze = "VACUUM ANALYZE users, oauth_sources, connections, events, event_counts"
+		analyze = "VACUUM ANALYZE users, oauth_sources, connections, connection_counts, events, event_counts"
 	}
 	if err := s.db.WithContext(ctx).Exec(analyze).Error; err != nil {
 		return fmt.Errorf("seed: %s: %w", analyze, err)

@@ -8,6 +8,7 @@ import (
 	"errors"
 	"fmt"
 	"io/fs"
+	neturl "net/url"
 	"os"
 	"path/filepath"
 	"runtime"
@@ -91,7 +92,7 @@ func Open(url string, opts Options) (*Store, error) {
 	)
 	switch {
 	case IsPostgres(url):
-		dialector, dialect = postgres.New(postgres.Config{DSN: url}), Postgres
+		dialector, dialect = postgres.New(postgres.Config{DSN: withoutJIT(url)}), Postgres
 		if opts.MaxOpenConns == 0 {
 			opts.MaxOpenConns = 25
 		}
@@ -196,6 +197,21 @@ func (s *Store) ready(ctx context.Context) error {
 		s.notices = append(s.notices, notice)
 	}
 	return nil
+}
+
+// withoutJIT turns PostgreSQL's JIT compilation off for the server's
+// sessions unless the URL says otherwise (jit=on): every query here reads
+// a page, and a cost estimate inflated by dead rows (the counters between
+// two autovacuum runs) made PostgreSQL compile one for 100 ms.
+func withoutJIT(dsn string) string {
+	u, err := neturl.Parse(dsn)
+	if err != nil || u.Query().Has("jit") {
+		return dsn
+	}
+	q := u.Query()
+	q.Set("jit", "off")
+	u.RawQuery = q.Encode()
+	return u.String()
 }
 
 // IsPostgres reports whether url names a PostgreSQL database.
