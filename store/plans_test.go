@@ -171,4 +171,3 @@ func TestQueryPlansUseIndexes(t *testing.T) {
 		}
 	}
 }
-
