@@ -521,3 +521,30 @@ func TestEventAndChangeCommitTogether(t *testing.T) {
 		t.Fatal("the change has no event")
 	}
 }
+
+// top_per_user groups the events of one action by the application they
+// name: most events first, with the number of distinct users.
+func TestEventsTopPerUser(t *testing.T) {
+	v := newEnv(t)
+	for _, e := range []struct {
+		app  string
+		user int64
+	}{{"a1", v.Alice.ID}, {"a1", v.Bob.ID}, {"a1", v.Alice.ID}, {"a2", v.Bob.ID}} {
+		expect(t, v.do(http.MethodPost, "/events/events/", adminKey, map[string]any{"action": "authorize_application", "app": "x",
+			"user":    map[string]any{"pk": e.user},
+			"context": map[string]any{"authorized_application": map[string]any{"pk": e.app, "name": "App " + e.app}}}), http.StatusCreated)
+	}
+	r := v.do(http.MethodGet, "/events/events/top_per_user/?action=authorize_application", adminKey, nil)
+	expect(t, r, http.StatusOK)
+	want := `[{"application":{"name":"App a1","pk":"a1"},"counted_events":3,"unique_users":2},{"application":{"name":"App a2","pk":"a2"},"counted_events":1,"unique_users":1}]`
+	if strings.TrimSpace(r.Body) != want {
+		t.Fatalf("top_per_user:\n%s\nwant\n%s", r.Body, want)
+	}
+	r = v.do(http.MethodGet, "/events/events/top_per_user/?action=authorize_application&top_n=1", adminKey, nil)
+	if !strings.Contains(r.Body, `"counted_events":3`) || strings.Contains(r.Body, "a2") {
+		t.Fatalf("top_n=1: %s", r.Body)
+	}
+	if r := v.do(http.MethodGet, "/events/events/top_per_user/?action=authorize_application", aliceKey, nil); !strings.Contains(r.Body, `"counted_events":2,"unique_users":1`) {
+		t.Fatalf("alice sees only her own: %s", r.Body)
+	}
+}

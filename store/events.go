@@ -6,7 +6,6 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"sort"
 	"strings"
 	"time"
 
@@ -267,37 +266,26 @@ type TopApplication struct {
 // application by that application, with their number and the number of
 // distinct users, most events first, at most n.
 func (s *Store) TopPerUser(ctx context.Context, f EventFilter, n int) ([]TopApplication, error) {
-	var events []Event
-	q := s.filterEvents(s.db.WithContext(ctx), f).Where("authorized_app <> ''").Select("authorized_app", "context", "user_pk")
-	if err := q.Find(&events).Error; err != nil {
+	var rows []struct {
+		Context        string
+		Counted, Users int64
+	}
+	// The database groups and counts; one context of each group names
+	// the application (they all name the same one).
+	q := s.filterEvents(s.db.WithContext(ctx).Model(&Event{}), f).Where("authorized_app <> ''").
+		Select("authorized_app, MAX(context) AS context, COUNT(*) AS counted, COUNT(DISTINCT user_pk) AS users").
+		Group("authorized_app").Order("counted DESC, authorized_app").Limit(n)
+	if err := q.Scan(&rows).Error; err != nil {
 		return nil, fmt.Errorf("top per user: %w", translate(err))
 	}
-	type group struct {
-		top   TopApplication
-		users map[int64]bool
+	out := make([]TopApplication, len(rows))
+	for i, r := range rows {
+		var details map[string]any
+		_ = json.Unmarshal([]byte(r.Context), &details)
+		app, _ := details["authorized_application"].(map[string]any)
+		out[i] = TopApplication{Application: app, CountedEvents: r.Counted, UniqueUsers: r.Users}
 	}
-	groups := map[string]*group{}
-	for _, e := range events {
-		g := groups[e.AuthorizedApp]
-		if g == nil {
-			var details map[string]any
-			_ = json.Unmarshal(e.Context, &details)
-			app, _ := details["authorized_application"].(map[string]any)
-			g = &group{top: TopApplication{Application: app}, users: map[int64]bool{}}
-			groups[e.AuthorizedApp] = g
-		}
-		g.top.CountedEvents++
-		if e.UserPK != nil {
-			g.users[*e.UserPK] = true
-		}
-	}
-	out := make([]TopApplication, 0, len(groups))
-	for _, g := range groups {
-		g.top.UniqueUsers = int64(len(g.users))
-		out = append(out, g.top)
-	}
-	sort.Slice(out, func(i, j int) bool { return out[i].CountedEvents > out[j].CountedEvents })
-	return out[:min(n, len(out))], nil
+	return out, nil
 }
 
 // eventSweepBatch is how many expired events one statement deletes.

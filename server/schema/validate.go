@@ -19,14 +19,10 @@ var states = sync.Pool{New: func() any { return new(state) }}
 // without content accepts any Content-Type and any body (unless
 // RequireEmptyBodies); only the first JSON value of the body is read.
 func (o *Operation) Validate(status int, contentType string, body []byte) error {
-	switch status {
-	case http.StatusNotModified, http.StatusPermanentRedirect, http.StatusTemporaryRedirect, http.StatusMovedPermanently:
+	r, checked := o.checked(status)
+	if !checked {
 		return nil
 	}
-	if o.anything {
-		return nil
-	}
-	r := o.response(status)
 	if r == nil {
 		return o.fail(status, "", "status is not documented")
 	}
@@ -115,16 +111,9 @@ func lower(s string) string {
 // its documentation requires (kin-openapi's check of plain string
 // headers). It returns nil or an *Error.
 func (o *Operation) ValidateHeaders(status int, h http.Header) error {
-	switch status {
-	case http.StatusNotModified, http.StatusPermanentRedirect, http.StatusTemporaryRedirect, http.StatusMovedPermanently:
-		return nil
-	}
-	if o.anything {
-		return nil
-	}
-	r := o.response(status)
-	if r == nil {
-		return nil // Validate reports it
+	r, checked := o.checked(status)
+	if !checked || r == nil {
+		return nil // an undocumented status is Validate's to report
 	}
 	for _, hd := range r.headers {
 		if hd.required && len(h.Values(hd.name)) == 0 {
@@ -132,4 +121,18 @@ func (o *Operation) ValidateHeaders(status int, h http.Header) error {
 		}
 	}
 	return nil
+}
+
+// checked reports whether a response with status is checked at all (as
+// kin-openapi: never 301, 304, 307, 308, nor on an operation that
+// documents anything), and its documentation (nil: not documented).
+func (o *Operation) checked(status int) (*response, bool) {
+	switch status {
+	case http.StatusNotModified, http.StatusPermanentRedirect, http.StatusTemporaryRedirect, http.StatusMovedPermanently:
+		return nil, false
+	}
+	if o.anything {
+		return nil, false
+	}
+	return o.response(status), true
 }
