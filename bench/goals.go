@@ -68,10 +68,11 @@ func (m *measurement) Exhausted() bool {
 
 // find returns the measurements (profiled runs aside) of a scenario's
 // variant on a backend, in probe order.
-func (h *harness) find(scenario, variant, backend string) []*measurement {
+func (h *harness) find(scenario, variant, probe, backend string) []*measurement {
 	var out []*measurement
 	for _, m := range h.results {
-		if m.Scenario == scenario && m.Variant == variant && m.Backend == backend && !m.Profiled && len(m.Rounds) > 0 {
+		if m.Scenario == scenario && m.Variant == variant && m.Backend == backend && !m.Profiled && len(m.Rounds) > 0 &&
+			(probe == "" || m.Probe == probe) {
 			out = append(out, m)
 		}
 	}
@@ -111,13 +112,13 @@ func (h *harness) scenarioGoal(g goal) verdict {
 	var parts, missing []string
 	failed := false
 	for _, b := range backends {
-		ms := h.find(g.Scenario, g.Variant, b)
+		ms := h.find(g.Scenario, g.Variant, g.Probe, b)
 		if len(ms) == 0 {
 			missing = append(missing, b)
 			parts = append(parts, b+": not measured")
 			continue
 		}
-		if g.Versus != "" || g.VersusScenario != "" {
+		if g.Versus != "" || g.VersusScenario != "" || g.VersusProbe != "" {
 			versus, versusScenario := g.Versus, g.VersusScenario
 			if versus == "" {
 				versus = g.Variant
@@ -125,7 +126,7 @@ func (h *harness) scenarioGoal(g goal) verdict {
 			if versusScenario == "" {
 				versusScenario = g.Scenario
 			}
-			others := h.find(versusScenario, versus, b)
+			others := h.find(versusScenario, versus, g.VersusProbe, b)
 			if len(others) != len(ms) {
 				missing = append(missing, b)
 				parts = append(parts, fmt.Sprintf("%s: %q not measured", b, g.Versus))

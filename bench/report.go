@@ -129,8 +129,8 @@ func renderTable(b *strings.Builder, h *harness, sc scenario) {
 		}
 		if ratio {
 			s := ""
-			for _, ref := range h.find(sc.Name, sc.Variants[0], m.Backend) {
-				if ref.Probe == m.Probe && ref.RPS() > 0 {
+			for _, ref := range h.find(sc.Name, sc.Variants[0], m.Probe, m.Backend) {
+				if ref.RPS() > 0 {
 					s = fmt.Sprintf("%.2f×", m.RPS()/ref.RPS())
 				}
 			}

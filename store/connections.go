@@ -91,17 +91,20 @@ func (s *Store) CreateConnection(ctx context.Context, c *Connection) error {
 	c.Created, c.LastUpdated = now, now
 	c.AccessTokenSealed = nil
 	err := s.write(ctx, func(tx *gorm.DB) error {
-		if err := tx.Omit(clause.Associations).Create(c).Error; err != nil {
-			return err
-		}
-		// The token is sealed with the connection's id, known only now.
+		// The token is sealed to the connection's id: a connection with one
+		// takes its id first, so that its row is written once, sealed.
 		if c.SetAccessToken && c.AccessToken != nil {
+			id, err := s.nextConnectionID(tx)
+			if err != nil {
+				return err
+			}
+			c.ID = id
 			if err := s.sealAccessToken(c); err != nil {
 				return err
 			}
-			if err := tx.Model(&Connection{}).Where("id = ?", c.ID).Update("access_token", c.AccessTokenSealed).Error; err != nil {
-				return err
-			}
+		}
+		if err := tx.Omit(clause.Associations).Create(c).Error; err != nil {
+			return err
 		}
 		return s.record(ctx, tx, ActionModelCreated, c, nil)
 	})
@@ -109,6 +112,24 @@ func (s *Store) CreateConnection(ctx context.Context, c *Connection) error {
 		return fmt.Errorf("create connection: %w", translate(err))
 	}
 	return nil
+}
+
+// nextConnectionID takes, in tx, the id the next connection inserted gets:
+// on PostgreSQL from the id's sequence (never given out again, even if tx
+// rolls back); on SQLite the one AUTOINCREMENT would choose, which no other
+// writer can take meanwhile (a write transaction holds the database's
+// write lock from its start).
+func (s *Store) nextConnectionID(tx *gorm.DB) (int64, error) {
+	query := "SELECT MAX(COALESCE((SELECT seq FROM sqlite_sequence WHERE name = 'connections'), 0), " +
+		"COALESCE((SELECT MAX(id) FROM connections), 0)) + 1"
+	if s.dialect == Postgres {
+		query = "SELECT nextval(pg_get_serial_sequence('connections', 'id'))"
+	}
+	var id int64
+	if err := tx.Raw(query).Scan(&id).Error; err != nil {
+		return 0, fmt.Errorf("next connection id: %w", err)
+	}
+	return id, nil
 }
 
 // accessTokens is the sealed column of connections' access tokens.
