@@ -2,8 +2,12 @@ package store_test
 
 import (
 	"context"
+	"fmt"
+	"sync/atomic"
 	"testing"
 	"time"
+
+	"github.com/google/uuid"
 
 	"akconn/store"
 	"akconn/testenv"
@@ -63,5 +67,55 @@ func BenchmarkAuthenticate(b *testing.B) {
 		if _, _, err := st.Authenticate(ctx, "bench-key-0123456789", time.Now()); err != nil {
 			b.Fatal(err)
 		}
+	}
+}
+
+// BenchmarkCreateConnection creates connections from 64 goroutines (the
+// bench's durable creates without HTTP), each linking a seeded user to a
+// source of its own run: with the audit trail on, plain and carrying an
+// access token the store seals, and without the audit trail. Run with
+// -benchtime=Nx, N at most 50,000 (the seeded users).
+func BenchmarkCreateConnection(b *testing.B) {
+	const users = 50000
+	st := testenv.OpenStore(b)
+	if err := st.Seed(context.Background(), store.SeedOptions{Users: users, Sources: 1, Connections: 1}); err != nil {
+		b.Fatal(err)
+	}
+	pk := int64(1)
+	audited := store.WithAudit(context.Background(), &store.Audit{User: map[string]any{"pk": 1, "username": "bench"}, UserPK: &pk, Username: "bench"})
+	for _, run := range []struct {
+		name   string
+		ctx    context.Context
+		sealed bool
+	}{{"plain", audited, false}, {"access_token", audited, true}, {"no_audit", context.Background(), false}} {
+		b.Run(run.name, func(b *testing.B) {
+			if b.N > users {
+				b.Skipf("-benchtime=%dx: at most %d creates", b.N, users)
+			}
+			id := uuid.NewString() // each run of the function has a source of its own
+			src := &store.OAuthSource{ID: id, Name: run.name, Slug: id, ProviderType: "github",
+				UserPropertyMappings: []string{}, GroupPropertyMappings: []string{}, OIDCJWKS: map[string]any{}}
+			if err := st.CreateSource(run.ctx, src); err != nil {
+				b.Fatal(err)
+			}
+			var next atomic.Int64
+			b.SetParallelism(32)
+			b.ReportAllocs()
+			b.ResetTimer()
+			b.RunParallel(func(pb *testing.PB) {
+				for pb.Next() {
+					i := next.Add(1)
+					c := &store.Connection{UserID: i, SourceID: src.ID, Identifier: fmt.Sprintf("bench-%d", i)}
+					if run.sealed {
+						token := fmt.Sprintf("gho_bench%040d", i)
+						c.SetAccessToken, c.AccessToken = true, &token
+					}
+					if err := st.CreateConnection(run.ctx, c); err != nil {
+						b.Error(err)
+						return
+					}
+				}
+			})
+		})
 	}
 }
