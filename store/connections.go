@@ -93,12 +93,15 @@ func (s *Store) CreateConnection(ctx context.Context, c *Connection) error {
 	err := s.write(ctx, func(tx *gorm.DB) error {
 		// The token is sealed to the connection's id: a connection with one
 		// takes its id first, so that its row is written once, sealed.
-		if c.SetAccessToken && c.AccessToken != nil {
+		// On PostgreSQL every connection does (ids in the order given).
+		if (c.SetAccessToken && c.AccessToken != nil) || s.dialect == Postgres {
 			id, err := s.nextConnectionID(tx)
 			if err != nil {
 				return err
 			}
 			c.ID = id
+		}
+		if c.SetAccessToken && c.AccessToken != nil {
 			if err := s.sealAccessToken(c); err != nil {
 				return err
 			}
@@ -112,26 +115,6 @@ func (s *Store) CreateConnection(ctx context.Context, c *Connection) error {
 		return fmt.Errorf("create connection: %w", translate(err))
 	}
 	return nil
-}
-
-// nextConnectionID takes, in tx, the id the next connection inserted gets:
-// on PostgreSQL from the id's sequence (never given out again, even if tx
-// rolls back); on SQLite the one AUTOINCREMENT would choose, which no other
-// writer can take meanwhile (a write transaction holds the database's
-// write lock from its start).
-func (s *Store) nextConnectionID(tx *gorm.DB) (int64, error) {
-	query := "SELECT MAX(COALESCE((SELECT seq FROM sqlite_sequence WHERE name = 'connections'), 0), " +
-		"COALESCE((SELECT MAX(id) FROM connections), 0)) + 1"
-	if s.dialect == Postgres {
-		query = "SELECT nextval(pg_get_serial_sequence('connections', 'id'))"
-	}
-	// Straight to the transaction's statement cache: GORM's Scan cost the
-	// writer three times the query's own time (pprof).
-	var id int64
-	if err := tx.Statement.ConnPool.QueryRowContext(tx.Statement.Context, query).Scan(&id); err != nil {
-		return 0, fmt.Errorf("next connection id: %w", err)
-	}
-	return id, nil
 }
 
 // accessTokens is the sealed column of connections' access tokens.

@@ -115,7 +115,9 @@ func (Connection) TableName() string { return "connections" }
 
 // ConnectionCount is one shard of the number of connections in a scope:
 // all connections (Scope "") or one source's (Scope = its id). Triggers
-// keep it (migration 00004); the count of a scope is the sum of its shards.
+// keep it (migrations 00004 and 00010; on PostgreSQL each database session
+// writes a shard of its own); the count of a scope is the sum of its
+// shards, one of which may be negative.
 type ConnectionCount struct {
 	Scope string `gorm:"primaryKey"`
 	Shard int    `gorm:"primaryKey;autoIncrement:false"`

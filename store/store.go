@@ -40,6 +40,8 @@ type Store struct {
 	sources sourceCache
 	// byID holds GetConnection's prepared statements.
 	byID byIDStatements
+	// connectionIDs are connection ids reserved on PostgreSQL.
+	connectionIDs idBlock
 	// fts says whether SQLite has FTS5, which serves connection search.
 	fts     bool
 	notices []string

@@ -1,0 +1,102 @@
+package store_test
+
+import (
+	"context"
+	"fmt"
+	"testing"
+
+	"akconn/store"
+	"akconn/testenv"
+)
+
+// A PostgreSQL database upgraded to the counters (migration 00004) had
+// every connection counted in shard 0, and the counters of migrations
+// 4-9 took a removal from the shard of the connection's id, which had no
+// row: the count kept the removed connection. Migration 00010 counts the
+// connections again, and its counters (one shard per database session)
+// stay exact through creates, moves and deletes.
+func TestCountersRecountedOnUpgrade(t *testing.T) {
+	st := testenv.OpenStoreOn(t, store.Postgres)
+	ctx := context.Background()
+	db := st.DB()
+	count := func(scope string) (counted, actual int64) {
+		t.Helper()
+		if err := db.Raw("SELECT COALESCE(SUM(n), 0) FROM connection_counts WHERE scope = ?", scope).Scan(&counted).Error; err != nil {
+			t.Fatal(err)
+		}
+		q := db.Table("connections")
+		if scope != "" {
+			q = q.Where("source_id = ?", scope)
+		}
+		if err := q.Count(&actual).Error; err != nil {
+			t.Fatal(err)
+		}
+		return counted, actual
+	}
+	a, b := newSource(t, st, "a"), newSource(t, st, "b")
+	var conns []*store.Connection
+	for i := 0; i < 40; i++ {
+		u := store.NewUser(fmt.Sprintf("user-%d", i), false)
+		if err := st.CreateUser(ctx, u); err != nil {
+			t.Fatal(err)
+		}
+		c := &store.Connection{UserID: u.ID, SourceID: a.ID, Identifier: fmt.Sprintf("ext-%d", i)}
+		if err := st.CreateConnection(ctx, c); err != nil {
+			t.Fatal(err)
+		}
+		conns = append(conns, c)
+	}
+
+	// Back to migration 9, with the counters as migration 4 left an
+	// upgraded database: all in shard 0.
+	if _, err := st.Migrate(ctx, store.MigrateDown); err != nil {
+		t.Fatal(err)
+	}
+	if err := db.Exec("DELETE FROM connection_counts").Error; err != nil {
+		t.Fatal(err)
+	}
+	if err := db.Exec("INSERT INTO connection_counts (scope, shard, n) SELECT '', 0, COUNT(*) FROM connections").Error; err != nil {
+		t.Fatal(err)
+	}
+	if err := db.Exec("INSERT INTO connection_counts (scope, shard, n) SELECT source_id, 0, COUNT(*) FROM connections GROUP BY source_id").Error; err != nil {
+		t.Fatal(err)
+	}
+	if err := db.Exec("DELETE FROM connections WHERE id = ?", conns[1].ID).Error; err != nil { // id % 16 ≠ 0: no row in its shard
+		t.Fatal(err)
+	}
+	if counted, actual := count(""); counted != actual+1 {
+		t.Fatalf("before the upgrade: counted %d, %d connections; want the removal lost", counted, actual)
+	}
+
+	if _, err := st.Migrate(ctx, store.MigrateUp); err != nil {
+		t.Fatal(err)
+	}
+	for _, scope := range []string{"", a.ID, b.ID} {
+		if counted, actual := count(scope); counted != actual {
+			t.Fatalf("after the upgrade, scope %q: counted %d, %d connections", scope, counted, actual)
+		}
+	}
+	// Deletes, moves and creates through several sessions keep them exact.
+	for i, c := range conns[2:30] {
+		var err error
+		switch i % 3 {
+		case 0:
+			err = st.DeleteConnection(ctx, store.Scope{All: true}, c.ID, nil)
+		case 1:
+			_, err = st.UpdateConnection(ctx, store.Scope{All: true}, c.ID, func(c *store.Connection) error { c.SourceID = b.ID; return nil })
+		default:
+			u := store.NewUser(fmt.Sprintf("late-%d", i), false)
+			if err = st.CreateUser(ctx, u); err == nil {
+				err = st.CreateConnection(ctx, &store.Connection{UserID: u.ID, SourceID: b.ID, Identifier: fmt.Sprintf("late-%d", i)})
+			}
+		}
+		if err != nil {
+			t.Fatal(err)
+		}
+	}
+	for _, scope := range []string{"", a.ID, b.ID} {
+		if counted, actual := count(scope); counted != actual {
+			t.Fatalf("scope %q: counted %d, %d connections", scope, counted, actual)
+		}
+	}
+}
