@@ -96,7 +96,7 @@ func (s *Store) record(ctx context.Context, tx *gorm.DB, action string, obj audi
 		details["diff"] = diff
 	}
 	e := s.newEvent(a, action, model["app"].(string), details)
-	if err := insertEvents(tx, e); err != nil {
+	if err := s.insertEvents(tx, e); err != nil {
 		return fmt.Errorf("record %s event: %w", action, err)
 	}
 	return nil
@@ -116,7 +116,7 @@ func (s *Store) recordCascade(ctx context.Context, tx *gorm.DB, removed []audite
 		events[i] = s.newEvent(a, ActionModelDeleted, model["app"].(string), map[string]any{"model": model})
 	}
 	for start := 0; start < len(events); start += 200 {
-		if err := insertEvents(tx, events[start:min(start+200, len(events))]...); err != nil {
+		if err := s.insertEvents(tx, events[start:min(start+200, len(events))]...); err != nil {
 			return fmt.Errorf("record %s events: %w", ActionModelDeleted, err)
 		}
 	}
@@ -132,7 +132,7 @@ func (s *Store) RecordSecretView(ctx context.Context, t *Token) error {
 		return nil
 	}
 	e := s.newEvent(a, ActionSecretView, "authentik_core", map[string]any{"secret": t.modelRef()})
-	if err := s.write(ctx, func(tx *gorm.DB) error { return insertEvents(tx, e) }); err != nil {
+	if err := s.write(ctx, func(tx *gorm.DB) error { return s.insertEvents(tx, e) }); err != nil {
 		return fmt.Errorf("record %s event: %w", ActionSecretView, translate(err))
 	}
 	return nil

@@ -222,7 +222,7 @@ func (s *Store) CreateEvent(ctx context.Context, e *Event, user, details, brand 
 		e.UserPK = &id
 	}
 	e.Username, _ = u["username"].(string)
-	if err := s.write(ctx, func(tx *gorm.DB) error { return insertEvents(tx, e) }); err != nil {
+	if err := s.write(ctx, func(tx *gorm.DB) error { return s.insertEvents(tx, e) }); err != nil {
 		return fmt.Errorf("create event: %w", translate(err))
 	}
 	return nil
@@ -383,8 +383,9 @@ const eventColumns = `event_uuid, user_pk, username, "user", action, app, contex
 	`model_app, model_name, model_pk, authorized_app, brand_name`
 
 // insertEvents writes events with one statement, written once (no ORM
-// reflection on the write path every audited change takes).
-func insertEvents(tx *gorm.DB, events ...*Event) error {
+// reflection on the write path every audited change takes), and counts
+// them.
+func (s *Store) insertEvents(tx *gorm.DB, events ...*Event) error {
 	var sb strings.Builder
 	sb.WriteString("INSERT INTO events (" + eventColumns + ") VALUES ")
 	args := make([]any, 0, 16*len(events))
@@ -396,5 +397,8 @@ func insertEvents(tx *gorm.DB, events ...*Event) error {
 		args = append(args, e.UUID, e.UserPK, e.Username, string(e.User), e.Action, e.App, string(e.Context), e.ClientIP,
 			e.Created, e.Expires, string(e.Brand), e.ModelApp, e.ModelName, e.ModelPK, e.AuthorizedApp, e.BrandName)
 	}
-	return tx.Exec(sb.String(), args...).Error
+	if err := tx.Exec(sb.String(), args...).Error; err != nil {
+		return err
+	}
+	return s.tallyEvents(tx, events)
 }

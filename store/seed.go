@@ -105,7 +105,7 @@ func (s *Store) seedEvents(ctx context.Context, o SeedOptions, userIDs []int64, 
 	// Spread over the last 300 days: none has expired under the default
 	// retention.
 	spacing := 300 * 24 * time.Hour / time.Duration(max(o.Events, 1))
-	return s.batches(ctx, o.Events, o.Batch, o.Progress, "events",
+	err := s.batches(ctx, o.Events, o.Batch, o.Progress, "events",
 		[]string{"event_uuid", "user_pk", "username", `"user"`, "action", "app", "context", "client_ip", "created", "expires",
 			"brand", "model_app", "model_name", "model_pk", "authorized_app", "brand_name"},
 		func(i int) []any {
@@ -121,6 +121,10 @@ func (s *Store) seedEvents(ctx context.Context, o SeedOptions, userIDs []int64, 
 				fmt.Sprintf("192.0.2.%d", i%250), created, created.Add(365 * 24 * time.Hour), "{}",
 				"authentik_sources_oauth", "useroauthsourceconnection", fmt.Sprint(pk), "", ""}
 		})
+	if err != nil {
+		return err
+	}
+	return s.RecountEvents(ctx)
 }
 
 // batches inserts n rows into table, batch rows per transaction, several
