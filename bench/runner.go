@@ -7,6 +7,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"slices"
 	"strings"
 	"time"
 )
@@ -26,15 +27,7 @@ func (h *harness) runScenario(sc scenario, backend string) error {
 	if len(vs) == 0 {
 		return nil
 	}
-	if !sc.Fresh {
-		return h.runOn(sc, backend, vs)
-	}
-	for _, v := range vs {
-		if err := h.runOn(sc, backend, []variant{v}); err != nil {
-			return err
-		}
-	}
-	return nil
+	return h.runOn(sc, backend, vs)
 }
 
 // cell is one probe on one variant: its request source and measurement.
@@ -43,23 +36,34 @@ type cell struct {
 	m    *measurement
 }
 
-// runOn seeds a fresh database, starts a process per variant on it, and
-// runs the rounds: in each, every variant in turn, every probe in turn.
+// runOn seeds a fresh database (one per variant when sc is Fresh), starts
+// a process per variant on it, and runs the rounds: in each, every variant
+// in turn, every probe in turn (in reverse order every other round, so
+// that no probe always runs after another on a database the other has
+// just grown).
 func (h *harness) runOn(sc scenario, backend string, vs []variant) error {
 	say("== %s on %s", sc.Title, backend)
-	db, drop, err := h.freshDatabase(backend, sc.Data)
-	if err != nil {
-		return err
+	dbs := make([]string, len(vs))
+	for i := range vs {
+		if i > 0 && !sc.Fresh {
+			dbs[i] = dbs[0]
+			continue
+		}
+		db, drop, err := h.freshDatabase(backend, sc.Data)
+		if err != nil {
+			return err
+		}
+		defer drop()
+		dbs[i] = db
 	}
-	defer drop()
 	var procs []*process
 	defer func() {
 		for _, p := range procs {
 			p.stop()
 		}
 	}()
-	for _, v := range vs {
-		p, err := h.startVariant(v, db, procs)
+	for i, v := range vs {
+		p, err := h.startVariant(v, dbs[i], procs)
 		if err != nil {
 			return fmt.Errorf("start %q: %w", v.Name, err)
 		}
@@ -80,7 +84,11 @@ func (h *harness) runOn(sc scenario, backend string, vs []variant) error {
 	rounds := h.rounds(sc)
 	for round := 1; round <= rounds; round++ {
 		for i, v := range vs {
-			for _, c := range cells[i] {
+			order := slices.Clone(cells[i])
+			if round%2 == 0 {
+				slices.Reverse(order)
+			}
+			for _, c := range order {
 				r := load(procs[i].base, adminKey, sc.Clients, h.cfg.warmup, h.duration(sc), c.next)
 				c.m.Rounds = append(c.m.Rounds, r)
 				say("%-8s %-9s %-30s %-9s round %d/%d: %7.0f req/s  p50 %6.2f ms  p99 %6.2f ms  errors %d %s", backend, sc.Name,
