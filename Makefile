@@ -90,11 +90,8 @@ crash-test:
 FUZZTIME ?= 10s
 ## fuzz-smoke: run each fuzz target briefly (CI); a crash is saved under <package>/testdata/fuzz/ and becomes a regression case
 fuzz-smoke:
-	@for spec in server:FuzzRequestBody server:FuzzQueryParams server:FuzzPathParams server:FuzzCleanBody server/schema:FuzzAgreesWithKin; do \
-		pkg=$${spec%%:*}; target=$${spec#*:}; \
-		echo "== $$target ($$pkg) for $(FUZZTIME)"; \
-		$(GO) test ./$$pkg -run '^$$' -fuzz "^$$target$$" -fuzztime $(FUZZTIME) || exit 1; \
-	done
+	@GO="$(GO)" FUZZTIME=$(FUZZTIME) scripts/fuzz-smoke.sh server:FuzzRequestBody server:FuzzQueryParams server:FuzzPathParams \
+		server:FuzzCleanBody server/schema:FuzzAgreesWithKin
 
 ## bench: the goals of bench/plan.go (lists at 1M connections, retrieve vs raw SQL, durable creates, peak RSS, errors)
 ## on SQLite and PostgreSQL, real server processes against baselines (~5 min on 2 cores; never run in CI); writes
