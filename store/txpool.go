@@ -29,8 +29,12 @@ type stmtCache struct {
 	db    *sql.DB
 	mu    sync.Mutex
 	stmts map[string]*sql.Stmt
-	// preparing marks the statements being prepared in the background.
+	// preparing marks the statements being prepared in the background;
+	// inflight counts those preparations, which close waits for (one
+	// holds a connection, whose closing removes SQLite's -wal and -shm
+	// files: after Close returns, nothing may touch the database).
 	preparing map[string]bool
+	inflight  sync.WaitGroup
 	closed    bool
 }
 
@@ -49,12 +53,14 @@ func (c *stmtCache) get(query string) *sql.Stmt {
 		return st
 	}
 	c.preparing[query] = true
+	c.inflight.Add(1)
 	go c.prepare(query)
 	return nil
 }
 
 // prepare prepares query on the pool and keeps it.
 func (c *stmtCache) prepare(query string) {
+	defer c.inflight.Done()
 	st, err := c.db.Prepare(query)
 	c.mu.Lock()
 	defer c.mu.Unlock()
@@ -68,11 +74,15 @@ func (c *stmtCache) prepare(query string) {
 	}
 }
 
-// close closes every cached statement.
+// close waits for the preparations under way, then closes every cached
+// statement.
 func (c *stmtCache) close() {
 	c.mu.Lock()
+	c.closed = true // no preparation starts from now on
+	c.mu.Unlock()
+	c.inflight.Wait()
+	c.mu.Lock()
 	defer c.mu.Unlock()
-	c.closed = true
 	for q, st := range c.stmts {
 		_ = st.Close()
 		delete(c.stmts, q)
