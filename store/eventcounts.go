@@ -10,6 +10,19 @@ import (
 	"gorm.io/gorm"
 )
 
+// The scopes of event_counts; the counting triggers (migrations 00008 and
+// 00010) name them alike.
+const (
+	allEvents   = ""
+	modelPrefix = "m:"
+)
+
+func actionScope(action string) string { return "a:" + action }
+func userScope(pk int64) string        { return fmt.Sprintf("u:%d", pk) }
+func modelScope(app, name string) string {
+	return modelPrefix + app + "." + name
+}
+
 // tallyEvents adds events, just inserted in tx, to event_counts on SQLite:
 // one to all (""), to their action's, to their user's and to their model's
 // scope, as PostgreSQL's trigger does. SQLite counted them with an AFTER
@@ -25,13 +38,13 @@ func (s *Store) tallyEvents(tx *gorm.DB, events []*Event) error {
 	}
 	delta := map[string]int64{}
 	for _, e := range events {
-		delta[""]++
-		delta["a:"+e.Action]++
+		delta[allEvents]++
+		delta[actionScope(e.Action)]++
 		if e.UserPK != nil {
-			delta[fmt.Sprintf("u:%d", *e.UserPK)]++
+			delta[userScope(*e.UserPK)]++
 		}
 		if e.ModelName != "" {
-			delta["m:"+e.ModelApp+"."+e.ModelName]++
+			delta[modelScope(e.ModelApp, e.ModelName)]++
 		}
 	}
 	var sb strings.Builder

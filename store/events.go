@@ -149,10 +149,10 @@ func (s *Store) countEvents(db *gorm.DB, f EventFilter) (int64, bool, error) {
 	var scopes []string
 	switch {
 	case !f.Scope.All:
-		scopes = []string{fmt.Sprintf("u:%d", f.Scope.UserID)}
+		scopes = []string{userScope(f.Scope.UserID)}
 	case f.Actions != nil:
 		for _, a := range dedupe(f.Actions) {
-			scopes = append(scopes, "a:"+a)
+			scopes = append(scopes, actionScope(a))
 		}
 	case model:
 		var err error
@@ -160,7 +160,7 @@ func (s *Store) countEvents(db *gorm.DB, f EventFilter) (int64, bool, error) {
 			return 0, false, err
 		}
 	default:
-		scopes = []string{""}
+		scopes = []string{allEvents}
 	}
 	if len(scopes) == 0 {
 		return 0, true, nil
@@ -175,12 +175,12 @@ func (s *Store) countEvents(db *gorm.DB, f EventFilter) (int64, bool, error) {
 // per model ever recorded.
 func modelScopes(db *gorm.DB, app, name *string) ([]string, error) {
 	var all []string
-	if err := db.Raw("SELECT DISTINCT scope FROM event_counts WHERE scope LIKE 'm:%'").Scan(&all).Error; err != nil {
+	if err := db.Raw("SELECT DISTINCT scope FROM event_counts WHERE scope LIKE ?", modelPrefix+"%").Scan(&all).Error; err != nil {
 		return nil, err
 	}
 	var out []string
 	for _, scope := range all {
-		a, n, _ := strings.Cut(strings.TrimPrefix(scope, "m:"), ".")
+		a, n, _ := strings.Cut(strings.TrimPrefix(scope, modelPrefix), ".")
 		if (app == nil || *app == a) && (name == nil || *name == n) {
 			out = append(out, scope)
 		}

@@ -148,11 +148,11 @@ func (s *Store) UpdateSource(ctx context.Context, slug string, change func(*OAut
 func (s *Store) DeleteSource(ctx context.Context, slug string, check func(*OAuthSource) error) error {
 	return removeLocked(s, ctx, sourceRow(slug), check, func(tx *gorm.DB, src *OAuthSource) error {
 		if auditOf(ctx) != nil {
-			var conns []Connection
-			if err := tx.Select("id", "user_id", "source_id").Where("source_id = ?", src.ID).Order("id").Find(&conns).Error; err != nil {
+			conns, err := cascadedConnections(tx, "source_id", src.ID)
+			if err != nil {
 				return err
 			}
-			if err := s.recordCascade(ctx, tx, removedRows(conns)); err != nil {
+			if err := s.recordCascade(ctx, tx, conns); err != nil {
 				return err
 			}
 		}

@@ -222,11 +222,11 @@ func (s *Store) DeleteUser(ctx context.Context, id int64, check func(*User) erro
 			if err := tx.Omit("key", "key_hash").Where("user_id = ?", u.ID).Order("identifier").Find(&tokens).Error; err != nil {
 				return err
 			}
-			var conns []Connection
-			if err := tx.Select("id", "user_id", "source_id").Where("user_id = ?", u.ID).Order("id").Find(&conns).Error; err != nil {
+			conns, err := cascadedConnections(tx, "user_id", u.ID)
+			if err != nil {
 				return err
 			}
-			if err := s.recordCascade(ctx, tx, append(removedRows(tokens), removedRows(conns)...)); err != nil {
+			if err := s.recordCascade(ctx, tx, append(removedRows(tokens), conns...)); err != nil {
 				return err
 			}
 		}
@@ -250,6 +250,17 @@ func removedRows[T any, P auditedRow[T]](rows []T) []audited {
 		out[i] = P(&rows[i])
 	}
 	return out
+}
+
+// cascadedConnections reads, in tx, what the events of the connections
+// whose column (user_id or source_id) is id need: the connections a
+// delete of that user or source removes with it.
+func cascadedConnections(tx *gorm.DB, column string, id any) ([]audited, error) {
+	var conns []Connection
+	if err := tx.Select("id", "user_id", "source_id").Where(column+" = ?", id).Order("id").Find(&conns).Error; err != nil {
+		return nil, err
+	}
+	return removedRows(conns), nil
 }
 
 // OwnedBy lists the tokens and connections of a user, ordered by id.
