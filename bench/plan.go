@@ -129,10 +129,10 @@ const retrieveRows = 10000
 // plan returns the scenarios and goals for cfg (quick mode lists fewer rows).
 func plan(cfg *config) ([]scenario, []goal) {
 	lists := dataset{Connections: cfg.listConnections}
-	creates := dataset{Connections: 30000, Users: 30000, Sources: 1}
+	creates := dataset{Connections: 30000, Users: 60000, Sources: 1}
 	events := dataset{Connections: 10000, Events: cfg.listEvents}
-	audited := dataset{Connections: 1, Users: 120000, Sources: 1}
-	sealed := dataset{Connections: 1, Users: 80000, Sources: 1}
+	audited := dataset{Connections: 1, Users: 200000, Sources: 1}
+	sealed := dataset{Connections: 1, Users: 160000, Sources: 1}
 	scenarios := []scenario{{
 		Name: "lists", Title: fmt.Sprintf("Lists at %s connections", group(lists.Connections)),
 		Protocol: "Each URL in turn, as the superuser, default page size.",
@@ -179,7 +179,7 @@ func plan(cfg *config) ([]scenario, []goal) {
 		},
 	}, {
 		Name: "create-audit", Title: "Durable creates with and without the audit trail",
-		Protocol: "As the durable creates (120,000 users, each linked once over the three rounds); the variants (the server as " +
+		Protocol: "As the durable creates (200,000 users, each linked once over the three rounds); the variants (the server as " +
 			"the README starts it, which writes an event in each create's transaction, and `--audit=false`) take turns, each on a " +
 			"fresh database.",
 		Data: audited, Clients: 64, Duration: 5 * time.Second, Rounds: 3, Fresh: true,

@@ -115,10 +115,8 @@ func (s *Store) recordCascade(ctx context.Context, tx *gorm.DB, removed []audite
 		model := obj.modelRef()
 		events[i] = s.newEvent(a, ActionModelDeleted, model["app"].(string), map[string]any{"model": model})
 	}
-	for start := 0; start < len(events); start += 200 {
-		if err := s.insertEvents(tx, events[start:min(start+200, len(events))]...); err != nil {
-			return fmt.Errorf("record %s events: %w", ActionModelDeleted, err)
-		}
+	if err := s.insertEvents(tx, events...); err != nil {
+		return fmt.Errorf("record %s events: %w", ActionModelDeleted, err)
 	}
 	return nil
 }

@@ -90,7 +90,7 @@ func (s *Store) CreateConnection(ctx context.Context, c *Connection) error {
 	now := s.db.NowFunc()
 	c.Created, c.LastUpdated = now, now
 	c.AccessTokenSealed = nil
-	err := s.write(ctx, func(tx *gorm.DB) error {
+	err := s.writeNew(ctx, func(tx *gorm.DB) error {
 		// The token is sealed to the connection's id: a connection with one
 		// takes its id first, so that its row is written once, sealed.
 		// On PostgreSQL every connection does (ids in the order given).
@@ -107,6 +107,9 @@ func (s *Store) CreateConnection(ctx context.Context, c *Connection) error {
 			}
 		}
 		if err := tx.Omit(clause.Associations).Create(c).Error; err != nil {
+			return err
+		}
+		if err := s.indexConnection(tx, c); err != nil {
 			return err
 		}
 		return s.record(ctx, tx, ActionModelCreated, c, nil)

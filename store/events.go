@@ -378,27 +378,6 @@ func (j JSON) MarshalJSON() ([]byte, error) {
 	return j, nil
 }
 
-// eventColumns are the columns insertEvents writes, in its order.
+// eventColumns are the columns writeEvents writes, in its order.
 const eventColumns = `event_uuid, user_pk, username, "user", action, app, context, client_ip, created, expires, brand, ` +
 	`model_app, model_name, model_pk, authorized_app, brand_name`
-
-// insertEvents writes events with one statement, written once (no ORM
-// reflection on the write path every audited change takes), and counts
-// them.
-func (s *Store) insertEvents(tx *gorm.DB, events ...*Event) error {
-	var sb strings.Builder
-	sb.WriteString("INSERT INTO events (" + eventColumns + ") VALUES ")
-	args := make([]any, 0, 16*len(events))
-	for i, e := range events {
-		if i > 0 {
-			sb.WriteString(", ")
-		}
-		sb.WriteString("(?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)")
-		args = append(args, e.UUID, e.UserPK, e.Username, string(e.User), e.Action, e.App, string(e.Context), e.ClientIP,
-			e.Created, e.Expires, string(e.Brand), e.ModelApp, e.ModelName, e.ModelPK, e.AuthorizedApp, e.BrandName)
-	}
-	if err := tx.Exec(sb.String(), args...).Error; err != nil {
-		return err
-	}
-	return s.tallyEvents(tx, events)
-}

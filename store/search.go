@@ -3,6 +3,8 @@ package store
 import (
 	"database/sql"
 	"fmt"
+	"maps"
+	"slices"
 	"strings"
 	"unicode/utf8"
 
@@ -59,25 +61,39 @@ func (s *Store) identifierMatch(term string) (string, any) {
 	return s.contains("connections.identifier", term)
 }
 
-// searchIndexTriggers keep connection_search (an FTS5 index of the
-// identifiers whose content is the connections table) in step with every
-// write to connections.
+// searchIndexTable is connection_search: an FTS5 trigram index of the
+// connections' identifiers, by id. It keeps no copy of them, and removes
+// an entry by its id alone (contentless_delete, SQLite 3.43): a
+// connection the index lacks (inserted around the store, by hand) is
+// missed by search and nothing worse. Earlier releases indexed the
+// connections table as external content, whose removals must name what
+// was indexed: removing a row the index lacked corrupted it.
+const searchIndexTable = `CREATE VIRTUAL TABLE connection_search USING fts5(identifier, content='', contentless_delete=1, ` +
+	`tokenize='trigram case_sensitive 0')`
+
+// searchIndexTriggers keep connection_search in step with the changes and
+// removals of connections. Inserts add their own entries
+// (indexConnection), most of them in a group commit's one statement.
 var searchIndexTriggers = map[string]string{
-	"connection_search_insert": `CREATE TRIGGER connection_search_insert AFTER INSERT ON connections BEGIN
-		INSERT INTO connection_search (rowid, identifier) VALUES (NEW.id, NEW.identifier); END`,
 	"connection_search_delete": `CREATE TRIGGER connection_search_delete AFTER DELETE ON connections BEGIN
-		INSERT INTO connection_search (connection_search, rowid, identifier) VALUES ('delete', OLD.id, OLD.identifier); END`,
+		DELETE FROM connection_search WHERE rowid = OLD.id; END`,
 	"connection_search_update": `CREATE TRIGGER connection_search_update AFTER UPDATE OF identifier ON connections BEGIN
-		INSERT INTO connection_search (connection_search, rowid, identifier) VALUES ('delete', OLD.id, OLD.identifier);
+		DELETE FROM connection_search WHERE rowid = OLD.id;
 		INSERT INTO connection_search (rowid, identifier) VALUES (NEW.id, NEW.identifier); END`,
 }
 
+// obsoleteSearchTrigger added every inserted connection to the index until
+// inserts did so themselves: one entry per savepoint, which FTS5 writes to
+// disk at the savepoint's end (deferred).
+const obsoleteSearchTrigger = "connection_search_insert"
+
 // prepareSearch readies SQLite's search index. Built with FTS5, the
-// store creates connection_search and its triggers when they are missing
-// and rebuilds the index from the connections table then: a database
-// written meanwhile by a build without FTS5 (which drops the triggers, so
-// that its writes work) is caught up this way. Without FTS5 it drops the
-// triggers, whose index it cannot write, and reports that search scans.
+// store (re)builds connection_search from the connections table when it
+// is missing, of an earlier release's kind, or lacks a trigger: a
+// database written meanwhile by a build without FTS5 (which drops the
+// triggers, so that its writes work) is caught up this way. Without FTS5
+// it drops the triggers, whose index it cannot write, and reports that
+// search scans.
 func (s *Store) prepareSearch() (notice string, err error) {
 	if s.dialect != SQLite {
 		return "", nil
@@ -99,22 +115,54 @@ func (s *Store) prepareSearch() (notice string, err error) {
 		}
 		return "SQLite without FTS5: substring search on connections scans the table; build with `make build` (go build -tags sqlite_fts5) for an index", nil
 	}
-	if len(have) == len(searchIndexTriggers) {
+	var table []string
+	if err := s.db.Raw("SELECT sql FROM sqlite_master WHERE type = 'table' AND name = 'connection_search'").Scan(&table).Error; err != nil {
+		return "", fmt.Errorf("read the search index: %w", err)
+	}
+	current := len(table) == 1 && table[0] == searchIndexTable
+	whole := current
+	for name := range searchIndexTriggers {
+		whole = whole && slices.Contains(have, name)
+	}
+	if whole && !slices.Contains(have, obsoleteSearchTrigger) {
 		return "", nil
 	}
 	return "", s.db.Transaction(func(tx *gorm.DB) error {
-		stmts := []string{
-			`CREATE VIRTUAL TABLE IF NOT EXISTS connection_search USING fts5(identifier, content='connections', content_rowid='id', tokenize='trigram case_sensitive 0')`,
-			`INSERT INTO connection_search (connection_search) VALUES ('rebuild')`,
+		var stmts []string
+		for _, name := range append(slices.Sorted(maps.Keys(searchIndexTriggers)), obsoleteSearchTrigger) {
+			stmts = append(stmts, "DROP TRIGGER IF EXISTS "+name)
 		}
-		for name, create := range searchIndexTriggers {
-			stmts = append(stmts, "DROP TRIGGER IF EXISTS "+name, create)
+		if !current {
+			stmts = append(stmts, "DROP TABLE IF EXISTS connection_search", searchIndexTable)
+		}
+		for _, name := range slices.Sorted(maps.Keys(searchIndexTriggers)) {
+			stmts = append(stmts, searchIndexTriggers[name])
 		}
 		for _, stmt := range stmts {
 			if err := tx.Exec(stmt).Error; err != nil {
 				return fmt.Errorf("build the search index: %w", err)
 			}
 		}
-		return nil
+		if whole {
+			return nil
+		}
+		return s.rebuildSearch(tx)
 	})
+}
+
+// rebuildSearch fills SQLite's search index from the connections table
+// again, in tx.
+func (s *Store) rebuildSearch(tx *gorm.DB) error {
+	if s.dialect != SQLite || !s.fts {
+		return nil
+	}
+	for _, stmt := range []string{
+		"INSERT INTO connection_search (connection_search) VALUES ('delete-all')",
+		"INSERT INTO connection_search (rowid, identifier) SELECT id, identifier FROM connections",
+	} {
+		if err := tx.Exec(stmt).Error; err != nil {
+			return fmt.Errorf("build the search index: %w", err)
+		}
+	}
+	return nil
 }

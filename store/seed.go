@@ -83,6 +83,10 @@ func (s *Store) Seed(ctx context.Context, o SeedOptions) error {
 	if err != nil {
 		return err
 	}
+	// Bulk inserts add no search index entries: the index is built again.
+	if err := s.db.WithContext(ctx).Transaction(s.rebuildSearch); err != nil {
+		return fmt.Errorf("seed: %w", err)
+	}
 	if err := s.seedEvents(ctx, o, userIDs, now); err != nil {
 		return err
 	}

@@ -25,12 +25,25 @@ const maxGroupCommit = 256
 // groups its own commits, fn runs in a transaction of its own, retried
 // when PostgreSQL aborts it as a deadlock victim.
 func (s *Store) write(ctx context.Context, fn func(tx *gorm.DB) error) error {
+	return s.enqueue(&writeJob{ctx: ctx, fn: fn})
+}
+
+// writeNew is write for an fn that adds rows and neither renames nor
+// removes a connection: the search index entries its group commit
+// deferred need not be written before it.
+func (s *Store) writeNew(ctx context.Context, fn func(tx *gorm.DB) error) error {
+	return s.enqueue(&writeJob{ctx: ctx, fn: fn, addsOnly: true})
+}
+
+// enqueue hands job to the SQLite writer, or runs it alone.
+func (s *Store) enqueue(job *writeJob) error {
+	ctx := job.ctx
 	s.writerMu.RLock()
 	if s.writes == nil {
 		s.writerMu.RUnlock()
-		return s.writeAlone(ctx, fn)
+		return s.writeAlone(ctx, job.fn)
 	}
-	job := &writeJob{ctx: ctx, fn: fn, done: make(chan error, 1)}
+	job.done = make(chan error, 1)
 	select {
 	case s.writes <- job:
 	case <-ctx.Done():
@@ -56,10 +69,13 @@ func (s *Store) writeAlone(ctx context.Context, fn func(tx *gorm.DB) error) erro
 
 // writeJob is one write waiting for the SQLite writer.
 type writeJob struct {
-	ctx  context.Context
-	fn   func(tx *gorm.DB) error
-	err  error
-	done chan error
+	ctx context.Context
+	fn  func(tx *gorm.DB) error
+	// addsOnly marks a write that neither renames nor removes a
+	// connection (writeNew).
+	addsOnly bool
+	err      error
+	done     chan error
 }
 
 // startWriter starts the SQLite writer goroutine; closing s.writes stops it.
@@ -87,16 +103,23 @@ func (s *Store) startWriter() {
 	}()
 }
 
-// commit runs a batch of writes in one transaction, each in a savepoint.
+// commit runs a batch of writes in one transaction, each in a savepoint,
+// then writes what those that succeeded deferred (deferred).
 // The statements run under a context of their own: a request whose client
 // goes away must not interrupt the transaction the others share (SQLite
 // rolls back a whole transaction whose statement is interrupted).
 func (s *Store) commit(batch []*writeJob) {
-	err := s.transaction(context.Background(), func(tx *gorm.DB) error {
+	later := &deferred{}
+	err := s.transaction(withDeferred(context.Background(), later), func(tx *gorm.DB) error {
 		for _, job := range batch {
 			if err := job.ctx.Err(); err != nil {
 				job.err = err
 				continue
+			}
+			if !job.addsOnly {
+				if err := s.flushIndex(tx, later); err != nil {
+					return err
+				}
 			}
 			// Savepoints follow one another (never nested): one name serves.
 			const savepoint = "job"
@@ -104,15 +127,18 @@ func (s *Store) commit(batch []*writeJob) {
 				return err
 			}
 			if job.err = runJob(tx, job.fn); job.err != nil {
+				later.drop()
 				if err := tx.RollbackTo(savepoint).Error; err != nil {
 					return err
 				}
+			} else {
+				later.keep()
 			}
 			if err := tx.Exec("RELEASE SAVEPOINT " + savepoint).Error; err != nil {
 				return err
 			}
 		}
-		return nil
+		return s.flush(tx, later)
 	})
 	s.groupCommits.Add(1)
 	s.groupedWrites.Add(int64(len(batch)))

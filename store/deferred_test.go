@@ -1,0 +1,128 @@
+package store
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"path/filepath"
+	"slices"
+	"testing"
+
+	"github.com/google/uuid"
+	"gorm.io/gorm"
+
+	"akconn/seal"
+)
+
+// One group commit whose writes create connections (their events and
+// index entries deferred), fail after writing, and rename and remove
+// connections created earlier in the same batch: the commit holds exactly
+// the events and index entries of the writes that succeeded, and the
+// index has one entry per connection, as it names it now.
+func TestGroupCommitDefersEventsAndIndexEntries(t *testing.T) {
+	keys, err := seal.New("deferred-test-secret-key-0123456789")
+	if err != nil {
+		t.Fatal(err)
+	}
+	s, err := Open(filepath.Join(t.TempDir(), "test.db"), Options{Keyring: keys})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { _ = s.Close() })
+	pk := int64(1)
+	ctx := WithAudit(context.Background(), &Audit{User: map[string]any{"pk": 1}, UserPK: &pk, Username: "t"})
+	src := &OAuthSource{ID: uuid.NewString(), Name: "src", Slug: "src", ProviderType: "github",
+		UserPropertyMappings: []string{}, GroupPropertyMappings: []string{}, OIDCJWKS: map[string]any{}}
+	if err := s.CreateSource(ctx, src); err != nil {
+		t.Fatal(err)
+	}
+	var users []*User
+	for i := 0; i < 5; i++ {
+		u := NewUser(fmt.Sprintf("user-%d", i), false)
+		if err := s.CreateUser(ctx, u); err != nil {
+			t.Fatal(err)
+		}
+		users = append(users, u)
+	}
+	conns := make([]*Connection, len(users))
+	create := func(i int, fail bool) *writeJob {
+		return &writeJob{ctx: ctx, addsOnly: true, done: make(chan error, 1), fn: func(tx *gorm.DB) error {
+			conns[i] = &Connection{UserID: users[i].ID, SourceID: src.ID, Identifier: fmt.Sprintf("ext-%d", i)}
+			if err := tx.Create(conns[i]).Error; err != nil {
+				return err
+			}
+			if err := s.indexConnection(tx, conns[i]); err != nil {
+				return err
+			}
+			if err := s.record(ctx, tx, ActionModelCreated, conns[i], nil); err != nil {
+				return err
+			}
+			if fail {
+				return errors.New("fails after writing")
+			}
+			return nil
+		}}
+	}
+	change := func(stmt string, i int) *writeJob {
+		return &writeJob{ctx: ctx, done: make(chan error, 1), fn: func(tx *gorm.DB) error {
+			return tx.Exec(stmt, conns[i].ID).Error
+		}}
+	}
+	batch := []*writeJob{
+		create(0, false),
+		create(1, false),
+		create(2, true),
+		change("UPDATE connections SET identifier = 'renamed' WHERE id = ?", 0),
+		change("DELETE FROM connections WHERE id = ?", 1),
+		create(3, false),
+		create(4, false),
+		change("DELETE FROM connections WHERE id = ?", 4),
+	}
+	s.commit(batch)
+	for i, job := range batch {
+		if err := <-job.done; (err != nil) != (i == 2) {
+			t.Errorf("write %d: %v", i, err)
+		}
+	}
+
+	var indexed []int64
+	if err := s.db.Raw("SELECT rowid FROM connection_search ORDER BY rowid").Scan(&indexed).Error; err != nil {
+		t.Fatal(err)
+	}
+	if want := []int64{conns[0].ID, conns[3].ID}; s.fts && !slices.Equal(indexed, want) {
+		t.Errorf("index entries %v, want %v (connections 0 and 3)", indexed, want)
+	}
+	for term, want := range map[string][]int64{"renamed": {conns[0].ID}, "ext-": {conns[3].ID}, "ext-1": nil} {
+		rows, _, err := s.ListConnections(context.Background(), ConnectionFilter{Scope: Scope{All: true}, Search: term}, Page{Limit: 10})
+		if err != nil {
+			t.Fatal(err)
+		}
+		var got []int64
+		for _, r := range rows {
+			got = append(got, r.ID)
+		}
+		if !slices.Equal(got, want) {
+			t.Errorf("search %q: %v, want %v", term, got, want)
+		}
+	}
+	var created []string
+	if err := s.db.Model(&Event{}).Where("action = ? AND model_name = ?", ActionModelCreated, "useroauthsourceconnection").
+		Order("model_pk").Pluck("model_pk", &created).Error; err != nil {
+		t.Fatal(err)
+	}
+	want := []string{fmt.Sprint(conns[0].ID), fmt.Sprint(conns[1].ID), fmt.Sprint(conns[3].ID), fmt.Sprint(conns[4].ID)}
+	slices.Sort(want)
+	if !slices.Equal(created, want) {
+		t.Errorf("model_created events of connections %v, want %v (not the failed write's)", created, want)
+	}
+	var counted, stored int64
+	if err := s.db.Raw("SELECT n FROM event_counts WHERE scope = ''").Scan(&counted).Error; err != nil {
+		t.Fatal(err)
+	}
+	if err := s.db.Model(&Event{}).Count(&stored).Error; err != nil {
+		t.Fatal(err)
+	}
+	if counted != stored {
+		t.Errorf("%d events counted, %d stored", counted, stored)
+	}
+}
