@@ -15,7 +15,9 @@ func TestBrokenResponsesNeverLeave(t *testing.T) {
 	env := testenv.New(t)
 	f := &fixture{t: t, env: env}
 	conn := f.connection(testenv.AliceKey)
-	if err := env.Store.DB().Exec("UPDATE oauth_sources SET policy_engine_mode = 'bogus'").Error; err != nil {
+	// With its version bumped, as every write of a source does: the store's
+	// cache of sources is checked against it.
+	if err := env.Store.DB().Exec("UPDATE oauth_sources SET policy_engine_mode = 'bogus', version = version + 1").Error; err != nil {
 		t.Fatal(err)
 	}
 	for _, path := range []string{"/sources/user_connections/oauth/" + conn + "/", "/sources/user_connections/oauth/", "/sources/oauth/"} {

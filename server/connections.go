@@ -68,15 +68,24 @@ func (s *Server) SourcesUserConnectionsOauthCreate(c echo.Context) error {
 	if req.Source == nil {
 		return fieldError("source", "This field is required.")
 	}
-	refs, err := s.resolveConnectionRefs(c, req)
+	me := caller(c)
+	if req.User != nil && int64(*req.User) != me.ID && !me.IsSuperuser {
+		return errPermissionDenied
+	}
+	// The store checks that the user and the source exist (foreign keys),
+	// so that a create reads neither first; which one is missing is looked
+	// up only when one is.
+	conn := store.Connection{UserID: me.ID, SourceID: req.Source.String()}
+	if err := applyConnection(&conn, req, connectionRefs{}); err != nil {
+		return err
+	}
+	err := s.store.CreateConnection(c.Request().Context(), &conn)
+	if errors.Is(err, store.ErrReference) {
+		if _, refsErr := s.resolveConnectionRefs(c, req); refsErr != nil {
+			return refsErr
+		}
+	}
 	if err != nil {
-		return err
-	}
-	conn := store.Connection{UserID: caller(c).ID}
-	if err := applyConnection(&conn, req, refs); err != nil {
-		return err
-	}
-	if err := s.store.CreateConnection(c.Request().Context(), &conn); err != nil {
 		return err
 	}
 	return sendObject(c, http.StatusCreated, connectionETag(&conn), nil, connectionJSON(&conn))

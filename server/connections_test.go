@@ -167,6 +167,13 @@ func TestOnlySuperuserNamesAnotherUser(t *testing.T) {
 	if strings.TrimSpace(r.Body) != `{"user":["Invalid pk \"9999\" - object does not exist."]}` {
 		t.Fatalf("body %s", r.Body)
 	}
+	// The store's foreign keys refused those: nothing was written, no event.
+	if n := countRows(t, v.Store, connectionModel); n != 2 {
+		t.Errorf("%d connections stored, want the 2 created", n)
+	}
+	if n := len(v.eventsOf(adminKey, "model_created")) - 1; n != 2 { // and the source's
+		t.Errorf("%d model_created events of connections, want 2", n)
+	}
 }
 
 func TestUpdateAndPartialUpdate(t *testing.T) {

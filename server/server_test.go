@@ -14,10 +14,12 @@ import (
 )
 
 // corruptSource stores a value the spec forbids, so that the next response
-// carrying it breaks the contract.
+// carrying it breaks the contract. It bumps the source's version, as every
+// write of a source does (the store's cache of sources is checked against
+// it).
 func corruptSource(t *testing.T, v *env, slug string) {
 	t.Helper()
-	if err := v.Store.DB().Exec("UPDATE oauth_sources SET policy_engine_mode = 'bogus' WHERE slug = ?", slug).Error; err != nil {
+	if err := v.Store.DB().Exec("UPDATE oauth_sources SET policy_engine_mode = 'bogus', version = version + 1 WHERE slug = ?", slug).Error; err != nil {
 		t.Fatal(err)
 	}
 }

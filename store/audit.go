@@ -45,13 +45,23 @@ type Audit struct {
 	HTTPRequest map[string]any
 	// Retention is how long events are kept (expires = created + it).
 	Retention time.Duration
+
+	// user and request are User and HTTPRequest encoded (WithAudit).
+	user, request []byte
 }
 
 type auditKey struct{}
 
 // WithAudit returns ctx carrying a, so that the store's writes under it
-// record events.
+// record events. It encodes a's user and request here, once, in the
+// caller's goroutine: on SQLite events are made by the one writer
+// goroutine every write waits for, where encoding them was a tenth of its
+// time per audited create (pprof).
 func WithAudit(ctx context.Context, a *Audit) context.Context {
+	a.user, _ = json.Marshal(a.User) // maps of strings, numbers and maps: they always encode
+	if a.HTTPRequest != nil {
+		a.request, _ = json.Marshal(a.HTTPRequest)
+	}
 	return context.WithValue(ctx, auditKey{}, a)
 }
 
@@ -76,6 +86,19 @@ type audited interface {
 // the diff from before, obj's auditFields as they were), if ctx carries an
 // Audit.
 func (s *Store) record(ctx context.Context, tx *gorm.DB, action string, obj audited, before map[string]any) error {
+	e := s.eventOf(ctx, action, obj, before)
+	if e == nil {
+		return nil
+	}
+	if err := s.insertEvents(tx, e); err != nil {
+		return fmt.Errorf("record %s event: %w", action, err)
+	}
+	return nil
+}
+
+// eventOf makes the event of action on obj (for an update, with the diff
+// from before), or returns nil when ctx carries no Audit.
+func (s *Store) eventOf(ctx context.Context, action string, obj audited, before map[string]any) *Event {
 	a := auditOf(ctx)
 	if a == nil {
 		return nil
@@ -95,11 +118,7 @@ func (s *Store) record(ctx context.Context, tx *gorm.DB, action string, obj audi
 		}
 		details["diff"] = diff
 	}
-	e := s.newEvent(a, action, model["app"].(string), details)
-	if err := s.insertEvents(tx, e); err != nil {
-		return fmt.Errorf("record %s event: %w", action, err)
-	}
-	return nil
+	return s.newEvent(a, action, model["app"].(string), details)
 }
 
 // recordCascade writes, in tx, the model_deleted events of the rows the
@@ -136,17 +155,31 @@ func (s *Store) RecordSecretView(ctx context.Context, t *Token) error {
 	return nil
 }
 
-// newEvent makes the event of action by the request a describes.
+// newEvent makes the event of action by the request a describes:
+// details, with a's http_request, is its context.
 func (s *Store) newEvent(a *Audit, action, app string, details map[string]any) *Event {
-	if a.HTTPRequest != nil {
-		details["http_request"] = a.HTTPRequest
-	}
 	now := s.db.NowFunc()
 	e := &Event{UUID: NewEventUUID(), UserPK: a.UserPK, Username: a.Username, Action: action, App: app,
-		ClientIP: a.ClientIP, Created: now, Expires: now.Add(a.Retention)}
-	_ = e.fill(a.User, details, map[string]any{}) // maps of strings, numbers and maps: they always encode
+		ClientIP: a.ClientIP, Created: now, Expires: now.Add(a.Retention), User: a.user, Brand: emptyObject}
+	e.Context, _ = json.Marshal(details) // maps of strings, numbers and maps: they always encode
+	if a.request != nil {
+		// {"http_request":…, then details' members (an object's members are
+		// unordered; authentik writes them in insertion order).
+		merged := make([]byte, 0, len(a.request)+len(e.Context)+18)
+		merged = append(append(append(merged, `{"http_request":`...), a.request...), ',')
+		if len(e.Context) > 2 {
+			merged = append(merged, e.Context[1:]...)
+		} else {
+			merged[len(merged)-1] = '}'
+		}
+		e.Context = merged
+	}
+	e.index(details)
 	return e
 }
+
+// emptyObject is the brand of every event the server records.
+var emptyObject = JSON("{}")
 
 // NewEventUUID returns a new event's uuid: a UUIDv7, whose time-ordered
 // bits keep the events' primary key index appended to rather than
@@ -257,17 +290,21 @@ func (e *Event) fill(user, details, brand any) error {
 	if e.Brand, err = json.Marshal(brand); err != nil {
 		return err
 	}
-	m := object(details)
-	if model, ok := m["model"].(map[string]any); ok {
+	e.index(object(details))
+	e.BrandName, _ = object(brand)["name"].(string)
+	return nil
+}
+
+// index copies out of an event's context what the filters need.
+func (e *Event) index(details map[string]any) {
+	if model, ok := details["model"].(map[string]any); ok {
 		e.ModelApp, _ = model["app"].(string)
 		e.ModelName, _ = model["model_name"].(string)
 		e.ModelPK = pkText(model["pk"])
 	}
-	if app, ok := m["authorized_application"].(map[string]any); ok {
+	if app, ok := details["authorized_application"].(map[string]any); ok {
 		e.AuthorizedApp = pkText(app["pk"])
 	}
-	e.BrandName, _ = object(brand)["name"].(string)
-	return nil
 }
 
 // pkText is a primary key as the filters compare it: UUIDs without dashes.

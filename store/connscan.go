@@ -52,8 +52,15 @@ func (s *Store) readConnections(db, q *gorm.DB) ([]Connection, error) {
 // scanConnections scans and closes rows selecting connectionColumns (and
 // then the columns of extra, scanned into extra from every row); it returns
 // the connections and the version of each one's source.
-func scanConnections(rows *sql.Rows, extra ...any) ([]Connection, []int64, error) {
-	defer rows.Close()
+func scanConnections(rows *sql.Rows, extra ...any) (_ []Connection, _ []int64, err error) {
+	defer func() {
+		// What follows the rows may still fail the statement (PostgreSQL
+		// reports a failure to commit, e.g. a deferred constraint, after
+		// them): an error in closing is the statement's too.
+		if cerr := rows.Close(); err == nil {
+			err = cerr
+		}
+	}()
 	out := []Connection{}
 	var versions []int64
 	for rows.Next() {

@@ -127,14 +127,29 @@ func eventInsert(rows int) string {
 		if i > 0 {
 			sb.WriteString(", ")
 		}
-		sb.WriteString("(?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)")
+		sb.WriteString("(" + strings.TrimSuffix(strings.Repeat("?, ", eventArity), ", ") + ")")
+	}
+	return sb.String()
+}
+
+// eventArity is the number of eventColumns (and of eventArgs per event).
+const eventArity = 16
+
+// placeholders is PostgreSQL's "$first, …" for n parameters.
+func placeholders(first, n int) string {
+	var sb strings.Builder
+	for i := 0; i < n; i++ {
+		if i > 0 {
+			sb.WriteString(", ")
+		}
+		sb.WriteString("$" + strconv.Itoa(first+i))
 	}
 	return sb.String()
 }
 
 // eventArgs are the arguments of eventInsert(len(events)).
 func eventArgs(events []*Event) []any {
-	args := make([]any, 0, 16*len(events))
+	args := make([]any, 0, eventArity*len(events))
 	for _, e := range events {
 		args = append(args, e.UUID, e.UserPK, e.Username, string(e.User), e.Action, e.App, string(e.Context), e.ClientIP,
 			e.Created, e.Expires, string(e.Brand), e.ModelApp, e.ModelName, e.ModelPK, e.AuthorizedApp, e.BrandName)

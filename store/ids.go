@@ -1,6 +1,7 @@
 package store
 
 import (
+	"context"
 	"database/sql"
 	"errors"
 	"fmt"
@@ -42,11 +43,22 @@ func (s *Store) nextConnectionID(tx *gorm.DB) (int64, error) {
 		}
 		return id, nil
 	}
+	return s.reserveConnectionID(ctx, conn)
+}
+
+// querier runs a query: a transaction, a connection or the pool.
+type querier interface {
+	QueryContext(ctx context.Context, query string, args ...any) (*sql.Rows, error)
+}
+
+// reserveConnectionID takes a connection id from PostgreSQL's block of
+// reserved ids, reserving a new block through q when it is empty.
+func (s *Store) reserveConnectionID(ctx context.Context, q querier) (int64, error) {
 	b := &s.connectionIDs
 	b.mu.Lock()
 	defer b.mu.Unlock()
 	if len(b.ids) == 0 {
-		rows, err := conn.QueryContext(ctx, "SELECT nextval(pg_get_serial_sequence('connections', 'id')) FROM generate_series(1, $1) ORDER BY 1", idBlockSize)
+		rows, err := q.QueryContext(ctx, "SELECT nextval(pg_get_serial_sequence('connections', 'id')) FROM generate_series(1, $1) ORDER BY 1", idBlockSize)
 		if err != nil {
 			return 0, fmt.Errorf("reserve connection ids: %w", err)
 		}

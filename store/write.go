@@ -58,13 +58,19 @@ func (s *Store) enqueue(job *writeJob) error {
 func (s *Store) writeAlone(ctx context.Context, fn func(tx *gorm.DB) error) error {
 	var err error
 	for attempt := 0; attempt < 3; attempt++ {
-		err = s.transaction(ctx, fn)
-		var pg *pgconn.PgError
-		if !errors.As(err, &pg) || (pg.Code != "40P01" && pg.Code != "40001") {
+		if err = s.transaction(ctx, fn); !retryable(err) {
 			return err
 		}
 	}
 	return err
+}
+
+// retryable says whether err is PostgreSQL aborting a transaction as a
+// deadlock victim or a serialization failure: the same write may succeed
+// when run again.
+func retryable(err error) bool {
+	var pg *pgconn.PgError
+	return errors.As(err, &pg) && (pg.Code == "40P01" || pg.Code == "40001")
 }
 
 // writeJob is one write waiting for the SQLite writer.
