@@ -149,7 +149,7 @@ func (s *Store) RecordSecretView(ctx context.Context, t *Token) error {
 		return nil
 	}
 	e := s.newEvent(a, ActionSecretView, "authentik_core", map[string]any{"secret": t.modelRef()})
-	if err := s.write(ctx, func(tx *gorm.DB) error { return s.insertEvents(tx, e) }); err != nil {
+	if err := s.writeNew(ctx, func(tx *gorm.DB) error { return s.insertEvents(tx, e) }); err != nil {
 		return fmt.Errorf("record %s event: %w", ActionSecretView, translate(err))
 	}
 	return nil

@@ -110,6 +110,14 @@ func (c *sourceCache) get(id string, version int64) (*OAuthSource, bool) {
 	return src, ok && src.Version == version
 }
 
+// latest returns the cached source with id, whatever its version.
+func (c *sourceCache) latest(id string) (*OAuthSource, bool) {
+	c.mu.RLock()
+	defer c.mu.RUnlock()
+	src, ok := c.entries[id]
+	return src, ok
+}
+
 func (c *sourceCache) put(src *OAuthSource) {
 	c.mu.Lock()
 	defer c.mu.Unlock()

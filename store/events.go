@@ -222,7 +222,7 @@ func (s *Store) CreateEvent(ctx context.Context, e *Event, user, details, brand 
 		e.UserPK = &id
 	}
 	e.Username, _ = u["username"].(string)
-	if err := s.write(ctx, func(tx *gorm.DB) error { return s.insertEvents(tx, e) }); err != nil {
+	if err := s.writeNew(ctx, func(tx *gorm.DB) error { return s.insertEvents(tx, e) }); err != nil {
 		return fmt.Errorf("create event: %w", translate(err))
 	}
 	return nil

@@ -94,7 +94,7 @@ func (s *Store) CreateSource(ctx context.Context, src *OAuthSource) error {
 	if err := s.sealConsumerSecret(src); err != nil {
 		return err
 	}
-	err := s.write(ctx, func(tx *gorm.DB) error {
+	err := s.writeNew(ctx, func(tx *gorm.DB) error {
 		if err := tx.Create(src).Error; err != nil {
 			return err
 		}

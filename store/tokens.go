@@ -85,7 +85,7 @@ func (s *Store) CreateToken(ctx context.Context, t *Token) error {
 	if err := s.sealKey(t); err != nil {
 		return err
 	}
-	err := s.write(ctx, func(tx *gorm.DB) error {
+	err := s.writeNew(ctx, func(tx *gorm.DB) error {
 		if err := tx.Omit("User").Create(t).Error; err != nil {
 			return err
 		}

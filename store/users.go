@@ -90,7 +90,7 @@ func (s *Store) GetUser(ctx context.Context, id int64) (*User, error) {
 // CreateUser inserts u. It returns a *ConflictError (UniqueUserUsername,
 // UniqueUserUUID) when another user has its username or uuid.
 func (s *Store) CreateUser(ctx context.Context, u *User) error {
-	err := s.write(ctx, func(tx *gorm.DB) error {
+	err := s.writeNew(ctx, func(tx *gorm.DB) error {
 		if err := tx.Create(u).Error; err != nil {
 			return err
 		}
