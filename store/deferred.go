@@ -68,7 +68,8 @@ func (d *deferred) drop() {
 
 // flushIndex writes the index entries the batch's writes kept, in tx. It
 // runs before any write that may rename or remove a connection (all but
-// writeNew's), so that the index's triggers find the entries they update.
+// writeNew's): an entry carries the identifier as inserted, and written
+// after a rename or a removal it would outlive them.
 func (s *Store) flushIndex(tx *gorm.DB, d *deferred) error {
 	err := s.indexConnections(tx, d.keptIndexed)
 	d.keptIndexed = d.keptIndexed[:0]
