@@ -115,11 +115,37 @@ func checkStoredRowsWhole(t *testing.T, database string, acked int) {
 			t.Fatalf("half-written row: %+v", r)
 		}
 	}
+	// Each stored connection has its one model_created event (written in
+	// its transaction, on SQLite at the end of its group commit), and the
+	// event counts hold every event.
+	var created, orphans, stored, counted int64
+	for q, dest := range map[string]*int64{
+		"SELECT COUNT(*) FROM events WHERE action = 'model_created' AND model_name = 'useroauthsourceconnection'": &created,
+		"SELECT COUNT(*) FROM connections c WHERE NOT EXISTS (SELECT 1 FROM events e " +
+			"WHERE e.model_name = 'useroauthsourceconnection' AND e.model_pk = CAST(c.id AS TEXT))": &orphans,
+		"SELECT COUNT(*) FROM events":                                   &stored,
+		"SELECT COALESCE(SUM(n), 0) FROM event_counts WHERE scope = ''": &counted,
+	} {
+		if err := st.DB().Raw(q).Scan(dest).Error; err != nil {
+			t.Fatal(err)
+		}
+	}
+	if created != int64(len(rows)) || orphans != 0 || counted != stored {
+		t.Fatalf("%d connections, %d model_created events of connections, %d connections without one; %d events, %d counted",
+			len(rows), created, orphans, stored, counted)
+	}
 	if st.Dialect() == store.SQLite {
 		var result string
 		if err := st.DB().Raw("PRAGMA integrity_check").Scan(&result).Error; err != nil || result != "ok" {
 			t.Fatalf("integrity_check: %q %v", result, err)
 		}
+		var indexed int64
+		if err := st.DB().Exec("INSERT INTO connection_search (connection_search) VALUES ('integrity-check')").Error; err != nil {
+			t.Fatalf("search index: %v", err)
+		}
+		if err := st.DB().Raw("SELECT COUNT(*) FROM connection_search").Scan(&indexed).Error; err != nil || indexed != int64(len(rows)) {
+			t.Fatalf("%d search index entries (%v), %d connections", indexed, err, len(rows))
+		}
 	}
-	t.Logf("%d rows stored, %d acknowledged, all whole", len(rows), acked)
+	t.Logf("%d rows stored, %d acknowledged, all whole, each with its event", len(rows), acked)
 }
