@@ -27,7 +27,8 @@ type ConnectionFilter struct {
 	// arguments) that a connection's identifier or its source's slug
 	// contains Search.
 	identifierMatch, slugMatch string
-	identifierArg, slugArg     any
+	identifierArgs             []any
+	slugArg                    any
 }
 
 // resolveSourceConditions looks up, in the small sources table, the
@@ -43,7 +44,7 @@ func (s *Store) resolveSourceConditions(ctx context.Context, f *ConnectionFilter
 		}
 	}
 	if f.Search != "" {
-		f.identifierMatch, f.identifierArg = s.identifierMatch(f.Search)
+		f.identifierMatch, f.identifierArgs = s.identifierMatch(ctx, f.Search)
 		f.slugMatch, f.slugArg = s.contains("slug", f.Search)
 		err := s.db.WithContext(ctx).Model(&OAuthSource{}).Where(f.slugMatch, f.slugArg).Pluck("id", &f.searchSourceIDs).Error
 		if err != nil {
@@ -302,11 +303,11 @@ func filterConnections(q *gorm.DB, f ConnectionFilter) *gorm.DB {
 		switch n := len(f.searchSourceIDs); {
 		case n > maxResolvedSources:
 			// Too many to bind: let the database match the slugs itself.
-			q = q.Where(`connections.source_id IN (SELECT id FROM oauth_sources WHERE `+f.slugMatch+`) OR `+f.identifierMatch, f.slugArg, f.identifierArg)
+			q = q.Where(`connections.source_id IN (SELECT id FROM oauth_sources WHERE `+f.slugMatch+`) OR `+f.identifierMatch, append([]any{f.slugArg}, f.identifierArgs...)...)
 		case n > 0:
-			q = q.Where(`connections.source_id IN ? OR `+f.identifierMatch, f.searchSourceIDs, f.identifierArg)
+			q = q.Where(`connections.source_id IN ? OR `+f.identifierMatch, append([]any{f.searchSourceIDs}, f.identifierArgs...)...)
 		default:
-			q = q.Where(f.identifierMatch, f.identifierArg)
+			q = q.Where(f.identifierMatch, f.identifierArgs...)
 		}
 	}
 	return q

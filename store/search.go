@@ -1,6 +1,7 @@
 package store
 
 import (
+	"context"
 	"database/sql"
 	"fmt"
 	"maps"
@@ -45,20 +46,30 @@ func (s *Store) contains(column, term string) (string, any) {
 const maxIdentifierLength = 255
 
 // identifierMatch returns the condition that a connection's identifier
-// contains term, and its argument. On SQLite built with FTS5 (the build
+// contains term, and its arguments. On SQLite built with FTS5 (the build
 // tag sqlite_fts5, which the Makefile sets) a term of three characters or
 // more is looked up in the trigram index connection_search, which folds
 // case as akconn_fold does; shorter terms, and SQLite without FTS5, scan.
-func (s *Store) identifierMatch(term string) (string, any) {
+// On PostgreSQL the trigram index looks up the term, or only its rare
+// part when it has one (rarePart), and the whole term is checked on what
+// that finds.
+func (s *Store) identifierMatch(ctx context.Context, term string) (string, []any) {
 	n := utf8.RuneCountInString(term)
 	switch {
 	case n > maxIdentifierLength:
-		return "1 = ?", 0
+		return "1 = ?", []any{0}
 	case s.dialect == SQLite && s.fts && n >= 3:
 		return "connections.id IN (SELECT rowid FROM connection_search WHERE connection_search MATCH ?)",
-			`"` + strings.ReplaceAll(term, `"`, `""`) + `"`
+			[]any{`"` + strings.ReplaceAll(term, `"`, `""`) + `"`}
+	case s.dialect == Postgres:
+		folded := fold(term)
+		if part := rarePart(folded, func() []string { return s.identifiersSampled(ctx) }); part != folded {
+			return `(LOWER(connections.identifier) LIKE ? ESCAPE '\' AND strpos(LOWER(connections.identifier), ?) > 0)`,
+				[]any{likePattern(part), folded}
+		}
 	}
-	return s.contains("connections.identifier", term)
+	cond, arg := s.contains("connections.identifier", term)
+	return cond, []any{arg}
 }
 
 // searchIndexTable is connection_search: an FTS5 trigram index of the

@@ -264,3 +264,30 @@ func TestSearchIndexUpgradedFromEarlierRelease(t *testing.T) {
 	searchIndexIntact(t, st, store.SQLite)
 	searchMatchesScan(t, st, "old-", "old-3", "-new")
 }
+
+// Searches whose terms hold a word every identifier has: on PostgreSQL the
+// trigram index looks up only the rare part (rarePart, with a sample of
+// the identifiers), and the whole term is checked, so the results are the
+// scan's.
+func TestSearchWithCommonWords(t *testing.T) {
+	backends(t, func(t *testing.T, backend string) {
+		st := testenv.OpenStoreOn(t, backend)
+		ctx := context.Background()
+		src := newSource(t, st, "src")
+		for i := 0; i < 400; i++ {
+			u := store.NewUser(fmt.Sprintf("user-%d", i), false)
+			if err := st.CreateUser(ctx, u); err != nil {
+				t.Fatal(err)
+			}
+			id := fmt.Sprintf("Seed-Ext-%d", i)
+			if i%50 == 7 {
+				id = fmt.Sprintf("other-%d-ext", i)
+			}
+			if err := st.CreateConnection(ctx, &store.Connection{UserID: u.ID, SourceID: src.ID, Identifier: id}); err != nil {
+				t.Fatal(err)
+			}
+		}
+		searchMatchesScan(t, st, "ext-123", "EXT-12", "seed-ext-39", "ext-1_", "t-10", "-257-ext", "257-ext", "other-",
+			"ext-%", "xt-3", "ext-399", "ext-400", "seed-ext-107", "ext-257")
+	})
+}

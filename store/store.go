@@ -42,6 +42,9 @@ type Store struct {
 	byID byIDStatements
 	// connectionIDs are connection ids reserved on PostgreSQL.
 	connectionIDs idBlock
+	// sample holds identifiers PostgreSQL's search weighs a term's words
+	// by (rarePart).
+	sample identifierSample
 	// fts says whether SQLite has FTS5, which serves connection search.
 	fts     bool
 	notices []string
