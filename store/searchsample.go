@@ -28,6 +28,9 @@ const (
 	// minSample is the fewest identifiers a sample must hold to be used:
 	// a small table's every search is cheap anyway.
 	minSample = 200
+	// maxWeighedWords bounds the words of a term rarePart weighs (each
+	// against every sampled identifier): a longer term is looked up whole.
+	maxWeighedWords = 16
 )
 
 // identifiersSampled returns the sample of identifiers: taken now when
@@ -94,7 +97,7 @@ func rarePart(term string, sampled func() []string) string {
 			start = -1
 		}
 	}
-	if len(words) < 2 {
+	if len(words) < 2 || len(words) > maxWeighedWords {
 		return term
 	}
 	sample := sampled()

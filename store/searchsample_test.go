@@ -2,6 +2,7 @@ package store
 
 import (
 	"fmt"
+	"strings"
 	"testing"
 )
 
@@ -25,6 +26,10 @@ func TestRarePart(t *testing.T) {
 		if got := rarePart(term, sampled); got != want {
 			t.Errorf("rarePart(%q) = %q, want %q", term, got, want)
 		}
+	}
+	many := "ext-777" + strings.Repeat("-ext", maxWeighedWords)
+	if got := rarePart(many, sampled); got != many {
+		t.Errorf("with %d words: %q, want the term whole", maxWeighedWords+2, got)
 	}
 	if got := rarePart("ext-777", func() []string { return seeded[:10] }); got != "ext-777" {
 		t.Errorf("with a sample of 10: %q, want the term whole", got)
