@@ -122,13 +122,14 @@ func (s *Store) writeEvents(tx *gorm.DB, events []*Event) error {
 
 // eventInsert is the statement inserting rows events.
 func eventInsert(rows int) string {
+	row := valuesRow(eventArity)
 	var sb strings.Builder
 	sb.WriteString("INSERT INTO events (" + eventColumns + ") VALUES ")
 	for i := 0; i < rows; i++ {
 		if i > 0 {
 			sb.WriteString(", ")
 		}
-		sb.WriteString("(" + strings.TrimSuffix(strings.Repeat("?, ", eventArity), ", ") + ")")
+		sb.WriteString(row)
 	}
 	return sb.String()
 }

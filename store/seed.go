@@ -143,7 +143,7 @@ func (s *Store) batches(ctx context.Context, n, batch int, progress Progress, ta
 				var sb strings.Builder
 				args := make([]any, 0, (j-i)*len(columns))
 				sb.WriteString("INSERT INTO " + table + " (" + strings.Join(columns, ", ") + ") VALUES ")
-				placeholders := "(" + strings.TrimSuffix(strings.Repeat("?, ", len(columns)), ", ") + ")"
+				placeholders := valuesRow(len(columns))
 				for k := i; k < j; k++ {
 					if k > i {
 						sb.WriteString(", ")

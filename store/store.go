@@ -312,6 +312,11 @@ func likePattern(s string) string {
 	return "%" + escapeLike(strings.ToLower(s)) + "%"
 }
 
+// valuesRow is one row of an INSERT's VALUES with n parameters: "(?, ?, …)".
+func valuesRow(n int) string {
+	return "(" + strings.TrimSuffix(strings.Repeat("?, ", n), ", ") + ")"
+}
+
 // escapeLike escapes LIKE wildcards in s for ESCAPE '\'.
 func escapeLike(s string) string {
 	return strings.NewReplacer(`\`, `\\`, `%`, `\%`, `_`, `\_`).Replace(s)
