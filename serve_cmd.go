@@ -42,7 +42,9 @@ func runServe(args []string, stdout, stderr io.Writer) int {
 		fmt.Fprintf(stderr, "invalid --response-validation %q: want enforce, log or off\n", cfg.ResponseValidation)
 		return 2
 	}
-	log := slog.New(slog.NewJSONHandler(stdout, nil))
+	logs := newLogBuffer(stdout)
+	defer logs.Close()
+	log := slog.New(slog.NewJSONHandler(logs, nil))
 	tuneGC()
 	db, err := cfg.openStore(func(msg string) { log.Warn(msg) })
 	if err != nil {

@@ -1,7 +1,6 @@
 package server
 
 import (
-	"hash/fnv"
 	"net/http"
 	"strconv"
 	"strings"
@@ -28,9 +27,13 @@ var errPreconditionFailed = &Problem{Status: http.StatusPreconditionFailed,
 	Detail: "The object has changed since the version you sent in If-Match; read it again (its current ETag is in the ETag header)."}
 
 // etag is a strong entity tag of an object with identity and versions.
-func etag(identity string, versions ...int64) string {
-	h := fnv.New64a()
-	h.Write([]byte(identity))
+func etag(identity []byte, versions ...int64) string {
+	// FNV-1a (hash/fnv's New64a), inline: the hash.Hash and the identity
+	// string were a retrieve's only allocations for its tag.
+	h := uint64(14695981039346656037)
+	for _, c := range identity {
+		h = (h ^ uint64(c)) * 1099511628211
+	}
 	b := make([]byte, 0, 48)
 	b = append(b, '"')
 	for i, v := range versions {
@@ -40,24 +43,27 @@ func etag(identity string, versions ...int64) string {
 		b = strconv.AppendInt(b, v, 10)
 	}
 	b = append(b, '-')
-	b = strconv.AppendUint(b, h.Sum64(), 36)
+	b = strconv.AppendUint(b, h, 36)
 	return string(append(b, '"'))
 }
 
 func connectionETag(c *store.Connection) string {
-	return etag("connection "+strconv.FormatInt(c.ID, 10)+" "+c.Created.Format(time.RFC3339Nano), c.Version, c.Source.Version)
+	var identity [64]byte
+	b := strconv.AppendInt(append(identity[:0], "connection "...), c.ID, 10)
+	b = c.Created.AppendFormat(append(b, ' '), time.RFC3339Nano)
+	return etag(b, c.Version, c.Source.Version)
 }
 
 func sourceETag(src *store.OAuthSource) string {
-	return etag("source "+src.ID, src.Version)
+	return etag([]byte("source "+src.ID), src.Version)
 }
 
 func userETag(u *store.User) string {
-	return etag("user "+strconv.FormatInt(u.ID, 10)+" "+u.UUID, u.Version)
+	return etag([]byte("user "+strconv.FormatInt(u.ID, 10)+" "+u.UUID), u.Version)
 }
 
 func tokenETag(t *store.Token) string {
-	return etag("token "+t.ID, t.Version, t.User.Version)
+	return etag([]byte("token "+t.ID), t.Version, t.User.Version)
 }
 
 // matchesETag reports whether header, an If-Match or If-None-Match value

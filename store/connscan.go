@@ -64,16 +64,15 @@ func scanConnections(rows *sql.Rows, extra ...any) (_ []Connection, _ []int64, e
 	out := []Connection{}
 	var versions []int64
 	for rows.Next() {
-		var c Connection
-		var sourceVersion int64
+		// Scanned in place: a Connection holds its source, and copying it
+		// into the slice was a tenth of a point read's Go time (pprof).
+		out, versions = append(out, Connection{}), append(versions, 0)
+		c, sourceVersion := &out[len(out)-1], &versions[len(versions)-1]
 		dest := []any{&c.ID, &c.UserID, &c.SourceID, &c.Identifier, &c.Expires, &c.Created, &c.LastUpdated,
-			&c.Version, &sourceVersion}
-		err := rows.Scan(append(dest, extra...)...)
-		if err != nil {
+			&c.Version, sourceVersion}
+		if err := rows.Scan(append(dest, extra...)...); err != nil {
 			return nil, nil, err
 		}
-		out = append(out, c)
-		versions = append(versions, sourceVersion)
 	}
 	return out, versions, rows.Err()
 }
