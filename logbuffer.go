@@ -26,10 +26,11 @@ type logBuffer struct {
 	done    chan struct{}
 }
 
-// newLogBuffer starts a logBuffer in front of w.
-func newLogBuffer(w io.Writer) *logBuffer {
+// newLogBuffer starts a logBuffer in front of w that writes out what it
+// holds every interval (the server's: logFlushInterval).
+func newLogBuffer(w io.Writer, interval time.Duration) *logBuffer {
 	b := &logBuffer{out: w, w: bufio.NewWriterSize(w, 64<<10), stop: make(chan struct{}), done: make(chan struct{})}
-	go b.flushEvery(logFlushInterval)
+	go b.flushEvery(interval)
 	return b
 }
 

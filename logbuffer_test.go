@@ -9,7 +9,7 @@ import (
 )
 
 // lockedBuffer is a bytes.Buffer that a test reads while a logBuffer's
-// flusher writes to it.
+// flusher writes to it; it counts the writes.
 type lockedBuffer struct {
 	mu     sync.Mutex
 	buf    bytes.Buffer
@@ -29,45 +29,46 @@ func (l *lockedBuffer) read() (string, int) {
 	return l.buf.String(), l.writes
 }
 
-func TestLogBufferWritesLinesOutTogetherWithinTheInterval(t *testing.T) {
-	out := &lockedBuffer{}
-	b := newLogBuffer(out)
-	for i := 0; i < 100; i++ {
-		if _, err := b.Write([]byte("line\n")); err != nil {
+func writeLines(t *testing.T, b *logBuffer, line string, n int) {
+	t.Helper()
+	for i := 0; i < n; i++ {
+		if _, err := b.Write([]byte(line)); err != nil {
 			t.Fatal(err)
 		}
 	}
-	if got, _ := out.read(); got != "" {
-		t.Fatalf("written at once: %q", got)
-	}
-	deadline := time.Now().Add(10 * logFlushInterval)
-	for {
-		got, writes := out.read()
-		if got == strings.Repeat("line\n", 100) {
-			if writes != 1 {
-				t.Errorf("100 lines took %d writes, want 1", writes)
-			}
-			break
-		}
-		if time.Now().After(deadline) {
-			t.Fatalf("after %v: %d bytes written, want 500", 10*logFlushInterval, len(got))
-		}
-		time.Sleep(logFlushInterval / 10)
-	}
+}
 
-	if _, err := b.Write([]byte("last\n")); err != nil {
-		t.Fatal(err)
+func TestLogBufferWritesLinesOutTogetherAtClose(t *testing.T) {
+	out := &lockedBuffer{}
+	b := newLogBuffer(out, time.Hour)
+	writeLines(t, b, "line\n", 100)
+	if got, _ := out.read(); got != "" {
+		t.Fatalf("written before the interval and before Close: %q", got)
 	}
 	if err := b.Close(); err != nil {
 		t.Fatal(err)
 	}
-	if got, _ := out.read(); !strings.HasSuffix(got, "line\nlast\n") {
-		t.Fatalf("after Close: %q, want the last line written out", got)
+	if got, writes := out.read(); got != strings.Repeat("line\n", 100) || writes != 1 {
+		t.Fatalf("after Close: %d bytes in %d writes, want 500 bytes in 1 write", len(got), writes)
 	}
-	if _, err := b.Write([]byte("after\n")); err != nil {
-		t.Fatal(err)
-	}
-	if got, _ := out.read(); !strings.HasSuffix(got, "last\nafter\n") {
+	writeLines(t, b, "after\n", 1)
+	if got, _ := out.read(); !strings.HasSuffix(got, "line\nafter\n") {
 		t.Fatalf("a line logged after Close is not written at once: %q", got)
+	}
+}
+
+func TestLogBufferWritesLinesOutWithinTheInterval(t *testing.T) {
+	out := &lockedBuffer{}
+	b := newLogBuffer(out, 10*time.Millisecond)
+	defer b.Close()
+	writeLines(t, b, "line\n", 100)
+	for deadline := time.Now().Add(5 * time.Second); ; time.Sleep(time.Millisecond) {
+		if got, _ := out.read(); got == strings.Repeat("line\n", 100) {
+			return
+		}
+		if time.Now().After(deadline) {
+			got, _ := out.read()
+			t.Fatalf("5 s after logging: %d bytes written, want 500", len(got))
+		}
 	}
 }

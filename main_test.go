@@ -81,6 +81,10 @@ func TestUnusableDatabase(t *testing.T) {
 	if code := run([]string{"--database", path + "/\x00/db"}, &out, &errOut); code != 1 {
 		t.Fatalf("exit %d", code)
 	}
+	// The log is buffered; what it holds is written out before run returns.
+	if !strings.Contains(out.String(), `"msg":"open database"`) {
+		t.Errorf("stdout lacks the error's log line: %q", out.String())
+	}
 }
 
 func TestUsersCreate(t *testing.T) {

@@ -42,7 +42,7 @@ func runServe(args []string, stdout, stderr io.Writer) int {
 		fmt.Fprintf(stderr, "invalid --response-validation %q: want enforce, log or off\n", cfg.ResponseValidation)
 		return 2
 	}
-	logs := newLogBuffer(stdout)
+	logs := newLogBuffer(stdout, logFlushInterval)
 	defer logs.Close()
 	log := slog.New(slog.NewJSONHandler(logs, nil))
 	tuneGC()
