@@ -2,6 +2,7 @@ package server_test
 
 import (
 	"context"
+	"encoding/json"
 	"fmt"
 	"net/http"
 	"net/http/httptest"
@@ -103,6 +104,18 @@ func TestOneLogLinePerRequest(t *testing.T) {
 	}
 	if !strings.Contains(v.Logs.String(), `"status":403`) || !strings.Contains(v.Logs.String(), fmt.Sprintf(`"user":%d`, v.Alice.ID)) {
 		t.Fatalf("log: %s", v.Logs.String())
+	}
+	var first map[string]any
+	if err := json.Unmarshal([]byte(strings.SplitN(v.Logs.String(), "\n", 2)[0]), &first); err != nil {
+		t.Fatal(err)
+	}
+	for _, key := range []string{"time", "level", "msg", "method", "path", "route", "status", "duration_ms", "request_id", "user"} {
+		if _, ok := first[key]; !ok {
+			t.Errorf("the request line lacks %q: %v", key, first)
+		}
+	}
+	if when, _ := time.Parse(time.RFC3339Nano, fmt.Sprint(first["time"])); time.Since(when) > time.Minute || first["level"] != "INFO" {
+		t.Errorf("the request line's time and level: %v %v", first["time"], first["level"])
 	}
 }
 
