@@ -2,6 +2,7 @@ package main
 
 import (
 	"bytes"
+	"log/slog"
 	"strings"
 	"sync"
 	"testing"
@@ -70,5 +71,22 @@ func TestLogBufferWritesLinesOutWithinTheInterval(t *testing.T) {
 			got, _ := out.read()
 			t.Fatalf("5 s after logging: %d bytes written, want 500", len(got))
 		}
+	}
+}
+
+func TestWarningsAreWrittenOutAtOnce(t *testing.T) {
+	out := &lockedBuffer{}
+	logs := newLogBuffer(out, time.Hour)
+	defer logs.Close()
+	log := slog.New(warningsAtOnce{slog.NewJSONHandler(logs, nil), logs}).With("replica", 1)
+	log.Info("request")
+	if got, _ := out.read(); got != "" {
+		t.Fatalf("an INFO line is written at once: %q", got)
+	}
+	log.Warn("search scans")
+	got, _ := out.read()
+	if !strings.Contains(got, `"msg":"request"`) || !strings.Contains(got, `"msg":"search scans"`) ||
+		strings.Index(got, `"msg":"request"`) > strings.Index(got, `"msg":"search scans"`) {
+		t.Fatalf("after a warning: %q, want the INFO line and then the warning", got)
 	}
 }

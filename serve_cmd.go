@@ -44,7 +44,7 @@ func runServe(args []string, stdout, stderr io.Writer) int {
 	}
 	logs := newLogBuffer(stdout, logFlushInterval)
 	defer logs.Close()
-	log := slog.New(slog.NewJSONHandler(logs, nil))
+	log := slog.New(warningsAtOnce{slog.NewJSONHandler(logs, nil), logs})
 	tuneGC()
 	db, err := cfg.openStore(func(msg string) { log.Warn(msg) })
 	if err != nil {

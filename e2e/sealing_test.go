@@ -88,6 +88,9 @@ func TestSecretsSealedOnSQLite(t *testing.T) {
 		keys[tok] = p.viewKey(tok)
 	}
 	p.stop()
+	if !strings.Contains(p.logs.String(), `"msg":"request"`) {
+		t.Fatalf("the log holds no request line to search:\n%s", p.logs)
+	}
 	for _, f := range []string{database, database + "-wal", database + "-shm"} {
 		data, err := os.ReadFile(f)
 		if err != nil && !os.IsNotExist(err) {
@@ -141,6 +144,10 @@ func TestSecretsSealedOnPostgres(t *testing.T) {
 	}
 	if found := findSecrets(dump, secrets); len(found) > 0 {
 		t.Errorf("pg_dump holds %d secrets in plaintext", len(found))
+	}
+	p.stop() // the server writes out the log lines it holds
+	if !strings.Contains(p.logs.String(), `"msg":"request"`) {
+		t.Fatalf("the log holds no request line to search:\n%s", p.logs)
 	}
 	if found := findSecrets([]byte(p.logs.String()), secrets[:4]); len(found) > 0 {
 		t.Errorf("the log holds %d secrets", len(found))
