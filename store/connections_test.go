@@ -59,5 +59,17 @@ func TestCreateConnectionLoadsItsSource(t *testing.T) {
 		if err := st.CreateConnection(ctx, missing); !errors.Is(err, store.ErrReference) {
 			t.Errorf("create with an unknown source: %v, want ErrReference", err)
 		}
+		// Removed around this store after a create cached it: gone for the
+		// next create too.
+		if err := st.DB().Exec("DELETE FROM connections WHERE source_id = ?", src.ID).Error; err != nil {
+			t.Fatal(err)
+		}
+		if err := st.DB().Exec("DELETE FROM oauth_sources WHERE id = ?", src.ID).Error; err != nil {
+			t.Fatal(err)
+		}
+		gone := &store.Connection{UserID: u.ID, SourceID: src.ID, Identifier: "ext-4"}
+		if err := st.CreateConnection(ctx, gone); !errors.Is(err, store.ErrReference) {
+			t.Errorf("create with a source removed since it was cached: %v, want ErrReference", err)
+		}
 	})
 }
