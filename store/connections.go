@@ -8,7 +8,6 @@ import (
 	"strconv"
 
 	"gorm.io/gorm"
-	"gorm.io/gorm/clause"
 )
 
 func scopeConnections(q *gorm.DB, sc Scope) *gorm.DB {
@@ -120,7 +119,15 @@ func (s *Store) CreateConnection(ctx context.Context, c *Connection) error {
 				return err
 			}
 		}
-		if err := tx.Omit(clause.Associations).Create(c).Error; err != nil {
+		// A statement of its own, not GORM's Create: building the INSERT
+		// and scanning what it returns by reflection was a fifth of the
+		// writer's time per create (pprof of the bench's creates).
+		var id any // NULL: SQLite numbers the row
+		if c.ID != 0 {
+			id = c.ID
+		}
+		if err := tx.Raw(insertConnection, id, c.UserID, c.SourceID, c.Identifier, c.AccessTokenSealed, c.Expires,
+			c.Created, c.LastUpdated).Row().Scan(&c.ID, &c.Version); err != nil {
 			return err
 		}
 		if err := s.indexConnection(tx, c); err != nil {
@@ -133,6 +140,11 @@ func (s *Store) CreateConnection(ctx context.Context, c *Connection) error {
 	}
 	return nil
 }
+
+// insertConnection inserts a connection on SQLite and returns its id and
+// version.
+const insertConnection = "INSERT INTO connections (id, user_id, source_id, identifier, access_token, expires, created, last_updated) " +
+	"VALUES (?, ?, ?, ?, ?, ?, ?, ?) RETURNING id, version"
 
 // sourceForCreate returns the source with id as it is now, for a
 // connection about to link to it (on SQLite, before the create is queued):
