@@ -168,6 +168,9 @@ func (h *harness) freshDatabase(backend string, d dataset) (string, func(), erro
 		u.RawQuery = q.Encode()
 		db = u.String()
 		drop = func() { _, _ = conn.Exec("DROP SCHEMA " + schema + " CASCADE"); conn.Close() }
+		// After the seeding: what it and the scenarios before wrote is on
+		// disk before the measurement starts, not written out during it.
+		defer func() { _, _ = conn.Exec("CHECKPOINT") }()
 	}
 	args := []string{"seed", "--database", db, "--connections", fmt.Sprint(d.Connections)}
 	if d.Users > 0 {
