@@ -14,10 +14,11 @@ const logFlushInterval = 100 * time.Millisecond
 
 // logBuffer gathers the server's log lines and writes them out at most
 // logFlushInterval after they were logged, or sooner when 64 KB are
-// waiting (or a warning comes: see warningsAtOnce). Written one by one, the request log's lines cost a write(2)
-// each: 3.4 % of a retrieve's CPU (pprof of the bench's retrieve). Close
-// writes out what is left; a line logged less than logFlushInterval
-// before the process is killed may be lost.
+// waiting or a warning comes (warningsAtOnce). Written one by one, the
+// request log's lines cost a write(2) each: 3.4 % of a retrieve's CPU
+// (pprof of the bench's retrieve). Close writes out what is left; a line
+// logged less than logFlushInterval before the process is killed may be
+// lost.
 type logBuffer struct {
 	mu      sync.Mutex
 	out     io.Writer

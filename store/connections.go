@@ -165,6 +165,12 @@ func (s *Store) sourceForCreate(ctx context.Context, id string) (*OAuthSource, e
 			return cached, nil
 		}
 	}
+	return s.readSourceForCreate(ctx, id)
+}
+
+// readSourceForCreate reads the source with id and caches it. It returns
+// ErrReference when there is no such source.
+func (s *Store) readSourceForCreate(ctx context.Context, id string) (*OAuthSource, error) {
 	src, err := s.GetSourceByID(ctx, id)
 	if errors.Is(err, ErrNotFound) {
 		return nil, fmt.Errorf("source %s: %w", id, ErrReference)
@@ -191,12 +197,9 @@ func (s *Store) createConnectionPostgres(ctx context.Context, c *Connection) err
 	src, ok := s.sources.latest(c.SourceID)
 	if !ok {
 		var err error
-		if src, err = s.GetSourceByID(ctx, c.SourceID); errors.Is(err, ErrNotFound) {
-			return fmt.Errorf("create connection: source %s: %w", c.SourceID, ErrReference)
-		} else if err != nil {
+		if src, err = s.readSourceForCreate(ctx, c.SourceID); err != nil {
 			return fmt.Errorf("create connection: %w", err)
 		}
-		s.sources.put(src)
 	}
 	id, err := s.reserveConnectionID(ctx, s.sqlDB)
 	if err != nil {
