@@ -24,10 +24,7 @@ func TestCreateConnectionLoadsItsSource(t *testing.T) {
 		if err := st.CreateSource(ctx, src); err != nil {
 			t.Fatal(err)
 		}
-		u := store.NewUser("owner", false)
-		if err := st.CreateUser(ctx, u); err != nil {
-			t.Fatal(err)
-		}
+		u := newUser(t, st, "owner")
 		c := &store.Connection{UserID: u.ID, SourceID: src.ID, Identifier: "ext-1"}
 		if err := st.CreateConnection(ctx, c); err != nil {
 			t.Fatal(err)
@@ -44,10 +41,7 @@ func TestCreateConnectionLoadsItsSource(t *testing.T) {
 		if err := st.DB().Exec("UPDATE oauth_sources SET name = 'Renamed', version = version + 1 WHERE id = ?", src.ID).Error; err != nil {
 			t.Fatal(err)
 		}
-		other := store.NewUser("other", false)
-		if err := st.CreateUser(ctx, other); err != nil {
-			t.Fatal(err)
-		}
+		other := newUser(t, st, "other")
 		c = &store.Connection{UserID: other.ID, SourceID: src.ID, Identifier: "ext-3"}
 		if err := st.CreateConnection(ctx, c); err != nil {
 			t.Fatal(err)

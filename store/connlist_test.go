@@ -25,6 +25,16 @@ func newSource(t *testing.T, st *store.Store, slug string) *store.OAuthSource {
 	return src
 }
 
+// newUser stores an ordinary user with the given username.
+func newUser(t *testing.T, st *store.Store, username string) *store.User {
+	t.Helper()
+	u := store.NewUser(username, false)
+	if err := st.CreateUser(context.Background(), u); err != nil {
+		t.Fatal(err)
+	}
+	return u
+}
+
 // Counts from connection_counts and pages walked source by source equal
 // what counting and sorting every row gives, after inserts, deletes, moves
 // between sources and cascading deletes of sources and users.
@@ -38,10 +48,7 @@ func TestConnectionCountsAndPages(t *testing.T) {
 		}
 		var users []*store.User
 		for i := 0; i < 7; i++ {
-			u := store.NewUser(fmt.Sprintf("user-%d", i), false)
-			if err := st.CreateUser(ctx, u); err != nil {
-				t.Fatal(err)
-			}
+			u := newUser(t, st, fmt.Sprintf("user-%d", i))
 			users = append(users, u)
 		}
 		var conns []*store.Connection
@@ -158,10 +165,7 @@ func TestSearchFoldsCaseAlike(t *testing.T) {
 		src := newSource(t, st, "src")
 		identifiers := []string{"Élodie-GitHub", "ÅNGSTRÖM_42", "straße", "plain-abc", "x\"quote\"y", "100%_sure", "ÉLO", "mixedCASE-Ünï"}
 		for i, id := range identifiers {
-			u := store.NewUser(fmt.Sprintf("u%d", i), false)
-			if err := st.CreateUser(ctx, u); err != nil {
-				t.Fatal(err)
-			}
+			u := newUser(t, st, fmt.Sprintf("u%d", i))
 			if err := st.CreateConnection(ctx, &store.Connection{UserID: u.ID, SourceID: src.ID, Identifier: id}); err != nil {
 				t.Fatal(err)
 			}
@@ -212,10 +216,7 @@ func TestSourceChangesSeenAtOnce(t *testing.T) {
 		a, b := open(), open()
 		ctx := context.Background()
 		src := newSource(t, a, "gh")
-		u := store.NewUser("u", false)
-		if err := a.CreateUser(ctx, u); err != nil {
-			t.Fatal(err)
-		}
+		u := newUser(t, a, "u")
 		c := &store.Connection{UserID: u.ID, SourceID: src.ID, Identifier: "x"}
 		if err := a.CreateConnection(ctx, c); err != nil {
 			t.Fatal(err)

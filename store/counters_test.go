@@ -37,10 +37,7 @@ func TestCountersRecountedOnUpgrade(t *testing.T) {
 	a, b := newSource(t, st, "a"), newSource(t, st, "b")
 	var conns []*store.Connection
 	for i := 0; i < 40; i++ {
-		u := store.NewUser(fmt.Sprintf("user-%d", i), false)
-		if err := st.CreateUser(ctx, u); err != nil {
-			t.Fatal(err)
-		}
+		u := newUser(t, st, fmt.Sprintf("user-%d", i))
 		c := &store.Connection{UserID: u.ID, SourceID: a.ID, Identifier: fmt.Sprintf("ext-%d", i)}
 		if err := st.CreateConnection(ctx, c); err != nil {
 			t.Fatal(err)

@@ -18,10 +18,7 @@ func TestErrorTranslation(t *testing.T) {
 		t.Run(backend, func(t *testing.T) {
 			st := testenv.OpenStoreOn(t, backend)
 			ctx := context.Background()
-			u := store.NewUser("owner", false)
-			if err := st.CreateUser(ctx, u); err != nil {
-				t.Fatal(err)
-			}
+			u := newUser(t, st, "owner")
 			managed := "goauthentik.io/test"
 			src := &store.OAuthSource{ID: uuid.NewString(), Name: "s", Slug: "s", ProviderType: "github", Managed: &managed,
 				UserPropertyMappings: []string{}, GroupPropertyMappings: []string{}, OIDCJWKS: map[string]any{}}
@@ -36,10 +33,7 @@ func TestErrorTranslation(t *testing.T) {
 			if err := st.CreateConnection(ctx, conn); err != nil {
 				t.Fatal(err)
 			}
-			other := store.NewUser("other", false)
-			if err := st.CreateUser(ctx, other); err != nil {
-				t.Fatal(err)
-			}
+			other := newUser(t, st, "other")
 
 			cases := []struct {
 				rule  store.UniqueRule

@@ -80,10 +80,7 @@ func TestSearchIndexAndEventsThroughMixedBatches(t *testing.T) {
 		const n = 96
 		users := make([]*store.User, n)
 		for i := range users {
-			users[i] = store.NewUser(fmt.Sprintf("user-%d", i), false)
-			if err := st.CreateUser(ctx, users[i]); err != nil {
-				t.Fatal(err)
-			}
+			users[i] = newUser(t, st, fmt.Sprintf("user-%d", i))
 		}
 		var mu sync.Mutex
 		created := map[int64]bool{}
@@ -158,10 +155,7 @@ func TestSearchIndexToleratesRowsWrittenAroundIt(t *testing.T) {
 		src := newSource(t, st, "src")
 		var users []*store.User
 		for i := 0; i < 3; i++ {
-			u := store.NewUser(fmt.Sprintf("user-%d", i), false)
-			if err := st.CreateUser(ctx, u); err != nil {
-				t.Fatal(err)
-			}
+			u := newUser(t, st, fmt.Sprintf("user-%d", i))
 			users = append(users, u)
 		}
 		if err := st.DB().Exec("INSERT INTO connections (user_id, source_id, identifier, created, last_updated) VALUES (?, ?, 'by-hand-1', ?, ?), (?, ?, 'by-hand-2', ?, ?)",
@@ -204,10 +198,7 @@ func TestSearchIndexUpgradedFromEarlierRelease(t *testing.T) {
 	ctx := context.Background()
 	src := newSource(t, st, "src")
 	for i := 0; i < 5; i++ {
-		u := store.NewUser(fmt.Sprintf("user-%d", i), false)
-		if err := st.CreateUser(ctx, u); err != nil {
-			t.Fatal(err)
-		}
+		u := newUser(t, st, fmt.Sprintf("user-%d", i))
 		if err := st.CreateConnection(ctx, &store.Connection{UserID: u.ID, SourceID: src.ID, Identifier: fmt.Sprintf("old-%d", i)}); err != nil {
 			t.Fatal(err)
 		}
@@ -251,10 +242,7 @@ func TestSearchIndexUpgradedFromEarlierRelease(t *testing.T) {
 	if fmt.Sprint(triggers) != "[connection_search_delete connection_search_update]" {
 		t.Errorf("search triggers %v", triggers)
 	}
-	u := store.NewUser("user-new", false)
-	if err := st.CreateUser(ctx, u); err != nil {
-		t.Fatal(err)
-	}
+	u := newUser(t, st, "user-new")
 	if err := st.CreateConnection(ctx, &store.Connection{UserID: u.ID, SourceID: src.ID, Identifier: "old-new"}); err != nil {
 		t.Fatal(err)
 	}
@@ -275,10 +263,7 @@ func TestSearchWithCommonWords(t *testing.T) {
 		ctx := context.Background()
 		src := newSource(t, st, "src")
 		for i := 0; i < 400; i++ {
-			u := store.NewUser(fmt.Sprintf("user-%d", i), false)
-			if err := st.CreateUser(ctx, u); err != nil {
-				t.Fatal(err)
-			}
+			u := newUser(t, st, fmt.Sprintf("user-%d", i))
 			id := fmt.Sprintf("Seed-Ext-%d", i)
 			if i%50 == 7 {
 				id = fmt.Sprintf("other-%d-ext", i)

@@ -18,20 +18,14 @@ func TestGroupCommit(t *testing.T) {
 	st := testenv.OpenStoreOn(t, store.SQLite)
 	ctx := context.Background()
 	src := newSource(t, st, "s")
-	taken := store.NewUser("taken", false)
-	if err := st.CreateUser(ctx, taken); err != nil {
-		t.Fatal(err)
-	}
+	taken := newUser(t, st, "taken")
 	if err := st.CreateConnection(ctx, &store.Connection{UserID: taken.ID, SourceID: src.ID, Identifier: "taken"}); err != nil {
 		t.Fatal(err)
 	}
 	const writers = 64
 	users := make([]*store.User, writers)
 	for i := range users {
-		users[i] = store.NewUser(fmt.Sprintf("w%d", i), false)
-		if err := st.CreateUser(ctx, users[i]); err != nil {
-			t.Fatal(err)
-		}
+		users[i] = newUser(t, st, fmt.Sprintf("w%d", i))
 	}
 	commitsBefore, writesBefore := st.GroupCommits()
 	cancelled, cancel := context.WithCancel(ctx)
