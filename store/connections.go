@@ -182,17 +182,18 @@ func (s *Store) readSourceForCreate(ctx context.Context, id string) (*OAuthSourc
 	return src, nil
 }
 
-// createConnectionPostgres is CreateConnection on PostgreSQL: one
-// statement, in a transaction of its own, inserts the connection (its id
-// taken first, from the block of reserved ids), inserts its event when ctx
-// carries an Audit, and returns the new row's version and its source's. A
-// create used to take six round trips (reading the source and the user,
-// BEGIN, the two inserts, COMMIT), each costing PostgreSQL's backend more
-// than the insert itself; the foreign keys check the user and the source
-// now, and the source comes from the store's cache (read first when the
-// cache lacks it). Returning the source's columns instead cost a create 30
-// µs more (BenchmarkCreateConnection). Nothing after the statement can
-// fail a create it committed.
+// createConnectionPostgres is CreateConnection on PostgreSQL: the
+// connection (its id taken first, from the block of reserved ids) and its
+// event, when ctx carries an Audit, are inserted by one statement in a
+// transaction of its own, shared with the creates that arrive meanwhile
+// (insertBatched), or alone when the batch did not insert it
+// (insertAlone, which reports why). A create used to take six round trips
+// (reading the source and the user, BEGIN, the two inserts, COMMIT); the
+// foreign keys check the user and the source now, and the source comes
+// from the store's cache (read first when the cache lacks it). Returning
+// the source's columns instead of its version cost a create 30 µs more
+// (BenchmarkCreateConnection). Nothing after the statement can fail a
+// create it committed.
 func (s *Store) createConnectionPostgres(ctx context.Context, c *Connection) error {
 	src, ok := s.sources.latest(c.SourceID)
 	if !ok {
@@ -211,28 +212,17 @@ func (s *Store) createConnectionPostgres(ctx context.Context, c *Connection) err
 			return fmt.Errorf("create connection: %w", err)
 		}
 	}
-	query := "WITH c AS (INSERT INTO connections (id, user_id, source_id, identifier, access_token, expires, created, last_updated) " +
-		"VALUES ($1, $2, $3, $4, $5, $6, $7, $8) RETURNING version, source_id)"
-	args := []any{c.ID, c.UserID, c.SourceID, c.Identifier, c.AccessTokenSealed, c.Expires, c.Created, c.LastUpdated}
-	if e := s.eventOf(ctx, ActionModelCreated, c, nil); e != nil {
-		query += ", e AS (INSERT INTO events (" + eventColumns + ") VALUES (" + placeholders(len(args)+1, eventArity) + "))"
-		args = append(args, eventArgs([]*Event{e})...)
-	}
-	// A LEFT JOIN: the statement reads the source as of its start, and a
-	// source committed after that passes the foreign key's check (which
-	// reads the latest rows) but not this join.
-	query += " SELECT c.version, src.version FROM c LEFT JOIN oauth_sources src ON src.id = c.source_id"
-	var sourceVersion sql.NullInt64
-	for attempt := 0; attempt < 3; attempt++ {
-		if err = s.queryRow(ctx, query, args, &c.Version, &sourceVersion); !retryable(err) {
-			break
-		}
+	e := s.eventOf(ctx, ActionModelCreated, c, nil)
+	version, sourceVersion, err := s.insertBatched(ctx, c, e)
+	if errors.Is(err, errNotBatched) {
+		version, sourceVersion, err = s.insertAlone(ctx, c, e)
 	}
 	if err != nil {
 		return fmt.Errorf("create connection: %w", translate(err))
 	}
+	c.Version = version
 	c.Source = *src
-	if sourceVersion.Int64 != src.Version {
+	if sourceVersion != src.Version {
 		// The source changed since it was cached: shown as it is now, or,
 		// should it be gone meanwhile, as it was read.
 		if fresh, err := s.GetSourceByID(context.WithoutCancel(ctx), c.SourceID); err == nil {
@@ -241,6 +231,30 @@ func (s *Store) createConnectionPostgres(ctx context.Context, c *Connection) err
 		}
 	}
 	return nil
+}
+
+// insertAlone inserts c (its id taken) and its event e (nil: none) with
+// one statement of their own, retried when PostgreSQL picks it as a
+// deadlock victim, and returns the new row's version and its source's.
+func (s *Store) insertAlone(ctx context.Context, c *Connection, e *Event) (version, sourceVersion int64, err error) {
+	query := "WITH c AS (INSERT INTO connections (id, user_id, source_id, identifier, access_token, expires, created, last_updated) " +
+		"VALUES ($1, $2, $3, $4, $5, $6, $7, $8) RETURNING version, source_id)"
+	args := []any{c.ID, c.UserID, c.SourceID, c.Identifier, c.AccessTokenSealed, c.Expires, c.Created, c.LastUpdated}
+	if e != nil {
+		query += ", e AS (INSERT INTO events (" + eventColumns + ") VALUES (" + placeholders(len(args)+1, eventArity) + "))"
+		args = append(args, eventArgs([]*Event{e})...)
+	}
+	// A LEFT JOIN: the statement reads the source as of its start, and a
+	// source committed after that passes the foreign key's check (which
+	// reads the latest rows) but not this join.
+	query += " SELECT c.version, src.version FROM c LEFT JOIN oauth_sources src ON src.id = c.source_id"
+	var sv sql.NullInt64
+	for attempt := 0; attempt < 3; attempt++ {
+		if err = s.queryRow(ctx, query, args, &version, &sv); !retryable(err) {
+			break
+		}
+	}
+	return version, sv.Int64, err
 }
 
 // queryRow runs query on the pool and scans its one row into dest; a

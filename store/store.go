@@ -52,6 +52,8 @@ type Store struct {
 	writes     chan *writeJob
 	writerDone chan struct{}
 	writerMu   sync.RWMutex
+	// creates batches PostgreSQL's connection creates (nil on SQLite).
+	creates *createBatcher
 	// groupCommits and groupedWrites count the writer's commits and the
 	// writes they carried.
 	groupCommits, groupedWrites atomic.Int64
@@ -154,6 +156,8 @@ func Open(url string, opts Options) (*Store, error) {
 		writeStmts: &stmtCache{db: sqlDB, stmts: map[string]*sql.Stmt{}, preparing: map[string]bool{}}}
 	if dialect == SQLite {
 		s.startWriter()
+	} else {
+		s.startCreates()
 	}
 	if opts.SkipMigrations {
 		err = s.ready(context.Background())
@@ -264,6 +268,7 @@ func (s *Store) Dialect() string { return s.dialect }
 // connections.
 func (s *Store) Close() error {
 	s.stopWriter()
+	s.stopCreates()
 	s.writeStmts.close()
 	sqlDB, err := s.db.DB()
 	if err != nil {

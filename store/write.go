@@ -91,22 +91,27 @@ func (s *Store) startWriter() {
 	go func() {
 		defer close(s.writerDone)
 		for job := range s.writes {
-			batch := []*writeJob{job}
-		gather:
-			for len(batch) < maxGroupCommit {
-				select {
-				case next, ok := <-s.writes:
-					if !ok {
-						break gather
-					}
-					batch = append(batch, next)
-				default:
-					break gather
-				}
-			}
-			s.commit(batch)
+			s.commit(gather(job, s.writes, maxGroupCommit))
 		}
 	}()
+}
+
+// gather returns first and what else is waiting on queue at this moment,
+// up to max in all: a batch, without waiting for anything more.
+func gather[T any](first T, queue <-chan T, max int) []T {
+	batch := []T{first}
+	for len(batch) < max {
+		select {
+		case next, ok := <-queue:
+			if !ok {
+				return batch
+			}
+			batch = append(batch, next)
+		default:
+			return batch
+		}
+	}
+	return batch
 }
 
 // commit runs a batch of writes in one transaction, each in a savepoint,
@@ -167,7 +172,8 @@ func runJob(tx *gorm.DB, fn func(tx *gorm.DB) error) (err error) {
 }
 
 // GroupCommits reports how many SQLite commits the writer has made and
-// how many writes they carried (both 0 on PostgreSQL).
+// how many writes they carried; on PostgreSQL, how many batch statements
+// of connection creates ran and how many creates they carried.
 func (s *Store) GroupCommits() (commits, writes int64) {
 	return s.groupCommits.Load(), s.groupedWrites.Load()
 }
