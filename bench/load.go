@@ -1,10 +1,7 @@
 package main
 
 import (
-	"bytes"
 	"fmt"
-	"io"
-	"net/http"
 	"sort"
 	"strings"
 	"sync"
@@ -42,15 +39,21 @@ func (r result) RPS() float64 {
 // a warm-up whose answers are checked but not timed, and returns
 // throughput and latency. Every request carries key as a bearer token.
 func load(base, key string, workers int, warmup, d time.Duration, next request) result {
-	transport := &http.Transport{MaxIdleConns: workers, MaxIdleConnsPerHost: workers, MaxConnsPerHost: workers}
-	client := &http.Client{Transport: transport, Timeout: 30 * time.Second}
-	defer transport.CloseIdleConnections()
+	conns := make([]*httpConn, workers)
+	for i := range conns {
+		c, err := newHTTPConn(base)
+		if err != nil {
+			return result{Errors: 1, FirstError: err.Error()}
+		}
+		conns[i] = c
+		defer c.close()
+	}
 	var seq atomic.Int64
 	var warm result
 	if warmup > 0 {
-		warm = loadRun(client, base, key, workers, warmup, &seq, next)
+		warm = loadRun(conns, key, warmup, &seq, next)
 	}
-	r := loadRun(client, base, key, workers, d, &seq, next)
+	r := loadRun(conns, key, d, &seq, next)
 	r.Errors += warm.Errors
 	if r.FirstError == "" {
 		r.FirstError = warm.FirstError
@@ -59,8 +62,8 @@ func load(base, key string, workers int, warmup, d time.Duration, next request) 
 	return r
 }
 
-// loadRun is one timed stretch of load.
-func loadRun(client *http.Client, base, key string, workers int, d time.Duration, seq *atomic.Int64, next request) result {
+// loadRun is one timed stretch of load, one client per connection.
+func loadRun(conns []*httpConn, key string, d time.Duration, seq *atomic.Int64, next request) result {
 	var (
 		mu        sync.Mutex
 		latencies []time.Duration
@@ -75,7 +78,7 @@ func loadRun(client *http.Client, base, key string, workers int, d time.Duration
 	}
 	start := time.Now()
 	stop := start.Add(d)
-	for w := 0; w < workers; w++ {
+	for _, conn := range conns {
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
@@ -86,31 +89,14 @@ func loadRun(client *http.Client, base, key string, workers int, d time.Duration
 					exhausted.Store(true)
 					break
 				}
-				var rd io.Reader
-				if body != nil {
-					rd = bytes.NewReader(body)
-				}
-				req, _ := http.NewRequest(method, base+path, rd)
-				req.Header.Set("Authorization", "Bearer "+key)
-				if body != nil {
-					req.Header.Set("Content-Type", "application/json")
-				}
 				t0 := time.Now()
-				resp, err := client.Do(req)
-				if err != nil {
-					local = append(local, time.Since(t0))
-					fail(fmt.Sprintf("%s %s: %v", method, path, err))
-					continue
-				}
-				var answer []byte
-				if resp.StatusCode/100 != 2 {
-					answer, _ = io.ReadAll(io.LimitReader(resp.Body, 600))
-				}
-				_, _ = io.Copy(io.Discard, resp.Body)
-				resp.Body.Close()
+				status, answer, err := conn.do(method, path, key, body)
 				local = append(local, time.Since(t0))
-				if resp.StatusCode/100 != 2 {
-					fail(fmt.Sprintf("%s %s: %d %s", method, path, resp.StatusCode, strings.TrimSpace(string(answer))))
+				switch {
+				case err != nil:
+					fail(fmt.Sprintf("%s %s: %v", method, path, err))
+				case status/100 != 2:
+					fail(fmt.Sprintf("%s %s: %d %s", method, path, status, strings.TrimSpace(string(answer))))
 				}
 			}
 			mu.Lock()
