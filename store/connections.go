@@ -130,6 +130,9 @@ func (s *Store) CreateConnection(ctx context.Context, c *Connection) error {
 			c.Created, c.LastUpdated).Row().Scan(&c.ID, &c.Version); err != nil {
 			return err
 		}
+		if d := deferredOf(tx); d != nil {
+			d.lastConnectionID = max(d.lastConnectionID, c.ID)
+		}
 		if err := s.indexConnection(tx, c); err != nil {
 			return err
 		}

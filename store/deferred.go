@@ -28,6 +28,9 @@ type deferred struct {
 	// keptIndexed those of the batch's writes that succeeded.
 	events, keptEvents   []*Event
 	indexed, keptIndexed []searchEntry
+	// lastConnectionID is the highest connection id inserted so far in
+	// the batch's transaction (nextConnectionID).
+	lastConnectionID int64
 }
 
 // searchEntry is a connection's entry in the search index.

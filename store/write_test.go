@@ -92,3 +92,69 @@ func panicUpdate(st *store.Store, u *store.User) error {
 	_, err := st.UpdateUser(context.Background(), u.ID, func(*store.User) error { panic("boom") })
 	return err
 }
+
+// Creates carrying an access token that share a group commit each take
+// the id after the one inserted before them in that commit: every token
+// is sealed to its own row's id and opens there, and a create that
+// fails (a conflict) neither takes an id nor disturbs the others'.
+func TestGroupCommitSealsTokensToTheirRows(t *testing.T) {
+	st := testenv.OpenStoreOn(t, store.SQLite)
+	ctx := context.Background()
+	src := newSource(t, st, "s")
+	taken := newUser(t, st, "taken")
+	if err := st.CreateConnection(ctx, &store.Connection{UserID: taken.ID, SourceID: src.ID, Identifier: "taken"}); err != nil {
+		t.Fatal(err)
+	}
+	const writers = 64
+	conns := make([]*store.Connection, writers)
+	for i := range conns {
+		token := fmt.Sprintf("gho_token_%d", i)
+		conns[i] = &store.Connection{UserID: newUser(t, st, fmt.Sprintf("w%d", i)).ID, SourceID: src.ID,
+			Identifier: fmt.Sprintf("ext-%d", i), SetAccessToken: true, AccessToken: &token}
+		if i%8 == 1 {
+			conns[i].Identifier = "taken"
+		}
+	}
+	commitsBefore, writesBefore := st.GroupCommits()
+	errs := make([]error, writers)
+	var wg sync.WaitGroup
+	start := make(chan struct{})
+	for i := range conns {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			<-start
+			errs[i] = st.CreateConnection(ctx, conns[i])
+		}()
+	}
+	close(start)
+	wg.Wait()
+	commits, writes := st.GroupCommits()
+	if writes-writesBefore <= commits-commitsBefore {
+		t.Errorf("%d writes in %d commits: none shared one", writes-writesBefore, commits-commitsBefore)
+	}
+	ids := map[int64]bool{}
+	for i, c := range conns {
+		if i%8 == 1 {
+			if !errors.Is(errs[i], store.ErrConflict) {
+				t.Errorf("create %d: %v, want a conflict", i, errs[i])
+			}
+			continue
+		}
+		if errs[i] != nil {
+			t.Fatalf("create %d: %v", i, errs[i])
+		}
+		if ids[c.ID] {
+			t.Errorf("id %d given twice", c.ID)
+		}
+		ids[c.ID] = true
+		var stored store.Connection
+		if err := st.DB().First(&stored, c.ID).Error; err != nil {
+			t.Fatal(err)
+		}
+		token, err := st.AccessToken(&stored)
+		if err != nil || token == nil || *token != *c.AccessToken || stored.Identifier != c.Identifier {
+			t.Errorf("connection %d (create %d): %s, token %v, %v", c.ID, i, stored.Identifier, token, err)
+		}
+	}
+}
