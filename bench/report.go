@@ -45,8 +45,9 @@ func render(h *harness, scenarios []scenario, goals []goal) string {
 		"`akconn seed` (on PostgreSQL, a `CHECKPOINT` then writes out what the seeding and earlier scenarios left in "+
 		"memory, so that no measurement shares the disk with an earlier one's writes), and runs on both backends. "+
 		"The server is built with `-tags=sqlite_fts5`; it, the baselines and the load generator are separate processes "+
-		"on the same machine, talking over loopback. The generator is closed-loop (bench/load.go): each client sends "+
-		"its next request when the previous answer has arrived; %s of warm-up (answers checked, not timed), then the "+
+		"on the same machine, talking over loopback. The generator is closed-loop (bench/load.go): each client holds one "+
+		"keep-alive HTTP/1.1 connection (bench/client.go: prepared request bytes, only the status and framing headers of "+
+		"an answer read, as wrk does) and sends its next request when the previous answer has arrived; %s of warm-up (answers checked, not timed), then the "+
 		"measured time. Any non-2xx answer or transport error is an error. "+
 		"Latencies are per request, p50 and p99 over the measured time; with several rounds, the tables give medians "+
 		"over the rounds. Peak RSS is the VmHWM of the process that served the row, read at the end of its scenario.\n\n",
