@@ -63,11 +63,7 @@ func TestBatchedCreates(t *testing.T) {
 	st := testenv.OpenStoreOn(t, store.Postgres)
 	pk := int64(1)
 	audited := store.WithAudit(context.Background(), &store.Audit{User: map[string]any{"pk": 1, "username": "t"}, UserPK: &pk, Username: "t"})
-	src := newSource(t, st, "s")
-	taken := newUser(t, st, "taken")
-	if err := st.CreateConnection(audited, &store.Connection{UserID: taken.ID, SourceID: src.ID, Identifier: "taken"}); err != nil {
-		t.Fatal(err)
-	}
+	src, taken := takenConnection(t, st, audited)
 	cancelled, cancel := context.WithCancel(audited)
 	cancel()
 	const n = 96

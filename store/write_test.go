@@ -17,11 +17,7 @@ import (
 func TestGroupCommit(t *testing.T) {
 	st := testenv.OpenStoreOn(t, store.SQLite)
 	ctx := context.Background()
-	src := newSource(t, st, "s")
-	taken := newUser(t, st, "taken")
-	if err := st.CreateConnection(ctx, &store.Connection{UserID: taken.ID, SourceID: src.ID, Identifier: "taken"}); err != nil {
-		t.Fatal(err)
-	}
+	src, taken := takenConnection(t, st, ctx)
 	const writers = 64
 	users := make([]*store.User, writers)
 	for i := range users {
@@ -88,6 +84,19 @@ func TestGroupCommit(t *testing.T) {
 	}
 }
 
+// takenConnection stores a source, s, and a connection of the user
+// "taken" to it with the identifier "taken", for creates to conflict
+// with.
+func takenConnection(t *testing.T, st *store.Store, ctx context.Context) (*store.OAuthSource, *store.User) {
+	t.Helper()
+	src := newSource(t, st, "s")
+	taken := newUser(t, st, "taken")
+	if err := st.CreateConnection(ctx, &store.Connection{UserID: taken.ID, SourceID: src.ID, Identifier: "taken"}); err != nil {
+		t.Fatal(err)
+	}
+	return src, taken
+}
+
 func panicUpdate(st *store.Store, u *store.User) error {
 	_, err := st.UpdateUser(context.Background(), u.ID, func(*store.User) error { panic("boom") })
 	return err
@@ -100,11 +109,7 @@ func panicUpdate(st *store.Store, u *store.User) error {
 func TestGroupCommitSealsTokensToTheirRows(t *testing.T) {
 	st := testenv.OpenStoreOn(t, store.SQLite)
 	ctx := context.Background()
-	src := newSource(t, st, "s")
-	taken := newUser(t, st, "taken")
-	if err := st.CreateConnection(ctx, &store.Connection{UserID: taken.ID, SourceID: src.ID, Identifier: "taken"}); err != nil {
-		t.Fatal(err)
-	}
+	src, _ := takenConnection(t, st, ctx)
 	const writers = 64
 	conns := make([]*store.Connection, writers)
 	for i := range conns {
@@ -115,20 +120,12 @@ func TestGroupCommitSealsTokensToTheirRows(t *testing.T) {
 			conns[i].Identifier = "taken"
 		}
 	}
-	commitsBefore, writesBefore := st.GroupCommits()
-	errs := make([]error, writers)
-	var wg sync.WaitGroup
-	start := make(chan struct{})
-	for i := range conns {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			<-start
-			errs[i] = st.CreateConnection(ctx, conns[i])
-		}()
+	ctxs := make([]context.Context, writers)
+	for i := range ctxs {
+		ctxs[i] = ctx
 	}
-	close(start)
-	wg.Wait()
+	commitsBefore, writesBefore := st.GroupCommits()
+	errs := creates(st, ctxs, conns)
 	commits, writes := st.GroupCommits()
 	if writes-writesBefore <= commits-commitsBefore {
 		t.Errorf("%d writes in %d commits: none shared one", writes-writesBefore, commits-commitsBefore)
