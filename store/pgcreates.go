@@ -153,7 +153,7 @@ func (s *Store) insertBatch(batch []*createJob) {
 	}
 	inserted, err := s.runBatch(query, args)
 	s.groupCommits.Add(1)
-	s.groupedWrites.Add(int64(len(live)))
+	s.groupedWrites.Add(int64(len(inserted))) // none when the statement failed
 	for _, job := range live {
 		r, ok := inserted[job.c.ID]
 		if err != nil || !ok {
@@ -216,21 +216,16 @@ const (
 )
 
 // eventArrays are events as one array per event column, in eventColumns'
-// order.
+// order: eventArgs' values, column by column.
 func eventArrays(events []*Event) []any {
-	n := len(events)
-	var (
-		uuids, usernames, users, actions, apps, contexts, brands = make([]string, n), make([]string, n), make([]string, n), make([]string, n), make([]string, n), make([]string, n), make([]string, n)
-		modelApps, modelNames, modelPKs, authorized, brandNames  = make([]string, n), make([]string, n), make([]string, n), make([]string, n), make([]string, n)
-		userPKs                                                  = make([]*int64, n)
-		clientIPs                                                = make([]*string, n)
-		created, expires                                         = make([]time.Time, n), make([]time.Time, n)
-	)
-	for i, e := range events {
-		uuids[i], userPKs[i], usernames[i], users[i], actions[i], apps[i] = e.UUID, e.UserPK, e.Username, string(e.User), e.Action, e.App
-		contexts[i], clientIPs[i], created[i], expires[i], brands[i] = string(e.Context), e.ClientIP, e.Created, e.Expires, string(e.Brand)
-		modelApps[i], modelNames[i], modelPKs[i], authorized[i], brandNames[i] = e.ModelApp, e.ModelName, e.ModelPK, e.AuthorizedApp, e.BrandName
+	args := eventArgs(events)
+	columns := make([]any, eventArity)
+	for k := range columns {
+		column := make([]any, len(events))
+		for i := range events {
+			column[i] = args[i*eventArity+k]
+		}
+		columns[k] = column
 	}
-	return []any{uuids, userPKs, usernames, users, actions, apps, contexts, clientIPs, created, expires, brands,
-		modelApps, modelNames, modelPKs, authorized, brandNames}
+	return columns
 }

@@ -173,7 +173,7 @@ func runJob(tx *gorm.DB, fn func(tx *gorm.DB) error) (err error) {
 
 // GroupCommits reports how many SQLite commits the writer has made and
 // how many writes they carried; on PostgreSQL, how many batch statements
-// of connection creates ran and how many creates they carried.
+// of connection creates ran and how many creates they inserted.
 func (s *Store) GroupCommits() (commits, writes int64) {
 	return s.groupCommits.Load(), s.groupedWrites.Load()
 }
