@@ -58,9 +58,9 @@ type auditKey struct{}
 // goroutine every write waits for, where encoding them was a tenth of its
 // time per audited create (pprof).
 func WithAudit(ctx context.Context, a *Audit) context.Context {
-	a.user, _ = json.Marshal(a.User) // maps of strings, numbers and maps: they always encode
+	a.user = appendJSON(nil, a.User)
 	if a.HTTPRequest != nil {
-		a.request, _ = json.Marshal(a.HTTPRequest)
+		a.request = appendJSON(nil, a.HTTPRequest)
 	}
 	return context.WithValue(ctx, auditKey{}, a)
 }
@@ -161,18 +161,19 @@ func (s *Store) newEvent(a *Audit, action, app string, details map[string]any) *
 	now := s.db.NowFunc()
 	e := &Event{UUID: NewEventUUID(), UserPK: a.UserPK, Username: a.Username, Action: action, App: app,
 		ClientIP: a.ClientIP, Created: now, Expires: now.Add(a.Retention), User: a.user, Brand: emptyObject}
-	e.Context, _ = json.Marshal(details) // maps of strings, numbers and maps: they always encode
 	if a.request != nil {
 		// {"http_request":…, then details' members (an object's members are
 		// unordered; authentik writes them in insertion order).
-		merged := make([]byte, 0, len(a.request)+len(e.Context)+18)
-		merged = append(append(append(merged, `{"http_request":`...), a.request...), ',')
-		if len(e.Context) > 2 {
-			merged = append(merged, e.Context[1:]...)
+		merged := make([]byte, 0, len(a.request)+256)
+		merged = append(append(merged, `{"http_request":`...), a.request...)
+		if details := appendJSON(nil, details); len(details) > 2 {
+			merged = append(append(merged, ','), details[1:]...)
 		} else {
-			merged[len(merged)-1] = '}'
+			merged = append(merged, '}')
 		}
 		e.Context = merged
+	} else {
+		e.Context = appendJSON(nil, details)
 	}
 	e.index(details)
 	return e

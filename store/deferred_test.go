@@ -78,7 +78,9 @@ func TestGroupCommitDefersEventsAndIndexEntries(t *testing.T) {
 		create(4, false),
 		change("DELETE FROM connections WHERE id = ?", 4),
 	}
-	s.commit(batch)
+	w := &writerConn{db: s.sqlDB}
+	defer w.close()
+	s.commit(w, batch)
 	for i, job := range batch {
 		if err := <-job.done; (err != nil) != (i == 2) {
 			t.Errorf("write %d: %v", i, err)

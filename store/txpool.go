@@ -127,7 +127,18 @@ func (p *txPool) QueryRowContext(ctx context.Context, query string, args ...any)
 // txPool, and commits it when fn succeeds (rolls it back otherwise). A
 // panic in fn rolls back and panics on.
 func (s *Store) transaction(ctx context.Context, fn func(tx *gorm.DB) error) (err error) {
-	sqlTx, err := s.sqlDB.BeginTx(ctx, nil)
+	return s.transactionOn(ctx, s.sqlDB, fn)
+}
+
+// beginner starts transactions: the pool (*sql.DB), or one of its
+// connections (writerConn).
+type beginner interface {
+	BeginTx(ctx context.Context, opts *sql.TxOptions) (*sql.Tx, error)
+}
+
+// transactionOn is transaction on the connections of b.
+func (s *Store) transactionOn(ctx context.Context, b beginner, fn func(tx *gorm.DB) error) (err error) {
+	sqlTx, err := b.BeginTx(ctx, nil)
 	if err != nil {
 		return fmt.Errorf("begin: %w", err)
 	}

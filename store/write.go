@@ -2,6 +2,7 @@ package store
 
 import (
 	"context"
+	"database/sql"
 	"errors"
 	"fmt"
 
@@ -90,8 +91,10 @@ func (s *Store) startWriter() {
 	s.writerDone = make(chan struct{})
 	go func() {
 		defer close(s.writerDone)
+		w := &writerConn{db: s.sqlDB}
+		defer w.close()
 		for job := range s.writes {
-			s.commit(gather(job, s.writes, maxGroupCommit))
+			s.commit(w, gather(job, s.writes, maxGroupCommit))
 		}
 	}()
 }
@@ -119,9 +122,9 @@ func gather[T any](first T, queue <-chan T, max int) []T {
 // The statements run under a context of their own: a request whose client
 // goes away must not interrupt the transaction the others share (SQLite
 // rolls back a whole transaction whose statement is interrupted).
-func (s *Store) commit(batch []*writeJob) {
+func (s *Store) commit(w *writerConn, batch []*writeJob) {
 	later := &deferred{}
-	err := s.transaction(withDeferred(context.Background(), later), func(tx *gorm.DB) error {
+	err := s.transactionOn(withDeferred(context.Background(), later), w, func(tx *gorm.DB) error {
 		for _, job := range batch {
 			if err := job.ctx.Err(); err != nil {
 				job.err = err
@@ -186,5 +189,40 @@ func (s *Store) stopWriter() {
 		close(s.writes)
 		<-s.writerDone
 		s.writes = nil
+	}
+}
+
+// writerConn is the SQLite writer's own connection, taken from the pool at
+// its first transaction and kept: SQLite empties a connection's page cache
+// whenever it begins a transaction after another connection's commit, so a
+// writer that took whichever pooled connection a reader had just used read
+// every page it touched again.
+type writerConn struct {
+	db   *sql.DB
+	conn *sql.Conn
+}
+
+// BeginTx begins a transaction on the writer's connection, taking one
+// from the pool first when it has none (or the last one broke).
+func (w *writerConn) BeginTx(ctx context.Context, opts *sql.TxOptions) (*sql.Tx, error) {
+	if w.conn == nil {
+		conn, err := w.db.Conn(ctx)
+		if err != nil {
+			return nil, err
+		}
+		w.conn = conn
+	}
+	tx, err := w.conn.BeginTx(ctx, opts)
+	if err != nil {
+		w.close() // a connection that cannot begin is not kept
+	}
+	return tx, err
+}
+
+// close returns the connection to the pool.
+func (w *writerConn) close() {
+	if w.conn != nil {
+		_ = w.conn.Close()
+		w.conn = nil
 	}
 }
