@@ -2,9 +2,12 @@ package store
 
 import (
 	"context"
+	"database/sql"
 	"encoding/json"
+	"errors"
 	"strconv"
 	"strings"
+	"time"
 
 	"gorm.io/gorm"
 )
@@ -111,6 +114,11 @@ func (s *Store) writeEvents(tx *gorm.DB, events []*Event) error {
 	if len(events) == 0 {
 		return nil
 	}
+	if s.dialect == SQLite {
+		if err := sequenceEvents(tx, events); err != nil {
+			return err
+		}
+	}
 	rest := events
 	for _, rows := range eventRows {
 		for len(rest) >= rows {
@@ -121,6 +129,28 @@ func (s *Store) writeEvents(tx *gorm.DB, events []*Event) error {
 		}
 	}
 	return s.tallyEvents(tx, events)
+}
+
+// sequenceEvents makes each of events, about to be inserted on SQLite in
+// this order, created after the last event stored and after the one before
+// it, so that the order of seq (the rowid, which the lists order by) is the
+// order of created (migration 00013). A clock that steps back, or another
+// process's writer that is ahead, moves an event's created and expires
+// forward by as much, and a tie by a microsecond.
+func sequenceEvents(tx *gorm.DB, events []*Event) error {
+	var last sql.NullTime
+	err := tx.Raw("SELECT created FROM events ORDER BY seq DESC LIMIT 1").Row().Scan(&last)
+	if err != nil && !errors.Is(err, sql.ErrNoRows) {
+		return err
+	}
+	for _, e := range events {
+		if last.Valid && !e.Created.After(last.Time) {
+			shift := last.Time.Sub(e.Created) + time.Microsecond
+			e.Created, e.Expires = e.Created.Add(shift), e.Expires.Add(shift)
+		}
+		last = sql.NullTime{Time: e.Created, Valid: true}
+	}
+	return nil
 }
 
 // eventInsert is the statement inserting rows events.

@@ -6,6 +6,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"maps"
 	"strings"
 	"time"
 
@@ -81,6 +82,24 @@ var eventOrderColumns = map[string]clause.Column{
 	"brand":     {Name: "brand_name"},
 }
 
+// sqliteEventOrderColumns are eventOrderColumns on SQLite, where seq is in
+// the order of created (sequenceEvents) and the filter indexes walk it.
+var sqliteEventOrderColumns = func() map[string]clause.Column {
+	m := maps.Clone(eventOrderColumns)
+	m["created"] = clause.Column{Name: "seq"}
+	return m
+}()
+
+// eventOrder is the ORDER BY of a list of events: the orderings asked
+// for, newest first by default, ties broken by uuid, or on SQLite by seq
+// (in the order of created, then uuid, as PostgreSQL breaks them).
+func (s *Store) eventOrder(ordering []string) clause.OrderBy {
+	if s.dialect == SQLite {
+		return orderBy(ordering, sqliteEventOrderColumns, []string{"-created"}, "created")
+	}
+	return orderBy(ordering, eventOrderColumns, []string{"-created"}, "pk")
+}
+
 func (s *Store) filterEvents(q *gorm.DB, f EventFilter) *gorm.DB {
 	if !f.Scope.All {
 		q = q.Where("user_pk = ?", f.Scope.UserID)
@@ -122,7 +141,7 @@ func (s *Store) ListEvents(ctx context.Context, f EventFilter, p Page) ([]Event,
 		return []Event{}, total, nil
 	}
 	var out []Event
-	q := s.filterEvents(db, f).Order(orderBy(f.Ordering, eventOrderColumns, []string{"-created"}, "pk"))
+	q := s.filterEvents(db, f).Order(s.eventOrder(f.Ordering))
 	if err := q.Offset(p.Offset).Limit(p.Limit).Find(&out).Error; err != nil {
 		return nil, 0, fmt.Errorf("list events: %w", translate(err))
 	}

@@ -2,6 +2,8 @@ package store
 
 import (
 	"context"
+	"database/sql"
+	"errors"
 	"fmt"
 	"strings"
 	"time"
@@ -40,6 +42,9 @@ func (s *Store) Seed(ctx context.Context, o SeedOptions) error {
 		return fmt.Errorf("seed: need users ≥ 1, sources ≥ 1 and connections ≤ users × sources")
 	}
 	now := time.Now().UTC().Truncate(time.Microsecond)
+	if err := s.checkEventSeed(ctx, o, now); err != nil {
+		return err
+	}
 	userIDs := make([]int64, 0, o.Users)
 	err := s.batches(ctx, o.Users, o.Batch, o.Progress, "users",
 		[]string{"uuid", "username", "name", "email", "is_active", "is_superuser", "path", "type", "attributes", "date_joined"},
@@ -103,12 +108,33 @@ func (s *Store) Seed(ctx context.Context, o SeedOptions) error {
 	return nil
 }
 
+// eventSpacing is the time between two of n seeded events: they are
+// spread over the last 300 days, so that none has expired under the
+// default retention.
+func eventSpacing(n int) time.Duration { return 300 * 24 * time.Hour / time.Duration(max(n, 1)) }
+
+// checkEventSeed refuses, on SQLite, to seed events older than one already
+// stored: SQLite numbers events in created order (migration 00013).
+func (s *Store) checkEventSeed(ctx context.Context, o SeedOptions, now time.Time) error {
+	if s.dialect != SQLite || o.Events <= 0 {
+		return nil
+	}
+	var last sql.NullTime
+	err := s.db.WithContext(ctx).Raw("SELECT created FROM events ORDER BY seq DESC LIMIT 1").Row().Scan(&last)
+	if err != nil && !errors.Is(err, sql.ErrNoRows) {
+		return fmt.Errorf("seed events: %w", err)
+	}
+	if first := now.Add(-time.Duration(o.Events) * eventSpacing(o.Events)); last.Valid && !last.Time.Before(first) {
+		return fmt.Errorf("seed events: this SQLite database holds events newer than the oldest to seed (%s): "+
+			"seed events into a database without any", first.Format(time.RFC3339))
+	}
+	return nil
+}
+
 // seedEvents loads o.Events events (see SeedOptions).
 func (s *Store) seedEvents(ctx context.Context, o SeedOptions, userIDs []int64, now time.Time) error {
 	actions := []string{ActionModelCreated, ActionModelUpdated, ActionModelDeleted}
-	// Spread over the last 300 days: none has expired under the default
-	// retention.
-	spacing := 300 * 24 * time.Hour / time.Duration(max(o.Events, 1))
+	spacing := eventSpacing(o.Events)
 	err := s.batches(ctx, o.Events, o.Batch, o.Progress, "events",
 		[]string{"event_uuid", "user_pk", "username", `"user"`, "action", "app", "context", "client_ip", "created", "expires",
 			"brand", "model_app", "model_name", "model_pk", "authorized_app", "brand_name"},
