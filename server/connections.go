@@ -12,12 +12,11 @@ import (
 
 // connectionJSON converts a stored connection (with its source loaded) to
 // the seed's UserOAuthSourceConnection. The access token never leaves.
-func connectionJSON(conn *store.Connection) gen.UserOAuthSourceConnection {
-	src := sourceJSON(&conn.Source)
+func (s *Server) connectionJSON(conn *store.Connection) gen.UserOAuthSourceConnection {
 	return gen.UserOAuthSourceConnection{
 		Pk:          ptr(int(conn.ID)),
 		User:        ptr(int(conn.UserID)),
-		Source:      &src,
+		Source:      s.sources.of(&conn.Source),
 		Created:     apiTime(conn.Created),
 		LastUpdated: apiTime(conn.LastUpdated),
 		Identifier:  conn.Identifier,
@@ -53,7 +52,7 @@ func (s *Server) SourcesUserConnectionsOauthList(c echo.Context, params gen.Sour
 	}
 	out := gen.PaginatedUserOAuthSourceConnectionList{Pagination: page, Results: make([]gen.UserOAuthSourceConnection, len(rows))}
 	for i := range rows {
-		out.Results[i] = connectionJSON(&rows[i])
+		out.Results[i] = s.connectionJSON(&rows[i])
 	}
 	return c.JSON(http.StatusOK, out)
 }
@@ -88,7 +87,7 @@ func (s *Server) SourcesUserConnectionsOauthCreate(c echo.Context) error {
 	if err != nil {
 		return err
 	}
-	return sendObject(c, http.StatusCreated, connectionETag(&conn), nil, connectionJSON(&conn))
+	return sendObject(c, http.StatusCreated, connectionETag(&conn), nil, s.connectionJSON(&conn))
 }
 
 // SourcesUserConnectionsOauthRetrieve returns one connection the caller may see.
@@ -97,7 +96,7 @@ func (s *Server) SourcesUserConnectionsOauthRetrieve(c echo.Context, id gen.Conn
 	if err != nil {
 		return err
 	}
-	return sendObject(c, http.StatusOK, connectionETag(conn), params.IfNoneMatch, connectionJSON(conn))
+	return sendObject(c, http.StatusOK, connectionETag(conn), params.IfNoneMatch, s.connectionJSON(conn))
 }
 
 // SourcesUserConnectionsOauthUpdate changes the sent fields of a connection;
@@ -135,7 +134,7 @@ func (s *Server) updateConnection(c echo.Context, id int, match *string) error {
 	if err != nil {
 		return err
 	}
-	return sendObject(c, http.StatusOK, connectionETag(conn), nil, connectionJSON(conn))
+	return sendObject(c, http.StatusOK, connectionETag(conn), nil, s.connectionJSON(conn))
 }
 
 // connectionRefs are the objects a connection request names.

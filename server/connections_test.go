@@ -295,3 +295,34 @@ func TestNonIntegerAndHugeIDs(t *testing.T) {
 	expect(t, v.do(http.MethodGet, connections+"9223372036854775807/", aliceKey, nil), http.StatusNotFound)
 	expect(t, v.do(http.MethodGet, connections+"-1/", aliceKey, nil), http.StatusNotFound)
 }
+
+// TestConnectionShowsItsSourceAsItIsNow: a connection's answer embeds its
+// source as the database holds it, also after the source changes (the
+// server keeps each source's embedded form per version).
+func TestConnectionShowsItsSourceAsItIsNow(t *testing.T) {
+	e := newEnv(t)
+	src := e.createSource("before")
+	id := e.createConnection(adminKey, src, "ext-1")
+	path := fmt.Sprintf("/sources/user_connections/oauth/%d/", id)
+	first := e.do(http.MethodGet, path, adminKey, nil)
+	expect(t, first, http.StatusOK)
+	if name := first.JSON(t)["source"].(map[string]any)["name"]; name != "Source before" {
+		t.Fatalf("source name %v before the change", name)
+	}
+	expect(t, e.do(http.MethodPatch, "/sources/oauth/before/", adminKey, map[string]any{"name": "Renamed"}), http.StatusOK)
+	for _, key := range []string{adminKey, adminKey} { // the second from the view the first made
+		r := e.do(http.MethodGet, path, key, nil)
+		expect(t, r, http.StatusOK)
+		if name := r.JSON(t)["source"].(map[string]any)["name"]; name != "Renamed" {
+			t.Errorf("source name %v after the change, want Renamed", name)
+		}
+		if r.Header.Get("ETag") == first.Header.Get("ETag") {
+			t.Errorf("ETag %s unchanged by the source's change", r.Header.Get("ETag"))
+		}
+	}
+	list := e.do(http.MethodGet, "/sources/user_connections/oauth/", adminKey, nil)
+	expect(t, list, http.StatusOK)
+	if name := list.JSON(t)["results"].([]any)[0].(map[string]any)["source"].(map[string]any)["name"]; name != "Renamed" {
+		t.Errorf("listed source name %v, want Renamed", name)
+	}
+}

@@ -4,6 +4,7 @@ import (
 	"net/http"
 	"runtime"
 	"strconv"
+	"sync"
 	"time"
 
 	"github.com/labstack/echo/v4"
@@ -32,6 +33,23 @@ type Metrics struct {
 	responseRejections *prometheus.CounterVec
 	authFailures       *prometheus.CounterVec
 	clientClosed       *prometheus.CounterVec
+
+	// answered holds, per requestLabels, the request counter and duration
+	// histogram of those labels: found by hashing the label values at
+	// every request, they were 1 % of a retrieve's CPU (pprof).
+	answered sync.Map
+}
+
+// requestLabels are the labels of an answered request.
+type requestLabels struct {
+	operation, method string
+	status            int
+}
+
+// requestSeries are the series of one requestLabels.
+type requestSeries struct {
+	requests prometheus.Counter
+	duration prometheus.Observer
 }
 
 // Build describes the running binary, for the build info metric.
@@ -128,9 +146,15 @@ func (m *Metrics) observe(operation, method string, status int, took time.Durati
 	if !knownMethods[method] {
 		method = "other"
 	}
-	code := strconv.Itoa(status)
-	m.requests.WithLabelValues(operation, method, code).Inc()
-	m.duration.WithLabelValues(operation, method, code).Observe(took.Seconds())
+	key := requestLabels{operation, method, status}
+	series, ok := m.answered.Load(key)
+	if !ok {
+		code := strconv.Itoa(status)
+		series, _ = m.answered.LoadOrStore(key, &requestSeries{m.requests.WithLabelValues(operation, method, code),
+			m.duration.WithLabelValues(operation, method, code)})
+	}
+	series.(*requestSeries).requests.Inc()
+	series.(*requestSeries).duration.Observe(took.Seconds())
 	if status == StatusClientClosedRequest {
 		m.clientClosed.WithLabelValues(operation).Inc()
 	}

@@ -69,6 +69,7 @@ type Server struct {
 	trustedProxies []netip.Prefix
 	noAudit        bool
 	metrics        *Metrics
+	sources        sourceViews
 }
 
 // DefaultEventRetention is how long events are kept unless configured
