@@ -138,9 +138,8 @@ func (s *Store) writeEvents(tx *gorm.DB, events []*Event) error {
 // process's writer that is ahead, moves an event's created and expires
 // forward by as much, and a tie by a microsecond.
 func sequenceEvents(tx *gorm.DB, events []*Event) error {
-	var last sql.NullTime
-	err := tx.Raw("SELECT created FROM events ORDER BY seq DESC LIMIT 1").Row().Scan(&last)
-	if err != nil && !errors.Is(err, sql.ErrNoRows) {
+	last, err := lastEventCreated(tx)
+	if err != nil {
 		return err
 	}
 	for _, e := range events {
@@ -151,6 +150,17 @@ func sequenceEvents(tx *gorm.DB, events []*Event) error {
 		last = sql.NullTime{Time: e.Created, Valid: true}
 	}
 	return nil
+}
+
+// lastEventCreated returns, on SQLite, when the last event stored (by seq)
+// was created; not Valid when there is none.
+func lastEventCreated(db *gorm.DB) (sql.NullTime, error) {
+	var last sql.NullTime
+	err := db.Raw("SELECT created FROM events ORDER BY seq DESC LIMIT 1").Row().Scan(&last)
+	if errors.Is(err, sql.ErrNoRows) {
+		err = nil
+	}
+	return last, err
 }
 
 // eventInsert is the statement inserting rows events.

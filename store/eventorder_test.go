@@ -158,3 +158,34 @@ func TestEventsRenumberedOnUpgrade(t *testing.T) {
 		t.Errorf("new event: listed %v (%v), want %s first", ids, created, e.UUID)
 	}
 }
+
+// TestSeedRefusesOlderEvents: on SQLite, seeding events into a database
+// holding newer ones would number them out of created order; the seed
+// refuses before writing anything.
+func TestSeedRefusesOlderEvents(t *testing.T) {
+	st := testenv.OpenStoreOn(t, store.SQLite)
+	ctx := context.Background()
+	if err := st.Seed(ctx, store.SeedOptions{Users: 2, Sources: 1, Connections: 2, Events: 10}); err != nil {
+		t.Fatal(err)
+	}
+	users := countOf(t, st, "users")
+	err := st.Seed(ctx, store.SeedOptions{Prefix: "again", Users: 2, Sources: 1, Connections: 2, Events: 10})
+	if err == nil {
+		t.Fatal("seeded events older than those stored")
+	}
+	if got := countOf(t, st, "users"); got != users {
+		t.Errorf("refused seed wrote %d users", got-users)
+	}
+	if err := st.Seed(ctx, store.SeedOptions{Prefix: "plain", Users: 2, Sources: 1, Connections: 2}); err != nil {
+		t.Errorf("seed without events: %v", err)
+	}
+}
+
+func countOf(t *testing.T, st *store.Store, table string) int64 {
+	t.Helper()
+	var n int64
+	if err := st.DB().Table(table).Count(&n).Error; err != nil {
+		t.Fatal(err)
+	}
+	return n
+}

@@ -2,8 +2,6 @@ package store
 
 import (
 	"context"
-	"database/sql"
-	"errors"
 	"fmt"
 	"strings"
 	"time"
@@ -119,9 +117,8 @@ func (s *Store) checkEventSeed(ctx context.Context, o SeedOptions, now time.Time
 	if s.dialect != SQLite || o.Events <= 0 {
 		return nil
 	}
-	var last sql.NullTime
-	err := s.db.WithContext(ctx).Raw("SELECT created FROM events ORDER BY seq DESC LIMIT 1").Row().Scan(&last)
-	if err != nil && !errors.Is(err, sql.ErrNoRows) {
+	last, err := lastEventCreated(s.db.WithContext(ctx))
+	if err != nil {
 		return fmt.Errorf("seed events: %w", err)
 	}
 	if first := now.Add(-time.Duration(o.Events) * eventSpacing(o.Events)); last.Valid && !last.Time.Before(first) {
