@@ -166,8 +166,8 @@ func (s *Store) newEvent(a *Audit, action, app string, details map[string]any) *
 		// unordered; authentik writes them in insertion order).
 		merged := make([]byte, 0, len(a.request)+256)
 		merged = append(append(merged, `{"http_request":`...), a.request...)
-		if details := appendJSON(nil, details); len(details) > 2 {
-			merged = append(append(merged, ','), details[1:]...)
+		if members := appendJSON(nil, details); len(members) > 2 {
+			merged = append(append(merged, ','), members[1:]...)
 		} else {
 			merged = append(merged, '}')
 		}
