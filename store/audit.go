@@ -58,9 +58,9 @@ type auditKey struct{}
 // goroutine every write waits for, where encoding them was a tenth of its
 // time per audited create (pprof).
 func WithAudit(ctx context.Context, a *Audit) context.Context {
-	a.user = appendJSON(nil, a.User)
+	a.user = appendJSON(make([]byte, 0, 128), a.User)
 	if a.HTTPRequest != nil {
-		a.request = appendJSON(nil, a.HTTPRequest)
+		a.request = appendJSON(make([]byte, 0, 256), a.HTTPRequest)
 	}
 	return context.WithValue(ctx, auditKey{}, a)
 }
@@ -164,14 +164,12 @@ func (s *Store) newEvent(a *Audit, action, app string, details map[string]any) *
 	if a.request != nil {
 		// {"http_request":…, then details' members (an object's members are
 		// unordered; authentik writes them in insertion order).
-		merged := make([]byte, 0, len(a.request)+256)
+		merged := make([]byte, 0, len(a.request)+384)
 		merged = append(append(merged, `{"http_request":`...), a.request...)
-		if members := appendJSON(nil, details); len(members) > 2 {
-			merged = append(append(merged, ','), members[1:]...)
-		} else {
-			merged = append(merged, '}')
+		if len(details) > 0 {
+			merged = appendJSONMembers(append(merged, ','), details)
 		}
-		e.Context = merged
+		e.Context = append(merged, '}')
 	} else {
 		e.Context = appendJSON(nil, details)
 	}

@@ -2,7 +2,6 @@ package store
 
 import (
 	"encoding/json"
-	"maps"
 	"slices"
 	"strconv"
 )
@@ -29,15 +28,7 @@ func appendJSON(dst []byte, v any) []byte {
 		if v == nil {
 			return append(dst, "null"...)
 		}
-		dst = append(dst, '{')
-		for i, k := range slices.Sorted(maps.Keys(v)) {
-			if i > 0 {
-				dst = append(dst, ',')
-			}
-			dst = append(appendJSONString(dst, k), ':')
-			dst = appendJSON(dst, v[k])
-		}
-		return append(dst, '}')
+		return append(appendJSONMembers(append(dst, '{'), v), '}')
 	}
 	b, err := json.Marshal(v)
 	if err != nil {
@@ -46,12 +37,33 @@ func appendJSON(dst []byte, v any) []byte {
 	return append(dst, b...)
 }
 
+// appendJSONMembers appends m's members in key order, comma-separated,
+// without the braces around them. The keys of the small maps events are
+// made of are sorted on the stack: collecting them into a new slice was
+// most of appendJSON's allocations (pprof).
+func appendJSONMembers(dst []byte, m map[string]any) []byte {
+	var stack [16]string
+	keys := stack[:0]
+	for k := range m {
+		keys = append(keys, k)
+	}
+	slices.Sort(keys)
+	for i, k := range keys {
+		if i > 0 {
+			dst = append(dst, ',')
+		}
+		dst = append(appendJSONString(dst, k), ':')
+		dst = appendJSON(dst, m[k])
+	}
+	return dst
+}
+
 // appendJSONString appends s as a JSON string: printable ASCII other than
 // the characters Marshal escapes is copied as it is, any other string is
 // left to Marshal.
 func appendJSONString(dst []byte, s string) []byte {
 	for i := 0; i < len(s); i++ {
-		if c := s[i]; c < 0x20 || c >= 0x7f || c == '"' || c == '\\' || c == '<' || c == '>' || c == '&' {
+		if !plainJSON[s[i]] {
 			b, _ := json.Marshal(s) // a string always encodes
 			return append(dst, b...)
 		}
@@ -60,3 +72,17 @@ func appendJSONString(dst []byte, s string) []byte {
 	dst = append(dst, s...)
 	return append(dst, '"')
 }
+
+// plainJSON marks the bytes appendJSONString copies as they are:
+// printable ASCII but for the quote, the backslash and the HTML
+// characters Marshal escapes (a table: the comparisons byte by byte were
+// an eighth of an event's encoding, callgrind).
+var plainJSON = func() (t [256]bool) {
+	for c := 0x20; c < 0x7f; c++ {
+		t[c] = true
+	}
+	for _, c := range `"\<>&` {
+		t[c] = false
+	}
+	return t
+}()

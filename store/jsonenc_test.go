@@ -2,6 +2,7 @@ package store
 
 import (
 	"encoding/json"
+	"fmt"
 	"testing"
 )
 
@@ -18,6 +19,11 @@ func TestAppendJSONIsMarshal(t *testing.T) {
 	values = append(values, map[string]any{"model": map[string]any{"app": "authentik_sources_oauth", "pk": int64(42),
 		"name": "User-source connection (user=1, source=x)"}, "diff": map[string]any{"z": nil, "a": []any{1.0, "x"}},
 		"http_request": map[string]any{"args": map[string]any{"q": "<&>"}, "method": "POST"}})
+	wide := map[string]any{} // more keys than appendJSONMembers sorts on the stack
+	for i := range 20 {
+		wide[fmt.Sprintf("k%02d", 19-i)] = i
+	}
+	values = append(values, wide)
 	for _, v := range values {
 		want, err := json.Marshal(v)
 		if err != nil {
