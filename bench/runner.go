@@ -38,9 +38,11 @@ type cell struct {
 
 // runOn seeds a fresh database (one per variant when sc is Fresh), starts
 // a process per variant on it, and runs the rounds: in each, every variant
-// in turn, every probe in turn (in reverse order every other round, so
-// that no probe always runs after another on a database the other has
-// just grown).
+// in turn, every probe in turn, both in reverse order every other round
+// (A B, B A, A B, …), so that no probe always runs after another on a
+// database the other has just grown, and no variant always runs right
+// after another's writes (PostgreSQL writing out its dirty pages,
+// autovacuum) or always earlier in a drift of the machine's speed.
 func (h *harness) runOn(sc scenario, backend string, vs []variant) error {
 	say("== %s on %s", sc.Title, backend)
 	dbs := make([]string, len(vs))
@@ -83,7 +85,15 @@ func (h *harness) runOn(sc scenario, backend string, vs []variant) error {
 	}
 	rounds := h.rounds(sc)
 	for round := 1; round <= rounds; round++ {
-		for i, v := range vs {
+		turns := make([]int, len(vs))
+		for i := range turns {
+			turns[i] = i
+			if round%2 == 0 {
+				turns[i] = len(vs) - 1 - i
+			}
+		}
+		for _, i := range turns {
+			v := vs[i]
 			order := slices.Clone(cells[i])
 			if round%2 == 0 {
 				slices.Reverse(order)
