@@ -2,6 +2,7 @@ package main
 
 import (
 	"fmt"
+	"math"
 	"slices"
 	"strings"
 	"time"
@@ -135,8 +136,13 @@ func (h *harness) scenarioGoal(g goal) verdict {
 			var rs []string
 			for i, m := range ms {
 				ratio := m.RPS() / others[i].RPS()
-				failed = failed || (g.MinRatio > 0 && ratio < g.MinRatio)
-				rs = append(rs, fmt.Sprintf("%.2f× (%s vs %s req/s)", ratio, num(m.RPS()), num(others[i].RPS())))
+				under := g.MinRatio > 0 && ratio < g.MinRatio
+				failed = failed || under
+				r := fmt.Sprintf("%s× (%s vs %s req/s)", ratioText(ratio, g.MinRatio), num(m.RPS()), num(others[i].RPS()))
+				if under {
+					r += fmt.Sprintf(", under %.2f×", g.MinRatio)
+				}
+				rs = append(rs, r)
 			}
 			parts = append(parts, b+": "+strings.Join(rs, ", "))
 			continue
@@ -237,6 +243,16 @@ func status(failed bool, missing []string) string {
 
 // num writes a rate with thousands separators.
 func num(f float64) string { return group(int(f + 0.5)) }
+
+// ratioText is ratio with two decimals, unless they would round a ratio
+// under min up to it: then with three, rounded down (0.847 against 0.85
+// reads 0.847, not 0.85).
+func ratioText(ratio, min float64) string {
+	if two := fmt.Sprintf("%.2f", ratio); ratio >= min || two != fmt.Sprintf("%.2f", min) {
+		return two
+	}
+	return fmt.Sprintf("%.3f", math.Floor(ratio*1000)/1000)
+}
 
 func ms2(d time.Duration) string { return fmt.Sprintf("%.2f", msf(d)) }
 
