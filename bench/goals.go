@@ -245,10 +245,10 @@ func status(failed bool, missing []string) string {
 func num(f float64) string { return group(int(f + 0.5)) }
 
 // ratioText is ratio with two decimals, unless they would round a ratio
-// under min up to it: then with three, rounded down (0.847 against 0.85
+// under goal up to it: then with three, rounded down (0.847 against 0.85
 // reads 0.847, not 0.85).
-func ratioText(ratio, min float64) string {
-	if two := fmt.Sprintf("%.2f", ratio); ratio >= min || two != fmt.Sprintf("%.2f", min) {
+func ratioText(ratio, goal float64) string {
+	if two := fmt.Sprintf("%.2f", ratio); ratio >= goal || two != fmt.Sprintf("%.2f", goal) {
 		return two
 	}
 	return fmt.Sprintf("%.3f", math.Floor(ratio*1000)/1000)

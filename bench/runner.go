@@ -88,9 +88,9 @@ func (h *harness) runOn(sc scenario, backend string, vs []variant) error {
 		turns := make([]int, len(vs))
 		for i := range turns {
 			turns[i] = i
-			if round%2 == 0 {
-				turns[i] = len(vs) - 1 - i
-			}
+		}
+		if round%2 == 0 {
+			slices.Reverse(turns)
 		}
 		for _, i := range turns {
 			v := vs[i]
