@@ -56,7 +56,7 @@ type requestSeries struct {
 type Build struct{ Version, Commit string }
 
 // NewMetrics makes the metrics of a server on st: its requests, the
-// database pool, build info, and the Go runtime and process.
+// database pool and writes, build info, and the Go runtime and process.
 func NewMetrics(st *store.Store, build Build) *Metrics {
 	r := prometheus.NewRegistry()
 	labels := []string{"operation", "method", "status"}
@@ -82,12 +82,31 @@ func NewMetrics(st *store.Store, build Build) *Metrics {
 	info := prometheus.NewGaugeVec(prometheus.GaugeOpts{Name: "akconn_build_info",
 		Help: "The running binary: version, commit and Go version (always 1)."}, []string{"version", "commit", "goversion"})
 	info.WithLabelValues(build.Version, build.Commit, runtime.Version()).Set(1)
+	r.MustRegister(writerMetrics(st)...)
 	r.MustRegister(m.requests, m.duration, m.requestRejections, m.responseRejections, m.authFailures, m.clientClosed, info,
 		collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
 	if db, err := st.DB().DB(); err == nil {
 		r.MustRegister(collectors.NewDBStatsCollector(db, st.Dialect()))
 	}
 	return m
+}
+
+// writerMetrics are the counters of st's writes: on SQLite, the group
+// commits of its single writer, the writes they carried and the time it
+// spent on them (its rate near 1: writes queue behind it); on PostgreSQL,
+// the batch statements of connection creates and the creates they carried.
+func writerMetrics(st *store.Store) []prometheus.Collector {
+	commits := func() float64 { n, _ := st.GroupCommits(); return float64(n) }
+	writes := func() float64 { _, n := st.GroupCommits(); return float64(n) }
+	return []prometheus.Collector{
+		prometheus.NewCounterFunc(prometheus.CounterOpts{Name: "akconn_store_group_commits_total",
+			Help: "SQLite: commits of the writer, each carrying the writes waiting at that moment. PostgreSQL: batch statements of connection creates."}, commits),
+		prometheus.NewCounterFunc(prometheus.CounterOpts{Name: "akconn_store_grouped_writes_total",
+			Help: "SQLite: writes the writer's commits carried. PostgreSQL: connection creates the batch statements inserted."}, writes),
+		prometheus.NewCounterFunc(prometheus.CounterOpts{Name: "akconn_store_writer_busy_seconds_total",
+			Help: "SQLite: time the writer spent on its batches; a rate near 1 means writes queue behind it. Always 0 on PostgreSQL."},
+			func() float64 { return st.WriterBusy().Seconds() }),
+	}
 }
 
 // Handler serves the metrics in Prometheus' exposition format.

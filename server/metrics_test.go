@@ -11,6 +11,7 @@ import (
 	"testing"
 
 	"akconn/server"
+	"akconn/store"
 	"akconn/testenv"
 )
 
@@ -130,6 +131,32 @@ func TestMetricsCountKnownTraffic(t *testing.T) {
 				t.Errorf("operation label %q", kv[2])
 			}
 		}
+	}
+}
+
+// The writer's counters follow the writes: on SQLite, every write is in
+// one of the writer's commits and the writer's busy time grows; on
+// PostgreSQL, each connection create is in one batch statement, and there
+// is no writer to be busy.
+func TestMetricsCountTheWriter(t *testing.T) {
+	v := newEnv(t)
+	var srcs []string
+	for i := 0; i < 3; i++ {
+		srcs = append(srcs, v.createSource(fmt.Sprintf("src-%d", i)))
+	}
+	before, _ := scrape(t, v)
+	for i, src := range srcs { // (one connection per user and source)
+		v.createConnection(aliceKey, src, fmt.Sprintf("ext-%d", i))
+	}
+	after, _ := scrape(t, v)
+	grew := func(name string) float64 { return after[name] - before[name] }
+	commits, writes := grew("akconn_store_group_commits_total"), grew("akconn_store_grouped_writes_total")
+	if writes != 3 || commits < 1 || commits > writes {
+		t.Errorf("3 creates: %v more commits carrying %v more writes", commits, writes)
+	}
+	busy := grew("akconn_store_writer_busy_seconds_total")
+	if sqlite := v.Store.Dialect() == store.SQLite; sqlite != (busy > 0) || busy < 0 {
+		t.Errorf("on %s the writer's busy time grew by %v s", v.Store.Dialect(), busy)
 	}
 }
 

@@ -57,6 +57,9 @@ type Store struct {
 	// groupCommits and groupedWrites count the writer's commits and the
 	// writes they carried.
 	groupCommits, groupedWrites atomic.Int64
+	// writerBusy is how long, in nanoseconds, SQLite's writer has spent on
+	// its batches.
+	writerBusy atomic.Int64
 }
 
 // Options tune the connection pool and start-up.

@@ -5,6 +5,7 @@ import (
 	"database/sql"
 	"errors"
 	"fmt"
+	"time"
 
 	"github.com/jackc/pgx/v5/pgconn"
 	"gorm.io/gorm"
@@ -94,7 +95,9 @@ func (s *Store) startWriter() {
 		w := &writerConn{db: s.sqlDB}
 		defer w.close()
 		for job := range s.writes {
+			start := time.Now()
 			s.commit(w, gather(job, s.writes, maxGroupCommit))
+			s.writerBusy.Add(int64(time.Since(start)))
 		}
 	}()
 }
@@ -179,6 +182,14 @@ func runJob(tx *gorm.DB, fn func(tx *gorm.DB) error) (err error) {
 // of connection creates ran and how many creates they inserted.
 func (s *Store) GroupCommits() (commits, writes int64) {
 	return s.groupCommits.Load(), s.groupedWrites.Load()
+}
+
+// WriterBusy reports how long SQLite's writer has spent on its batches,
+// from the first write taken to the last one answered (0 on PostgreSQL,
+// which has no such writer). Every write waits for the writer: when this
+// grows nearly as fast as the clock, writes queue behind it.
+func (s *Store) WriterBusy() time.Duration {
+	return time.Duration(s.writerBusy.Load())
 }
 
 // stopWriter lets the writer finish what is queued, then stops it.
