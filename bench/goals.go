@@ -41,6 +41,15 @@ func (m *measurement) median(f func(result) float64) float64 {
 // RPS is the median of req/s over the rounds.
 func (m *measurement) RPS() float64 { return m.median(result.RPS) }
 
+// Steal is the median over the rounds of the CPU steal share (-1 when a
+// round's is unknown).
+func (m *measurement) Steal() float64 {
+	if slices.ContainsFunc(m.Rounds, func(r result) bool { return r.Steal < 0 }) {
+		return -1
+	}
+	return m.median(func(r result) float64 { return r.Steal })
+}
+
 // P50 is the median over the rounds of the median latency.
 func (m *measurement) P50() time.Duration {
 	return time.Duration(m.median(func(r result) float64 { return float64(r.P50) }))
@@ -138,7 +147,8 @@ func (h *harness) scenarioGoal(g goal) verdict {
 				ratio := m.RPS() / others[i].RPS()
 				under := g.MinRatio > 0 && ratio < g.MinRatio
 				failed = failed || under
-				r := fmt.Sprintf("%s× (%s vs %s req/s)", ratioText(ratio, g.MinRatio), num(m.RPS()), num(others[i].RPS()))
+				r := fmt.Sprintf("%s× (%s vs %s req/s; CPU steal %s vs %s)", ratioText(ratio, g.MinRatio), num(m.RPS()),
+					num(others[i].RPS()), stealText(m.Steal()), stealText(others[i].Steal()))
 				if under {
 					r += fmt.Sprintf(", under %.2f×", g.MinRatio)
 				}

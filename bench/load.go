@@ -25,6 +25,9 @@ type result struct {
 	FirstError string
 	// Exhausted says the request source ran out before the time was up.
 	Exhausted bool
+	// Steal is the share of the machine's CPU time stolen by the
+	// hypervisor during the measured time (-1: unknown).
+	Steal float64
 }
 
 // RPS is requests per second.
@@ -43,7 +46,7 @@ func load(base, key string, workers int, warmup, d time.Duration, next request) 
 	for i := range conns {
 		c, err := newHTTPConn(base)
 		if err != nil {
-			return result{Errors: 1, FirstError: err.Error()}
+			return result{Errors: 1, FirstError: err.Error(), Steal: -1}
 		}
 		conns[i] = c
 		defer c.close()
@@ -53,7 +56,9 @@ func load(base, key string, workers int, warmup, d time.Duration, next request) 
 	if warmup > 0 {
 		warm = loadRun(conns, key, warmup, &seq, next)
 	}
+	before := readCPU()
 	r := loadRun(conns, key, d, &seq, next)
+	r.Steal = stealShare(before, readCPU())
 	r.Errors += warm.Errors
 	if r.FirstError == "" {
 		r.FirstError = warm.FirstError

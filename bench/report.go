@@ -50,7 +50,9 @@ func render(h *harness, scenarios []scenario, goals []goal) string {
 		"an answer read, as wrk does) and sends its next request when the previous answer has arrived; %s of warm-up (answers checked, not timed), then the "+
 		"measured time. Any non-2xx answer or transport error is an error. "+
 		"Latencies are per request, p50 and p99 over the measured time; with several rounds, the tables give medians "+
-		"over the rounds. Peak RSS is the VmHWM of the process that served the row, read at the end of its scenario.\n\n",
+		"over the rounds. CPU steal is the share of the machine's CPU time that the hypervisor ran other guests on during "+
+		"the measured time (/proc/stat; median over the rounds): on a shared virtual machine it is what moves the throughput "+
+		"of identical runs. Peak RSS is the VmHWM of the process that served the row, read at the end of its scenario.\n\n",
 		cfg.warmup)
 	b.WriteString("Variants:\n\n")
 	for _, v := range variantTable {
@@ -115,7 +117,7 @@ func renderTable(b *strings.Builder, h *harness, sc scenario) {
 		fmt.Fprintf(b, " ÷ `%s` |", sc.Variants[0])
 		sep += "---:|"
 	}
-	b.WriteString(" p50 ms | p99 ms | errors | peak RSS MB |\n" + sep + "---:|---:|---:|---:|\n")
+	b.WriteString(" p50 ms | p99 ms | CPU steal | errors | peak RSS MB |\n" + sep + "---:|---:|---:|---:|---:|\n")
 	for _, m := range ms {
 		errs, _ := m.Errors()
 		rps := num(m.RPS())
@@ -139,7 +141,7 @@ func renderTable(b *strings.Builder, h *harness, sc scenario) {
 			}
 			fmt.Fprintf(b, " %s |", s)
 		}
-		fmt.Fprintf(b, " %s | %s | %d | %.0f |\n", ms2(m.P50()), ms2(m.P99()), errs, m.RSSMB)
+		fmt.Fprintf(b, " %s | %s | %s | %d | %.0f |\n", ms2(m.P50()), ms2(m.P99()), stealText(m.Steal()), errs, m.RSSMB)
 	}
 }
 

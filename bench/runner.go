@@ -101,8 +101,8 @@ func (h *harness) runOn(sc scenario, backend string, vs []variant) error {
 			for _, c := range order {
 				r := load(procs[i].base, adminKey, sc.Clients, h.cfg.warmup, h.duration(sc), c.next)
 				c.m.Rounds = append(c.m.Rounds, r)
-				say("%-8s %-9s %-30s %-9s round %d/%d: %7.0f req/s  p50 %6.2f ms  p99 %6.2f ms  errors %d %s", backend, sc.Name,
-					c.m.Probe, v.Name, round, rounds, r.RPS(), msf(r.P50), msf(r.P99), r.Errors, r.FirstError)
+				say("%-8s %-9s %-30s %-9s round %d/%d: %7.0f req/s  p50 %6.2f ms  p99 %6.2f ms  steal %4s  errors %d %s", backend, sc.Name,
+					c.m.Probe, v.Name, round, rounds, r.RPS(), msf(r.P50), msf(r.P99), stealText(r.Steal), r.Errors, r.FirstError)
 			}
 		}
 	}
