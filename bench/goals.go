@@ -147,8 +147,8 @@ func (h *harness) scenarioGoal(g goal) verdict {
 				ratio := m.RPS() / others[i].RPS()
 				under := g.MinRatio > 0 && ratio < g.MinRatio
 				failed = failed || under
-				r := fmt.Sprintf("%s× (%s vs %s req/s; CPU steal %s vs %s)", ratioText(ratio, g.MinRatio), num(m.RPS()),
-					num(others[i].RPS()), stealText(m.Steal()), stealText(others[i].Steal()))
+				r := fmt.Sprintf("%s× (%s vs %s req/s; CPU steal %s vs %s%s)", ratioText(ratio, g.MinRatio), num(m.RPS()),
+					num(others[i].RPS()), stealText(m.Steal()), stealText(others[i].Steal()), roundRatios(m, others[i]))
 				if under {
 					r += fmt.Sprintf(", under %.2f×", g.MinRatio)
 				}
@@ -257,6 +257,23 @@ func num(f float64) string { return group(int(f + 0.5)) }
 // ratioText is ratio with two decimals, unless they would round a ratio
 // under goal up to it: then with three, rounded down (0.847 against 0.85
 // reads 0.847, not 0.85).
+// roundRatios is ", round by round: a / b / …", the ratio of m's req/s to
+// other's in each round (the two ran one after the other), or "" unless
+// both ran several rounds. The verdict stays on the ratio of the medians.
+func roundRatios(m, other *measurement) string {
+	if len(m.Rounds) < 2 || len(m.Rounds) != len(other.Rounds) {
+		return ""
+	}
+	per := make([]string, len(m.Rounds))
+	for i, r := range m.Rounds {
+		per[i] = "?"
+		if o := other.Rounds[i].RPS(); o > 0 {
+			per[i] = fmt.Sprintf("%.2f", r.RPS()/o)
+		}
+	}
+	return "; round by round: " + strings.Join(per, " / ")
+}
+
 func ratioText(ratio, goal float64) string {
 	if two := fmt.Sprintf("%.2f", ratio); ratio >= goal || two != fmt.Sprintf("%.2f", goal) {
 		return two

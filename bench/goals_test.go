@@ -1,6 +1,9 @@
 package main
 
-import "testing"
+import (
+	"testing"
+	"time"
+)
 
 func TestRatioTextNeverRoundsOntoTheGoal(t *testing.T) {
 	for _, c := range []struct {
@@ -17,5 +20,24 @@ func TestRatioTextNeverRoundsOntoTheGoal(t *testing.T) {
 		if got := ratioText(c.ratio, c.min); got != c.want {
 			t.Errorf("ratioText(%v, %v) = %q, want %q", c.ratio, c.min, got, c.want)
 		}
+	}
+}
+
+func TestRoundRatiosPairRoundByRound(t *testing.T) {
+	rounds := func(rps ...int64) *measurement {
+		m := &measurement{}
+		for _, n := range rps {
+			m.Rounds = append(m.Rounds, result{Requests: n, Duration: time.Second})
+		}
+		return m
+	}
+	if got, want := roundRatios(rounds(90, 40, 100), rounds(100, 50, 0)), "; round by round: 0.90 / 0.80 / ?"; got != want {
+		t.Errorf("roundRatios = %q, want %q", got, want)
+	}
+	if got := roundRatios(rounds(90), rounds(100)); got != "" {
+		t.Errorf("one round: %q, want none", got)
+	}
+	if got := roundRatios(rounds(90, 40), rounds(100)); got != "" {
+		t.Errorf("unpaired rounds: %q, want none", got)
 	}
 }
