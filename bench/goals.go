@@ -254,10 +254,7 @@ func status(failed bool, missing []string) string {
 // num writes a rate with thousands separators.
 func num(f float64) string { return group(int(f + 0.5)) }
 
-// ratioText is ratio with two decimals, unless they would round a ratio
-// under goal up to it: then with three, rounded down (0.847 against 0.85
-// reads 0.847, not 0.85).
-// roundRatios is ", round by round: a / b / …", the ratio of m's req/s to
+// roundRatios is "; round by round: a / b / …", the ratio of m's req/s to
 // other's in each round (the two ran one after the other), or "" unless
 // both ran several rounds. The verdict stays on the ratio of the medians.
 func roundRatios(m, other *measurement) string {
@@ -274,6 +271,9 @@ func roundRatios(m, other *measurement) string {
 	return "; round by round: " + strings.Join(per, " / ")
 }
 
+// ratioText is ratio with two decimals, unless they would round a ratio
+// under goal up to it: then with three, rounded down (0.847 against 0.85
+// reads 0.847, not 0.85).
 func ratioText(ratio, goal float64) string {
 	if two := fmt.Sprintf("%.2f", ratio); ratio >= goal || two != fmt.Sprintf("%.2f", goal) {
 		return two
