@@ -33,3 +33,14 @@ func TestStealShare(t *testing.T) {
 		t.Errorf("stealText(-1) = %q", got)
 	}
 }
+
+func TestMeasurementStealIsTheMedianUnlessARoundIsUnknown(t *testing.T) {
+	m := &measurement{Rounds: []result{{Steal: 0.30}, {Steal: 0.02}, {Steal: 0.10}}}
+	if got := m.Steal(); got != 0.10 {
+		t.Errorf("Steal = %v, want the median 0.10", got)
+	}
+	m.Rounds = append(m.Rounds, result{Steal: -1})
+	if got := m.Steal(); got != -1 {
+		t.Errorf("Steal with an unknown round = %v, want -1", got)
+	}
+}
