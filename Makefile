@@ -91,7 +91,7 @@ FUZZTIME ?= 10s
 ## fuzz-smoke: run each fuzz target briefly (CI); a crash is saved under <package>/testdata/fuzz/ and becomes a regression case
 fuzz-smoke:
 	@GO="$(GO)" FUZZTIME=$(FUZZTIME) scripts/fuzz-smoke.sh server:FuzzRequestBody server:FuzzQueryParams server:FuzzPathParams \
-		server:FuzzCleanBody server/schema:FuzzAgreesWithKin
+		server:FuzzDecodeBody server/schema:FuzzAgreesWithKin
 
 ## bench: the goals of bench/plan.go (lists at 1M connections, retrieve vs raw SQL, durable creates, peak RSS, errors)
 ## on SQLite and PostgreSQL, real server processes against baselines (~5 min on 2 cores; never run in CI); writes

@@ -4,10 +4,8 @@ import (
 	"bytes"
 	"context"
 	"errors"
-	"io"
 	"net/http"
 	"os"
-	"strings"
 	"time"
 
 	"github.com/labstack/echo/v4"
@@ -84,7 +82,7 @@ func (b *bodyReader) read(c echo.Context) ([]byte, func(), error) {
 		case errors.Is(err, os.ErrDeadlineExceeded):
 			return nil, nil, &Problem{Status: http.StatusRequestTimeout, Detail: "Request body was not received in time."}
 		}
-		return nil, nil, &Problem{Status: http.StatusBadRequest, Detail: "JSON parse error - the request body ended early"}
+		return nil, nil, parseError("the request body ended early")
 	}
 	if unused := reserved - int64(buf.Len()); unused > 0 && req.ContentLength < 0 && reserved > smallBody {
 		b.budget.Release(unused)
@@ -102,17 +100,3 @@ var errBusy = &Problem{Status: http.StatusServiceUnavailable, Detail: "The serve
 // without a share of the budget: small bodies are the common case, cost
 // little even many at once, and must not queue behind large ones.
 const smallBody = 64 << 10
-
-// isJSON reports whether the request declares a JSON body.
-func isJSON(req *http.Request) bool {
-	ct := strings.ToLower(strings.TrimSpace(strings.Split(req.Header.Get(echo.HeaderContentType), ";")[0]))
-	return ct == echo.MIMEApplicationJSON
-}
-
-// setBody replaces the request's body by raw, for what reads it next
-// (kin-openapi rewinds a body it has read through GetBody).
-func setBody(req *http.Request, raw []byte) {
-	req.Body = io.NopCloser(bytes.NewReader(raw))
-	req.GetBody = func() (io.ReadCloser, error) { return io.NopCloser(bytes.NewReader(raw)), nil }
-	req.ContentLength = int64(len(raw))
-}

@@ -1,16 +1,12 @@
 package server
 
 import (
-	"context"
 	"fmt"
-	"log/slog"
 	"net/http"
 	"net/http/httptest"
-	"os"
 	"strings"
 	"testing"
 
-	"github.com/getkin/kin-openapi/openapi3"
 	"github.com/labstack/echo/v4"
 
 	"akconn/gen"
@@ -20,18 +16,7 @@ import (
 // handler's typed value: read, check, validate against the schema, bind.
 // No store, no authentication: the body path alone.
 func BenchmarkRequestBody(b *testing.B) {
-	raw, err := os.ReadFile("../openapi.yaml")
-	if err != nil {
-		b.Fatal(err)
-	}
-	spec, err := openapi3.NewLoader().LoadFromData(raw)
-	if err != nil || spec.Validate(context.Background()) != nil {
-		b.Fatal("load spec", err)
-	}
-	validators, err := operationValidators(spec, ResponseOff, newBodyReader(DefaultBodyMemory, DefaultBodyLimit, DefaultBodyReadTimeout), slog.New(slog.DiscardHandler))
-	if err != nil {
-		b.Fatal(err)
-	}
+	validators := testValidators(b)
 	var attrs []string
 	for i := 0; i < 50; i++ {
 		attrs = append(attrs, fmt.Sprintf(`"key-%d":{"n":%d,"s":"value %d","l":[true,null,1.5]}`, i, i, i))
@@ -44,11 +29,11 @@ func BenchmarkRequestBody(b *testing.B) {
 			`{"source":"0b6f8a55-2d5e-4c8e-9a39-3f1f0e7a5c11","identifier":"gh-1","access_token":"gho_0123456789abcdef","expires":"2030-01-01T00:00:00Z"}`,
 			func(c echo.Context) error {
 				var req gen.PatchedUserOAuthSourceConnectionRequest
-				return bindJSON(c, &req)
+				return bindBody(c, &req)
 			}},
 		{"user-attributes", "core_users_create",
 			`{"username":"user-1","name":"User","email":"user@example.com","attributes":{` + strings.Join(attrs, ",") + `}}`,
-			func(c echo.Context) error { var req gen.PatchedUserRequest; return bindJSON(c, &req) }},
+			func(c echo.Context) error { var req gen.PatchedUserRequest; return bindBody(c, &req) }},
 	} {
 		b.Run(c.name, func(b *testing.B) {
 			h := validators[c.op].validateRequest(c.bind)

@@ -2,8 +2,14 @@ package server_test
 
 import (
 	"fmt"
+	"io"
 	"net/http"
 	"testing"
+
+	"github.com/getkin/kin-openapi/openapi3"
+	"github.com/getkin/kin-openapi/openapi3filter"
+
+	"akconn/server"
 )
 
 // A body the schema accepts but whose value does not fit its field's type
@@ -54,5 +60,56 @@ func TestBodyValuesThatDoNotFitTheirType(t *testing.T) {
 	expect(t, r, http.StatusOK)
 	if r.JSON(t)["identifier"] != "gh-1" || r.JSON(t)["last_updated"] == nil || before.JSON(t)["expires"] != r.JSON(t)["expires"] {
 		t.Errorf("PATCH without a body: %s", r.Body)
+	}
+}
+
+// Each request body is decoded once, by the request validator: not again
+// by kin-openapi (counted by its JSON body decoder) nor by the handler,
+// which takes the decoded value. A body sent to an operation that takes
+// none is not decoded at all.
+func TestBodyDecodedOnce(t *testing.T) {
+	v := newEnv(t)
+	src := v.createSource("github")
+	conn := v.createConnection(aliceKey, src, "gh-1")
+	const marker = "decode-once"
+	decodes, stop := server.CountBodyDecodes(marker)
+	defer stop()
+	kinDecodes := 0
+	openapi3filter.RegisterBodyDecoder("application/json", func(r io.Reader, h http.Header, s *openapi3.SchemaRef, enc openapi3filter.EncodingFn) (any, error) {
+		kinDecodes++
+		return openapi3filter.JSONBodyDecoder(r, h, s, enc)
+	})
+	defer openapi3filter.RegisterBodyDecoder("application/json", openapi3filter.JSONBodyDecoder)
+
+	source := map[string]any{"name": marker, "slug": "corp", "provider_type": "github", "consumer_key": "k", "consumer_secret": "s"}
+	user := map[string]any{"username": marker, "name": marker, "attributes": map[string]any{"k": []any{1.5, nil}}}
+	for i, c := range []struct {
+		method, path, key string
+		body              any
+		status            int
+	}{
+		{http.MethodPost, "/sources/oauth/", adminKey, source, http.StatusCreated},
+		{http.MethodPut, "/sources/oauth/corp/", adminKey, source, http.StatusOK},
+		{http.MethodPatch, "/sources/oauth/corp/", adminKey, map[string]any{"name": marker + "-2"}, http.StatusOK},
+		{http.MethodPost, connections, bobKey, map[string]any{"source": src, "identifier": marker, "expires": "2030-01-01T00:00:00Z"}, http.StatusCreated},
+		{http.MethodPut, fmt.Sprintf("%s%d/", connections, conn), aliceKey, map[string]any{"identifier": marker + "-alice"}, http.StatusOK},
+		{http.MethodPatch, fmt.Sprintf("%s%d/", connections, conn), aliceKey, map[string]any{"access_token": marker}, http.StatusOK},
+		{http.MethodPost, "/core/users/", adminKey, user, http.StatusCreated},
+		{http.MethodPatch, fmt.Sprintf("/core/users/%d/", v.Bob.ID), adminKey, map[string]any{"name": marker}, http.StatusOK},
+		{http.MethodPost, "/core/tokens/", aliceKey, map[string]any{"identifier": marker}, http.StatusCreated},
+		{http.MethodPatch, "/core/tokens/" + marker + "/", aliceKey, map[string]any{"description": marker}, http.StatusOK},
+		{http.MethodPost, "/events/events/", adminKey, map[string]any{"action": "custom_", "app": marker}, http.StatusCreated},
+		{http.MethodPost, connections, aliceKey, map[string]any{"identifier": marker, "user": 1e17}, http.StatusBadRequest},
+	} {
+		r := v.do(c.method, c.path, c.key, c.body)
+		expect(t, r, c.status)
+		if decodes() != i+1 || kinDecodes != 0 {
+			t.Fatalf("%s %s: %d bodies decoded by the validator, %d by kin-openapi, after %d requests", c.method, c.path, decodes(), kinDecodes, i+1)
+		}
+	}
+	before := decodes()
+	expect(t, v.do(http.MethodGet, connections, aliceKey, `{"identifier":"`+marker+`"}`), http.StatusOK)
+	if decodes() != before {
+		t.Fatalf("the body of a GET was decoded")
 	}
 }

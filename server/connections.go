@@ -61,7 +61,7 @@ func (s *Server) SourcesUserConnectionsOauthList(c echo.Context, params gen.Sour
 // superuser names another) to an OAuth source.
 func (s *Server) SourcesUserConnectionsOauthCreate(c echo.Context) error {
 	var req gen.PatchedUserOAuthSourceConnectionRequest
-	if err := bindJSON(c, &req); err != nil {
+	if err := bindBody(c, &req); err != nil {
 		return err
 	}
 	if req.Source == nil {
@@ -116,7 +116,7 @@ func (s *Server) SourcesUserConnectionsOauthPartialUpdate(c echo.Context, id gen
 // the same version exactly one succeeds.
 func (s *Server) updateConnection(c echo.Context, id int, match *string) error {
 	var req gen.PatchedUserOAuthSourceConnectionRequest
-	if err := bindJSON(c, &req); err != nil {
+	if err := bindBody(c, &req); err != nil {
 		return err
 	}
 	refs, refsErr := s.resolveConnectionRefs(c, req)

@@ -1,17 +1,11 @@
 package server
 
 import (
-	"bytes"
 	"encoding/json"
-	"errors"
 	"fmt"
-	"io"
-	"net/http"
-	"reflect"
 	"time"
 
 	"github.com/google/uuid"
-	"github.com/labstack/echo/v4"
 	"github.com/oapi-codegen/nullable"
 )
 
@@ -89,40 +83,6 @@ func apiTime(t time.Time) *time.Time {
 }
 
 func ptr[T any](v T) *T { return &v }
-
-// bindJSON decodes a request body that the validator has already
-// checked against the spec and cleaned (cleanBody: only the operation's
-// own members, with their exact names, remain; encoding/json would
-// otherwise also match "Slug" to slug). A body that is empty (PATCH
-// without one) decodes to the zero value.
-func bindJSON(c echo.Context, v any) error {
-	body := c.Request().Body
-	if body == nil || body == http.NoBody {
-		return nil
-	}
-	raw, err := io.ReadAll(body)
-	if err != nil {
-		return err
-	}
-	if len(bytes.TrimSpace(raw)) == 0 {
-		return nil
-	}
-	err = json.Unmarshal(raw, v)
-	var typeErr *json.UnmarshalTypeError
-	switch {
-	case err == nil:
-		return nil
-	case errors.As(err, &typeErr) && typeErr.Field != "":
-		msg := "Invalid value."
-		switch typeErr.Type.Kind() {
-		case reflect.Int, reflect.Int64, reflect.Int32:
-			msg = "A valid integer is required."
-		}
-		return fieldError(typeErr.Field, msg)
-	default:
-		return &Problem{Status: http.StatusBadRequest, Detail: "JSON parse error - " + err.Error()}
-	}
-}
 
 // maxJSONField bounds a free-form JSON field (attributes, oidc_jwks) as
 // stored, so that no row, and no list of rows, grows without bound.

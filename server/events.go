@@ -105,7 +105,7 @@ func (s *Server) EventsEventsRetrieve(c echo.Context, id gen.EventUUID) error {
 // creating request.
 func (s *Server) EventsEventsCreate(c echo.Context) error {
 	var req gen.EventRequest
-	if err := bindJSON(c, &req); err != nil {
+	if err := bindBody(c, &req); err != nil {
 		return err
 	}
 	e := &store.Event{UUID: store.NewEventUUID(), Action: string(req.Action), App: req.App}

@@ -7,71 +7,9 @@ import (
 	"math"
 	"net/http"
 	"strconv"
-	"strings"
 	"unicode"
 	"unicode/utf8"
 )
-
-// Limits on what a request body may hold. A body is at most
-// DefaultBodyLimit bytes; these bound what it costs to decode.
-const (
-	// maxBodyDepth bounds the nesting of arrays and objects anywhere in a body.
-	maxBodyDepth = 64
-	// maxBodyValues bounds the JSON values the kept members of a body hold
-	// (every number, string, literal, array and object counts once).
-	maxBodyValues = 10000
-)
-
-// bodyFields describes the top-level members of an operation's JSON
-// request body.
-type bodyFields struct {
-	// known are the writable properties; every other member is dropped
-	// before anything decodes the body, as Django REST framework ignores
-	// unknown fields.
-	known map[string]bool
-	// trim are the free-text string properties, whose surrounding
-	// whitespace is removed before validation, as DRF's CharField does
-	// (trim_whitespace).
-	trim map[string]bool
-	// ints are the integer properties: an integral number written with a
-	// fraction or an exponent (1.0, 1e2) is rewritten as an integer, as
-	// Django REST framework's IntegerField accepts it.
-	ints map[string]bool
-}
-
-// cleanBody checks raw, a whole JSON request body, in one pass without
-// decoding it: one JSON value and nothing after it, nested at most
-// maxBodyDepth deep. When the value is an object, it drops the members f
-// does not know, trims the members f trims, refuses NUL in any string of
-// the kept members (naming the member), and refuses more than
-// maxBodyValues values in them. It returns the body to decode: raw itself
-// when nothing changed.
-func cleanBody(raw []byte, f *bodyFields) ([]byte, *Problem) {
-	s := &scanner{data: raw}
-	s.space()
-	if s.pos < len(s.data) && s.data[s.pos] == '{' {
-		out, err := s.object(f)
-		if err != nil {
-			return nil, err.problem(raw)
-		}
-		s.space()
-		if s.pos < len(s.data) {
-			return nil, syntaxAt("Extra data", s.pos).problem(raw)
-		}
-		if out == nil {
-			return raw, nil
-		}
-		return out, nil
-	}
-	if err := s.value(0); err != nil {
-		return nil, err.problem(raw)
-	}
-	s.space()
-	if s.pos < len(s.data) {
-		return nil, syntaxAt("Extra data", s.pos).problem(raw)
-	}
-	return raw, nil
-}
 
 // scanner walks a JSON text.
 type scanner struct {
@@ -79,6 +17,7 @@ type scanner struct {
 	pos    int
 	values int  // values counted so far
 	count  bool // whether values are being counted (kept members)
+	build  bool // whether values are being decoded (decode)
 	nul    bool // a string held \u0000
 }
 
@@ -91,6 +30,12 @@ type scanError struct {
 
 func syntaxAt(msg string, pos int) *scanError { return &scanError{msg: msg, pos: pos} }
 
+// parseError is the answer to a body that cannot be read as JSON, worded
+// as Django REST framework's JSONParser words it.
+func parseError(msg string) *Problem {
+	return &Problem{Status: http.StatusBadRequest, Detail: "JSON parse error - " + msg}
+}
+
 // problem words e as Python's json module (which authentik's parser uses)
 // would: "Expecting value: line 1 column 5 (char 4)", counting characters.
 func (e *scanError) problem(raw []byte) *Problem {
@@ -98,15 +43,14 @@ func (e *scanError) problem(raw []byte) *Problem {
 		return fieldError(e.field, nullCharactersMessage)
 	}
 	if e.pos < 0 {
-		return &Problem{Status: http.StatusBadRequest, Detail: "JSON parse error - " + e.msg}
+		return parseError(e.msg)
 	}
 	before := raw[:min(e.pos, len(raw))]
 	line := bytes.Count(before, []byte("\n")) + 1
 	lineStart := bytes.LastIndexByte(before, '\n') + 1
 	col := utf8.RuneCount(before[lineStart:]) + 1
 	char := utf8.RuneCount(before)
-	return &Problem{Status: http.StatusBadRequest,
-		Detail: fmt.Sprintf("JSON parse error - %s: line %d column %d (char %d)", e.msg, line, col, char)}
+	return parseError(fmt.Sprintf("%s: line %d column %d (char %d)", e.msg, line, col, char))
 }
 
 func (s *scanner) space() {
@@ -120,137 +64,119 @@ func (s *scanner) space() {
 	}
 }
 
-// object scans the top-level object and returns it rewritten, or nil when
-// nothing in it changes.
-func (s *scanner) object(f *bodyFields) ([]byte, *scanError) {
-	s.pos++ // '{'
-	var out []byte
-	changed := false
-	for first := true; ; first = false {
-		s.space()
-		if s.pos >= len(s.data) || (first && s.data[s.pos] != '"' && s.data[s.pos] != '}') || (!first && s.data[s.pos] != '"') {
-			return nil, syntaxAt("Expecting property name enclosed in double quotes", s.pos)
-		}
-		if s.data[s.pos] == '}' {
-			s.pos++
-			break
-		}
-		keyStart := s.pos
-		if err := s.str(); err != nil {
-			return nil, err
-		}
-		key, _ := decodeString(s.data[keyStart:s.pos])
-		s.space()
-		if s.pos >= len(s.data) || s.data[s.pos] != ':' {
-			return nil, syntaxAt("Expecting ':' delimiter", s.pos)
-		}
-		s.pos++
-		s.space()
-		valueStart := s.pos
-		kept := f.known[key]
-		s.count, s.nul = kept, false
-		if err := s.value(1); err != nil {
-			return nil, err
-		}
-		if kept && s.nul {
-			return nil, &scanError{field: key}
-		}
-		member := s.data[keyStart:s.pos]
-		if kept && f.trim[key] && s.data[valueStart] == '"' {
-			if trimmed, ok := trimString(s.data[valueStart:s.pos]); ok {
-				member = append(bytes.Clone(s.data[keyStart:valueStart]), trimmed...)
-				changed = true
-			}
-		}
-		if kept && f.ints[key] {
-			if n, ok := integral(s.data[valueStart:s.pos]); ok {
-				member = append(bytes.Clone(s.data[keyStart:valueStart]), n...)
-				changed = true
-			}
-		}
-		if kept {
-			if len(out) > 0 {
-				out = append(out, ',')
-			}
-			out = append(out, member...)
-		} else {
-			changed = true
-		}
-		s.space()
-		if s.pos < len(s.data) && s.data[s.pos] == ',' {
-			s.pos++
-			continue
-		}
-		if s.pos < len(s.data) && s.data[s.pos] == '}' {
-			s.pos++
-			break
-		}
-		return nil, syntaxAt("Expecting ',' delimiter", s.pos)
-	}
-	if !changed {
-		return nil, nil
-	}
-	return append(append([]byte{'{'}, out...), '}'), nil
+// decode decodes text, one JSON value the scanner has checked.
+func decode(text []byte) any {
+	v, _ := (&scanner{data: text, build: true}).value(0)
+	return v
 }
 
-// value scans one value at the given depth.
-func (s *scanner) value(depth int) *scanError {
+// literals are JSON's true, false and null, with their values.
+var literals = []struct {
+	text  string
+	value any
+}{{"true", true}, {"false", false}, {"null", nil}}
+
+// value scans one value at the given depth and, when s.build is set,
+// returns it decoded.
+func (s *scanner) value(depth int) (any, *scanError) {
 	if depth > maxBodyDepth {
-		return &scanError{pos: -1, msg: fmt.Sprintf("nested more than %d levels deep", maxBodyDepth)}
+		return nil, &scanError{pos: -1, msg: fmt.Sprintf("nested more than %d levels deep", maxBodyDepth)}
 	}
 	if s.count {
 		if s.values++; s.values > maxBodyValues {
-			return &scanError{pos: -1, msg: fmt.Sprintf("more than %d values", maxBodyValues)}
+			return nil, &scanError{pos: -1, msg: fmt.Sprintf("more than %d values", maxBodyValues)}
 		}
 	}
 	if s.pos >= len(s.data) {
-		return syntaxAt("Expecting value", s.pos)
+		return nil, syntaxAt("Expecting value", s.pos)
 	}
 	switch c := s.data[s.pos]; {
-	case c == '{':
-		return s.container(depth, '}', true)
-	case c == '[':
-		return s.container(depth, ']', false)
+	case c == '{' || c == '[':
+		return s.container(depth, c == '{')
 	case c == '"':
-		return s.str()
+		start := s.pos
+		escaped, err := s.str()
+		if err != nil || !s.build {
+			return nil, err
+		}
+		return stringValue(s.data[start:s.pos], escaped), nil
 	case c == '-' || (c >= '0' && c <= '9'):
-		return s.number()
+		start := s.pos
+		if err := s.number(); err != nil || !s.build {
+			return nil, err
+		}
+		return json.Number(s.data[start:s.pos]), nil
 	}
-	for _, lit := range []string{"true", "false", "null"} {
-		if bytes.HasPrefix(s.data[s.pos:], []byte(lit)) {
-			s.pos += len(lit)
-			return nil
+	for _, lit := range literals {
+		if bytes.HasPrefix(s.data[s.pos:], []byte(lit.text)) {
+			s.pos += len(lit.text)
+			return lit.value, nil
 		}
 	}
-	return syntaxAt("Expecting value", s.pos)
+	return nil, syntaxAt("Expecting value", s.pos)
 }
 
-// container scans an array or a nested object.
-func (s *scanner) container(depth int, end byte, object bool) *scanError {
+// container scans an array or a nested object and, when s.build is set,
+// returns it decoded: []any or map[string]any, never nil.
+func (s *scanner) container(depth int, object bool) (any, *scanError) {
+	end := byte(']')
+	var m map[string]any
+	var list []any
+	switch {
+	case object:
+		end = '}'
+		if s.build {
+			m = map[string]any{}
+		}
+	case s.build:
+		list = []any{}
+	}
+	decoded := func() (any, *scanError) {
+		if !s.build {
+			return nil, nil
+		}
+		if object {
+			return m, nil
+		}
+		return list, nil
+	}
 	s.pos++
 	s.space()
 	if s.pos < len(s.data) && s.data[s.pos] == end {
 		s.pos++
-		return nil
+		return decoded()
 	}
 	for {
 		s.space()
+		var key string
 		if object {
 			if s.pos >= len(s.data) || s.data[s.pos] != '"' {
-				return syntaxAt("Expecting property name enclosed in double quotes", s.pos)
+				return nil, syntaxAt("Expecting property name enclosed in double quotes", s.pos)
 			}
-			if err := s.str(); err != nil {
-				return err
+			keyStart := s.pos
+			escaped, err := s.str()
+			if err != nil {
+				return nil, err
+			}
+			if s.build {
+				key = stringValue(s.data[keyStart:s.pos], escaped)
 			}
 			s.space()
 			if s.pos >= len(s.data) || s.data[s.pos] != ':' {
-				return syntaxAt("Expecting ':' delimiter", s.pos)
+				return nil, syntaxAt("Expecting ':' delimiter", s.pos)
 			}
 			s.pos++
 			s.space()
 		}
-		if err := s.value(depth + 1); err != nil {
-			return err
+		v, err := s.value(depth + 1)
+		if err != nil {
+			return nil, err
+		}
+		switch {
+		case object && s.build:
+			m[key] = v
+		case s.build:
+			list = append(list, v)
 		}
 		s.space()
 		if s.pos < len(s.data) && s.data[s.pos] == ',' {
@@ -259,14 +185,15 @@ func (s *scanner) container(depth int, end byte, object bool) *scanError {
 		}
 		if s.pos < len(s.data) && s.data[s.pos] == end {
 			s.pos++
-			return nil
+			return decoded()
 		}
-		return syntaxAt("Expecting ',' delimiter", s.pos)
+		return nil, syntaxAt("Expecting ',' delimiter", s.pos)
 	}
 }
 
-// str scans a string, noting whether it holds an escaped NUL.
-func (s *scanner) str() *scanError {
+// str scans a string, noting whether it holds an escaped NUL, and reports
+// whether it holds any escape.
+func (s *scanner) str() (escaped bool, err *scanError) {
 	start := s.pos
 	s.pos++
 	for s.pos < len(s.data) {
@@ -274,13 +201,14 @@ func (s *scanner) str() *scanError {
 		switch {
 		case c == '"':
 			s.pos++
-			return nil
+			return escaped, nil
 		case c < 0x20:
-			return syntaxAt("Invalid control character at", s.pos)
+			return false, syntaxAt("Invalid control character at", s.pos)
 		case c != '\\':
 			s.pos++
 			continue
 		}
+		escaped = true
 		if s.pos+1 >= len(s.data) {
 			break
 		}
@@ -290,17 +218,17 @@ func (s *scanner) str() *scanError {
 		case 'u':
 			hex := s.data[s.pos+2 : min(s.pos+6, len(s.data))]
 			if len(hex) < 4 || !isHex(hex) {
-				return syntaxAt("Invalid \\uXXXX escape", s.pos+1)
+				return false, syntaxAt("Invalid \\uXXXX escape", s.pos+1)
 			}
 			if string(hex) == "0000" {
 				s.nul = true
 			}
 			s.pos += 6
 		default:
-			return syntaxAt("Invalid \\escape", s.pos)
+			return false, syntaxAt("Invalid \\escape", s.pos)
 		}
 	}
-	return syntaxAt("Unterminated string starting at", start)
+	return false, syntaxAt("Unterminated string starting at", start)
 }
 
 func isHex(b []byte) bool {
@@ -364,26 +292,17 @@ func integral(token []byte) ([]byte, bool) {
 	return strconv.AppendInt(nil, int64(v), 10), true
 }
 
-// decodeString decodes a scanned JSON string token.
-func decodeString(token []byte) (string, bool) {
+// stringValue decodes a scanned JSON string token as encoding/json does
+// (invalid UTF-8 and lone surrogates become U+FFFD); only tokens with
+// escapes or invalid UTF-8 need encoding/json itself.
+func stringValue(token []byte, escaped bool) string {
+	inner := token[1 : len(token)-1]
+	if !escaped && utf8.Valid(inner) {
+		return string(inner)
+	}
 	var v string
-	err := json.Unmarshal(token, &v)
-	return v, err == nil
-}
-
-// trimString trims a JSON string token as Python's str.strip() does and
-// returns it re-encoded, or false when there was nothing to trim.
-func trimString(token []byte) ([]byte, bool) {
-	v, ok := decodeString(token)
-	if !ok {
-		return nil, false
-	}
-	trimmed := strings.TrimFunc(v, isPythonSpace)
-	if trimmed == v {
-		return nil, false
-	}
-	out, err := json.Marshal(trimmed)
-	return out, err == nil
+	_ = json.Unmarshal(token, &v) // the token is a scanned string: it decodes
+	return v
 }
 
 // isPythonSpace is Python's str.isspace for one character: Go's

@@ -1,7 +1,9 @@
 package server
 
 import (
+	"bytes"
 	"encoding/json"
+	"reflect"
 	"strings"
 	"testing"
 )
@@ -12,7 +14,10 @@ var testFields = &bodyFields{
 	ints:  map[string]bool{"user": true},
 }
 
-func TestCleanBody(t *testing.T) {
+// TestDecodeBody checks the body decoder: what each body decodes to
+// (written as the JSON that encoding/json would decode to the same value,
+// numbers as json.Number), or the problem it answers.
+func TestDecodeBody(t *testing.T) {
 	for _, c := range []struct {
 		in, out, problem string
 	}{
@@ -51,31 +56,47 @@ func TestCleanBody(t *testing.T) {
 		{in: `"x"`, out: `"x"`},
 		{in: `[1,2] x`, problem: "JSON parse error - Extra data: line 1 column 7 (char 6)"},
 	} {
-		out, p := cleanBody([]byte(c.in), testFields)
+		body, p := decodeBody([]byte(c.in), testFields)
 		switch {
 		case c.problem != "":
 			if p == nil {
-				t.Errorf("%.60s: accepted as %.60s, want %q", c.in, out, c.problem)
+				t.Errorf("%.60s: accepted as %#v, want %q", c.in, body.value, c.problem)
 			} else if got := p.Detail + strings.Join(p.Fields["identifier"], "") + strings.Join(p.Fields["attributes"], ""); got != c.problem {
 				t.Errorf("%.60s: problem %q, want %q", c.in, got, c.problem)
 			}
 		case p != nil:
 			t.Errorf("%.60s: refused: %v", c.in, p)
-		case string(out) != c.out:
-			t.Errorf("%.60s: cleaned to %s, want %s", c.in, out, c.out)
+		case !reflect.DeepEqual(body.value, decodeAsKin(t, []byte(c.out))):
+			t.Errorf("%.60s: decoded to %#v, want %s", c.in, body.value, c.out)
 		}
 	}
 }
 
-// FuzzCleanBody checks that the scanner accepts exactly the JSON texts
-// encoding/json accepts (within the limits), and that what it keeps
-// decodes to the input's known members.
-func FuzzCleanBody(f *testing.F) {
-	for _, seed := range []string{`{"identifier":"x","zz":[1,{"a":null}]}`, `{"identifier":" \u00e9 "}`, `[1,2.5e3,-0]`, `{"a":"\ud800"}`, `{}`, `{"a":1}{}`, `tru`, `"\u0000"`} {
+// decodeAsKin decodes raw as kin-openapi decodes a body to validate it.
+func decodeAsKin(t *testing.T, raw []byte) any {
+	t.Helper()
+	dec := json.NewDecoder(bytes.NewReader(raw))
+	dec.UseNumber()
+	var v any
+	if err := dec.Decode(&v); err != nil {
+		t.Fatalf("%s: %v", raw, err)
+	}
+	return v
+}
+
+// FuzzDecodeBody checks that the decoder accepts exactly the JSON texts
+// encoding/json accepts (within the limits), and that it decodes them as
+// kin-openapi did before it validated them: to encoding/json's value with
+// numbers as json.Number, unknown members dropped, known ones trimmed and
+// integral integers written as integers. The members bindBody binds are
+// the kept ones, in body order.
+func FuzzDecodeBody(f *testing.F) {
+	for _, seed := range []string{`{"identifier":"x","zz":[1,{"a":null}]}`, `{"identifier":" \u00e9 "}`, `[1,2.5e3,-0]`, `{"a":"\ud800"}`, `{}`, `{"a":1}{}`,
+		`tru`, `"\u0000"`, `{"user":1.0,"user":2,"attributes":{"k":["\u00e9\n",1E2,{}]}}`, "{\"identifier\":\"\xff\"}"} {
 		f.Add([]byte(seed))
 	}
 	f.Fuzz(func(t *testing.T, raw []byte) {
-		out, p := cleanBody(raw, testFields)
+		body, p := decodeBody(raw, testFields)
 		valid := json.Valid(raw)
 		if p == nil && !valid {
 			t.Fatalf("accepted invalid JSON %q", raw)
@@ -87,20 +108,40 @@ func FuzzCleanBody(f *testing.F) {
 			}
 			return
 		}
-		if !json.Valid(out) {
-			t.Fatalf("cleaned %q into invalid JSON %q", raw, out)
-		}
-		var in, got map[string]any
-		if json.Unmarshal(raw, &in) != nil {
-			return // not an object
-		}
-		if err := json.Unmarshal(out, &got); err != nil {
-			t.Fatal(err)
-		}
-		for k := range got {
-			if !testFields.known[k] {
-				t.Fatalf("kept unknown member %q", k)
+		want := decodeAsKin(t, raw)
+		in, object := want.(map[string]any)
+		if !object {
+			if !reflect.DeepEqual(body.value, want) || body.members != nil {
+				t.Fatalf("%q decoded to %#v, want %#v", raw, body.value, want)
 			}
+			return
+		}
+		for k, v := range in {
+			if !testFields.known[k] {
+				delete(in, k)
+				continue
+			}
+			switch x := v.(type) {
+			case string:
+				if testFields.trim[k] {
+					in[k] = strings.TrimFunc(x, isPythonSpace)
+				}
+			case json.Number:
+				if n, ok := integral([]byte(x)); ok && testFields.ints[k] {
+					in[k] = json.Number(n)
+				}
+			}
+		}
+		if !reflect.DeepEqual(body.value, want) {
+			t.Fatalf("%q decoded to %#v, want %#v", raw, body.value, want)
+		}
+		for _, m := range body.members {
+			if !testFields.known[m.name] || !json.Valid(m.raw) {
+				t.Fatalf("%q: member %q (%q) kept", raw, m.name, m.raw)
+			}
+		}
+		if n := len(body.members); n > 0 && !reflect.DeepEqual(body.members[n-1].value, in[body.members[n-1].name]) {
+			t.Fatalf("%q: the last member is not the value's", raw)
 		}
 	})
 }

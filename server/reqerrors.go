@@ -4,7 +4,6 @@ import (
 	"errors"
 	"fmt"
 	"net/http"
-	"strings"
 
 	"github.com/getkin/kin-openapi/openapi3"
 	"github.com/getkin/kin-openapi/openapi3filter"
@@ -15,9 +14,10 @@ const slugPattern = `^[-a-zA-Z0-9_]+$`
 // dateTimeMessage is Django REST framework's message for a bad datetime.
 const dateTimeMessage = "Datetime has wrong format. Use one of these formats instead: YYYY-MM-DDThh:mm[:ss[.uuuuuu]][+HH:MM|-HH:MM|Z]."
 
-// requestProblem turns a kin-openapi request validation error into
-// authentik's error shape. kin-openapi's own text never reaches the client.
-func requestProblem(err error) *Problem {
+// requestProblem turns the errors of a request's parameters (kin-openapi's)
+// and of its body (errNoData or the schema's) into authentik's error
+// shape. kin-openapi's own text never reaches the client.
+func requestProblem(paramErr, bodyErr error) *Problem {
 	fields := map[string][]string{}
 	add := func(field, msg string) {
 		for _, m := range fields[field] {
@@ -27,65 +27,23 @@ func requestProblem(err error) *Problem {
 		}
 		fields[field] = append(fields[field], msg)
 	}
-	var errs []error
-	var me openapi3.MultiError
-	if errors.As(err, &me) {
-		errs = me
-	} else {
-		errs = []error{err}
-	}
-	for _, e := range errs {
+	for _, e := range multi(paramErr) {
 		var re *openapi3filter.RequestError
 		if !errors.As(e, &re) {
 			add("non_field_errors", "Invalid request.")
 			continue
 		}
-		if re.Parameter != nil {
-			add(re.Parameter.Name, parameterMessage(re))
-			continue
-		}
-		if p := bodyProblem(re, add); p != nil {
-			return p
-		}
+		add(re.Parameter.Name, parameterMessage(re))
 	}
-	return &Problem{Status: http.StatusBadRequest, Fields: fields}
-}
-
-// bodyProblem reports the errors of a request body; it returns a problem
-// that replaces every field error (parse error, media type, size).
-func bodyProblem(re *openapi3filter.RequestError, add func(field, msg string)) *Problem {
-	var tooLarge *http.MaxBytesError
-	switch {
-	case errors.As(re.Err, &tooLarge):
-		return &Problem{Status: http.StatusRequestEntityTooLarge, Detail: "Request body too large."}
-	case errors.Is(re.Err, openapi3filter.ErrInvalidRequired):
+	if bodyErr == errNoData {
 		add("non_field_errors", "No data provided")
-		return nil
-	case strings.HasPrefix(re.Reason, "header Content-Type has unexpected value"):
-		ct := re.Input.Request.Header.Get("Content-Type")
-		return &Problem{Status: http.StatusUnsupportedMediaType, Detail: fmt.Sprintf("Unsupported media type %q in request.", ct)}
+		bodyErr = nil
 	}
-	var pe *openapi3filter.ParseError
-	if errors.As(re.Err, &pe) {
-		cause := pe.Cause
-		if cause == nil {
-			cause = pe
-		}
-		return &Problem{Status: http.StatusBadRequest, Detail: "JSON parse error - " + cause.Error()}
-	}
-	var schemaErrs []error
-	var me openapi3.MultiError
-	if errors.As(re.Err, &me) {
-		schemaErrs = me
-	} else {
-		schemaErrs = []error{re.Err}
-	}
-	for _, e := range schemaErrs {
+	for _, e := range multi(bodyErr) {
+		// What VisitJSON finds wrong in a decoded body (numbers as
+		// json.Number, against a spec validated at start) is a SchemaError.
 		var se *openapi3.SchemaError
-		if !errors.As(e, &se) {
-			add("non_field_errors", "Invalid data.")
-			continue
-		}
+		errors.As(e, &se)
 		path := se.JSONPointer()
 		if len(path) == 0 {
 			add("non_field_errors", rootMessage(se))
@@ -93,7 +51,20 @@ func bodyProblem(re *openapi3filter.RequestError, add func(field, msg string)) *
 		}
 		add(path[0], schemaMessage(se))
 	}
-	return nil
+	return &Problem{Status: http.StatusBadRequest, Fields: fields}
+}
+
+// multi lists the errors err holds: those of a MultiError, err itself, or
+// none.
+func multi(err error) []error {
+	var me openapi3.MultiError
+	switch {
+	case err == nil:
+		return nil
+	case errors.As(err, &me):
+		return me
+	}
+	return []error{err}
 }
 
 func rootMessage(se *openapi3.SchemaError) string {

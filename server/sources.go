@@ -184,7 +184,7 @@ func (s *Server) SourcesOauthList(c echo.Context, params gen.SourcesOauthListPar
 // SourcesOauthCreate creates an OAuth source (superusers only).
 func (s *Server) SourcesOauthCreate(c echo.Context) error {
 	var req gen.PatchedOAuthSourceRequest
-	if err := bindJSON(c, &req); err != nil {
+	if err := bindBody(c, &req); err != nil {
 		return err
 	}
 	src := newSource()
@@ -218,7 +218,7 @@ func (s *Server) SourcesOauthPartialUpdate(c echo.Context, slug gen.SourceSlug, 
 
 func (s *Server) updateSource(c echo.Context, slug string, match *string) error {
 	var req gen.PatchedOAuthSourceRequest
-	if err := bindJSON(c, &req); err != nil {
+	if err := bindBody(c, &req); err != nil {
 		return err
 	}
 	src, err := s.store.UpdateSource(c.Request().Context(), slug, func(src *store.OAuthSource) error {

@@ -179,7 +179,7 @@ func (s *Server) CoreTokensList(c echo.Context, params gen.CoreTokensListParams)
 // caller, or for another user when the caller is a superuser.
 func (s *Server) CoreTokensCreate(c echo.Context) error {
 	var req gen.PatchedTokenRequest
-	if err := bindJSON(c, &req); err != nil {
+	if err := bindBody(c, &req); err != nil {
 		return err
 	}
 	me := caller(c)
@@ -221,7 +221,7 @@ func (s *Server) CoreTokensPartialUpdate(c echo.Context, identifier gen.TokenIde
 
 func (s *Server) updateToken(c echo.Context, identifier string, match *string) error {
 	var req gen.PatchedTokenRequest
-	if err := bindJSON(c, &req); err != nil {
+	if err := bindBody(c, &req); err != nil {
 		return err
 	}
 	owner, ownerErr := s.tokenOwner(c, req)

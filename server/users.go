@@ -187,7 +187,7 @@ func (s *Server) CoreUsersList(c echo.Context, params gen.CoreUsersListParams) e
 // is_superuser is read-only.
 func (s *Server) CoreUsersCreate(c echo.Context) error {
 	var req gen.PatchedUserRequest
-	if err := bindJSON(c, &req); err != nil {
+	if err := bindBody(c, &req); err != nil {
 		return err
 	}
 	u := store.NewUser("", false)
@@ -221,7 +221,7 @@ func (s *Server) CoreUsersPartialUpdate(c echo.Context, id gen.UserID, params ge
 
 func (s *Server) updateUser(c echo.Context, id int, match *string) error {
 	var req gen.PatchedUserRequest
-	if err := bindJSON(c, &req); err != nil {
+	if err := bindBody(c, &req); err != nil {
 		return err
 	}
 	u, err := s.store.UpdateUser(c.Request().Context(), int64(id), func(u *store.User) error {

@@ -60,8 +60,9 @@ func responseSchemas(spec *openapi3.T) (*schema.Validator, error) {
 
 // operationValidator validates the requests and responses of one operation.
 // Routes are resolved once at start: echo has already matched the path, so
-// no per-request route lookup is needed. Requests are validated by
-// kin-openapi, responses by the compiled schemas of package schema, which
+// no per-request route lookup is needed. Request parameters are validated
+// by kin-openapi, request bodies by checkBody against kin-openapi's
+// schemas, responses by the compiled schemas of package schema, which
 // reject exactly what kin-openapi's ValidateResponse rejects.
 type operationValidator struct {
 	route    *routers.Route
@@ -70,9 +71,12 @@ type operationValidator struct {
 	mode     ResponseValidation
 	// body describes the JSON request body; nil when the operation takes
 	// none (a body sent anyway is ignored, as Django ignores it).
-	body   *bodyFields
-	bodies *bodyReader
-	log    *slog.Logger
+	body *bodyFields
+	// bodySchema are the options its schema is checked with, kin-openapi's
+	// for a request body.
+	bodySchema []openapi3.SchemaValidationOption
+	bodies     *bodyReader
+	log        *slog.Logger
 	// rejected counts the responses that broke the spec (nil: not counted).
 	rejected prometheus.Counter
 }
@@ -84,23 +88,29 @@ func operationValidators(spec *openapi3.T, mode ResponseValidation, bodies *body
 		return nil, fmt.Errorf("compile response schemas: %w", err)
 	}
 	out := map[string]*operationValidator{}
+	// kin-openapi checks the parameters; the body is decoded and checked
+	// by checkBody, once.
 	request := &openapi3filter.Options{
-		MultiError:                 true,
-		AuthenticationFunc:         openapi3filter.NoopAuthenticationFunc,
-		ExcludeReadOnlyValidations: true, // read-only fields in a request are ignored, as in authentik
-		SkipSettingDefaults:        true,
-		SchemaValidationOptions:    formatOptions,
+		ExcludeRequestBody:      true,
+		MultiError:              true,
+		AuthenticationFunc:      openapi3filter.NoopAuthenticationFunc,
+		SkipSettingDefaults:     true,
+		SchemaValidationOptions: formatOptions,
 	}
+	bodySchema := append([]openapi3.SchemaValidationOption{openapi3.VisitAsRequest(), openapi3.MultiErrors(),
+		openapi3.DisableReadOnlyValidation()}, // read-only fields in a request are ignored, as in authentik
+		formatOptions...)
 	for path, item := range spec.Paths.Map() {
 		for method, op := range item.Operations() {
 			out[op.OperationID] = &operationValidator{
-				route:    &routers.Route{Spec: spec, Path: path, PathItem: item, Method: method, Operation: op},
-				request:  request,
-				response: responses.Operation(op.OperationID),
-				mode:     mode,
-				body:     requestBodyFields(op),
-				bodies:   bodies,
-				log:      log,
+				route:      &routers.Route{Spec: spec, Path: path, PathItem: item, Method: method, Operation: op},
+				request:    request,
+				response:   responses.Operation(op.OperationID),
+				mode:       mode,
+				body:       requestBodyFields(op),
+				bodySchema: bodySchema,
+				bodies:     bodies,
+				log:        log,
 			}
 		}
 	}
@@ -122,27 +132,29 @@ func (v *operationValidator) input(c echo.Context) *openapi3filter.RequestValida
 // before its handler runs.
 func (v *operationValidator) validateRequest(next echo.HandlerFunc) echo.HandlerFunc {
 	return func(c echo.Context) error {
-		req := c.Request()
 		if p := normalizeParameters(c); p != nil {
 			return p
 		}
+		var body *requestBody
+		var bodyErr error
 		if v.body != nil {
 			raw, release, err := v.bodies.read(c)
 			if err != nil {
 				return err
 			}
-			defer release()                  // after the handler is done with the decoded body
-			if isJSON(req) && len(raw) > 0 { // empty: no data, which the validator judges
-				cleaned, p := cleanBody(raw, v.body)
-				if p != nil {
-					return p
-				}
-				raw = cleaned
+			defer release() // after the handler is done with the decoded body
+			var p *Problem
+			if body, bodyErr = v.checkBody(c.Request(), raw); errors.As(bodyErr, &p) {
+				return p
 			}
-			setBody(req, raw)
 		}
-		if err := openapi3filter.ValidateRequest(req.Context(), v.input(c)); err != nil {
-			return requestProblem(err)
+		paramErr := openapi3filter.ValidateRequest(c.Request().Context(), v.input(c))
+		if paramErr != nil || bodyErr != nil {
+			return requestProblem(paramErr, bodyErr)
+		}
+		if body != nil {
+			c.Set(bodyKey, body)
+			defer c.Set(bodyKey, nil) // echo pools contexts: a pooled one must not keep the body alive
 		}
 		return next(c)
 	}
@@ -249,29 +261,3 @@ func (w *bufferedWriter) release() {
 func (w *bufferedWriter) Header() http.Header         { return w.header }
 func (w *bufferedWriter) Write(b []byte) (int, error) { return w.body.Write(b) }
 func (w *bufferedWriter) WriteHeader(status int)      { w.status = status }
-
-// requestBodyFields describes the JSON request body of op, or returns nil
-// when it takes none. Writable string properties without an enum or a
-// uuid/date-time format are free text, trimmed as DRF's CharField does.
-func requestBodyFields(op *openapi3.Operation) *bodyFields {
-	if op.RequestBody == nil || op.RequestBody.Value == nil {
-		return nil
-	}
-	mt := op.RequestBody.Value.Content.Get(echo.MIMEApplicationJSON)
-	if mt == nil || mt.Schema == nil || mt.Schema.Value == nil {
-		return nil
-	}
-	f := &bodyFields{known: map[string]bool{}, trim: map[string]bool{}, ints: map[string]bool{}}
-	for name, ref := range mt.Schema.Value.Properties {
-		p := ref.Value
-		if p == nil || p.ReadOnly {
-			continue
-		}
-		f.known[name] = true
-		f.ints[name] = p.Type.Is("integer")
-		if p.Type.Is("string") && len(p.Enum) == 0 && p.Format != "uuid" && p.Format != "date-time" {
-			f.trim[name] = true
-		}
-	}
-	return f
-}
