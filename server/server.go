@@ -113,7 +113,8 @@ func New(cfg Config) (*echo.Echo, error) {
 
 	e := echo.New()
 	e.HideBanner, e.HidePort = true, true
-	e.HTTPErrorHandler = errorHandler(cfg.Logger)
+	away := newOutage(cfg.Logger, cfg.Store.Ping, s.metrics.dbRefusals)
+	e.HTTPErrorHandler = errorHandler(cfg.Logger, away)
 	e.JSONSerializer = jsonSerializer{}
 	e.Pre(headAsGet(e))
 	e.Use(securityHeaders)
@@ -146,14 +147,7 @@ func New(cfg Config) (*echo.Echo, error) {
 		e.GET(MetricsPath, echo.WrapHandler(s.metrics.Handler()))
 	}
 	e.GET("/-/health/live/", func(c echo.Context) error { return c.NoContent(http.StatusNoContent) })
-	e.GET("/-/health/ready/", func(c echo.Context) error {
-		ctx, cancel := context.WithTimeout(c.Request().Context(), 2*time.Second)
-		defer cancel()
-		if err := cfg.Store.Ping(ctx); err != nil {
-			return c.NoContent(http.StatusServiceUnavailable)
-		}
-		return c.NoContent(http.StatusNoContent)
-	})
+	e.GET("/-/health/ready/", away.ready)
 	*labels = *newRouteLabels(e, operations)
 	return e, nil
 }
