@@ -135,7 +135,7 @@ func unavailable(err error) bool {
 	if errors.As(err, &pg) {
 		switch {
 		case strings.HasPrefix(pg.Code, "08"), // connection_exception
-			strings.HasPrefix(pg.Code, "53"), // insufficient_resources: disk full, out of memory, too many connections
+			strings.HasPrefix(pg.Code, "53"),                           // insufficient_resources: disk full, out of memory, too many connections
 			pg.Code == "57P01", pg.Code == "57P02", pg.Code == "57P03", // admin or crash shutdown, cannot connect now
 			pg.Code == "25006": // read_only_sql_transaction: a standby, e.g. during a failover
 			return true
