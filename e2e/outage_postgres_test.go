@@ -36,6 +36,7 @@ func TestPostgresOutage(t *testing.T) {
 	load.checkAcked()
 	p.kill()
 	checkStoredRowsWhole(t, pg.url, len(load.acked))
+	load.checkSourcesWhole(pg.url)
 }
 
 // postgresCluster is a PostgreSQL cluster of the test's own.

@@ -57,6 +57,7 @@ func TestSQLiteDiskFull(t *testing.T) {
 	load.checkAcked()
 	p.kill()
 	checkStoredRowsWhole(t, database, len(load.acked))
+	load.checkSourcesWhole(database)
 }
 
 // fill writes path until its disk is full.

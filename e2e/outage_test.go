@@ -13,6 +13,9 @@ import (
 	"sync/atomic"
 	"testing"
 	"time"
+
+	"akconn/store"
+	"akconn/testenv"
 )
 
 // The fault tests (outage_postgres_test.go, outage_sqlite_test.go) take
@@ -38,6 +41,7 @@ type outageLoad struct {
 
 	mu       sync.Mutex
 	acked    map[string]float64 // identifier → pk of each connection answered 201
+	sources  int                // sources answered 201
 	statuses map[int]int
 	refused  int
 	lastAck  time.Time
@@ -69,6 +73,9 @@ func (l *outageLoad) client() {
 		if status != http.StatusCreated {
 			continue
 		}
+		l.mu.Lock()
+		l.sources++
+		l.mu.Unlock()
 		status, conn := l.send("/sources/user_connections/oauth/", map[string]any{
 			"source": source["pk"], "identifier": id, "access_token": "token-" + id, "user": l.user})
 		if status == http.StatusCreated {
@@ -259,4 +266,29 @@ func (l *outageLoad) checkAcked() {
 			l.t.Fatalf("acknowledged connection %s changed: %v", id, got)
 		}
 	}
+}
+
+// checkSourcesWhole opens the database directly: it holds at least every
+// acknowledged source, each with its model_created event.
+func (l *outageLoad) checkSourcesWhole(database string) {
+	l.t.Helper()
+	st, err := store.Open(database, store.Options{SkipMigrations: true, Keyring: testenv.Keyring(l.t)})
+	if err != nil {
+		l.t.Fatal(err)
+	}
+	defer st.Close()
+	var stored, orphans int64
+	for q, dest := range map[string]*int64{
+		"SELECT COUNT(*) FROM oauth_sources": &stored,
+		"SELECT COUNT(*) FROM oauth_sources s WHERE NOT EXISTS (SELECT 1 FROM events e " +
+			"WHERE e.model_name = 'oauthsource' AND e.action = 'model_created' AND e.model_pk = REPLACE(s.id, '-', ''))": &orphans,
+	} {
+		if err := st.DB().Raw(q).Scan(dest).Error; err != nil {
+			l.t.Fatal(err)
+		}
+	}
+	if stored < int64(l.sources) || orphans != 0 {
+		l.t.Fatalf("%d sources stored, %d acknowledged, %d without their event", stored, l.sources, orphans)
+	}
+	l.t.Logf("%d sources stored, %d acknowledged, each with its event", stored, l.sources)
 }
