@@ -37,9 +37,13 @@ func TestSQLiteDiskFull(t *testing.T) {
 	filler := fill(t, filepath.Join(disk, "filler"))
 	// Long enough for the write-ahead log to use up the room a checkpoint
 	// left in it, and for refusals to begin.
-	for deadline := time.Now().Add(10 * time.Second); load.refusals() == 0; time.Sleep(10 * time.Millisecond) {
+	for deadline := time.Now().Add(10 * time.Second); ; time.Sleep(10 * time.Millisecond) {
+		refused, statuses := load.refusals()
+		if refused > 0 {
+			break
+		}
 		if time.Now().After(deadline) {
-			t.Fatal("the disk is full and no write was refused")
+			t.Fatalf("the disk is full and no write was refused; answers: %s", statuses)
 		}
 	}
 	time.Sleep(3 * time.Second)

@@ -124,11 +124,12 @@ func (l *outageLoad) ackedSince(t time.Time) bool {
 	return l.lastAck.After(t)
 }
 
-// refusals is how many requests were refused so far.
-func (l *outageLoad) refusals() int {
+// refusals is how many requests were refused so far, and every status
+// answered.
+func (l *outageLoad) refusals() (int, string) {
 	l.mu.Lock()
 	defer l.mu.Unlock()
-	return l.refused
+	return l.refused, fmt.Sprint(l.statuses)
 }
 
 // waitForWrites waits until a connection is acknowledged after since:
@@ -175,7 +176,7 @@ func (l *outageLoad) end(maxErrors int) {
 			l.t.Log(line)
 		}
 	}
-	l.t.Logf("%d ERROR lines:\n%s", len(errorLines), strings.Join(errorLines, "\n"))
+	l.t.Logf("%d ERROR lines:\n%s", len(errorLines), strings.Join(errorLines[:min(len(errorLines), 5)], "\n"))
 	if len(errorLines) == 0 || len(errorLines) > maxErrors {
 		l.t.Errorf("%d ERROR lines for the outage, want 1 to %d", len(errorLines), maxErrors)
 	}
