@@ -201,8 +201,8 @@ func observeRequests(log *slog.Logger, m *Metrics, labels *routeLabels) echo.Mid
 				attrs[n], n = slog.Int64("user", u.ID), n+1
 			}
 			// Straight to the handler, with no caller's pc: Logger.LogAttrs
-			// takes one (runtime.Callers) for every line, 1.3 % of a
-			// retrieve's CPU (pprof), and no handler here logs the source.
+			// takes one (runtime.Callers) for every line, a cost on every
+			// request, and no handler here logs the source.
 			if h := log.Handler(); h.Enabled(c.Request().Context(), slog.LevelInfo) {
 				r := slog.NewRecord(start.Add(took), slog.LevelInfo, "request", 0)
 				r.AddAttrs(attrs[:n]...)

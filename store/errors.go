@@ -28,8 +28,8 @@ var (
 	// ErrUnavailable means the database cannot serve the operation now
 	// but may later: it is away (connection refused or reset), shutting
 	// down or starting up, out of disk, or locked past the busy timeout.
-	// Nothing of the operation was kept; the same request may be sent
-	// again.
+	// The operation did not happen, unless the connection was lost while
+	// PostgreSQL committed it: sent again, a create may then meet itself.
 	ErrUnavailable = errors.New("database unavailable")
 )
 
@@ -88,8 +88,11 @@ func (e *ConflictError) Unwrap() error { return ErrConflict }
 
 // translate turns driver errors into the store's sentinel errors,
 // recognising them by their codes: PostgreSQL's SQLSTATE and constraint
-// name, SQLite's extended result code. Only SQLite's column list, which it
-// reports nowhere else, is read from the message.
+// name, SQLite's extended result code, and for a database that is away
+// (ErrUnavailable, wrapping err) also the network's. Only SQLite's column
+// list, which it reports nowhere else, is read from the message. Every
+// driver error leaves the store through it: one that does not becomes a
+// 500.
 func translate(err error) error {
 	if err == nil || errors.Is(err, ErrUnavailable) {
 		return err

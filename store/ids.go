@@ -41,8 +41,8 @@ func (s *Store) nextConnectionID(tx *gorm.DB) (int64, error) {
 		if d := deferredOf(tx); d != nil && d.lastConnectionID > 0 {
 			return d.lastConnectionID + 1, nil
 		}
-		// Straight to the transaction's statement cache: GORM's Scan cost
-		// the SQLite writer three times the query's own time (pprof).
+		// Straight to the transaction's statement cache: GORM's Scan, by
+		// reflection, costs the SQLite writer more than the query itself.
 		var id int64
 		err := conn.QueryRowContext(ctx, "SELECT MAX(COALESCE((SELECT seq FROM sqlite_sequence WHERE name = 'connections'), 0), "+
 			"COALESCE((SELECT MAX(id) FROM connections), 0)) + 1").Scan(&id)

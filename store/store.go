@@ -214,7 +214,8 @@ func (s *Store) ready(ctx context.Context) error {
 // withoutJIT turns PostgreSQL's JIT compilation off for the server's
 // sessions unless the URL says otherwise (jit=on): every query here reads
 // a page, and a cost estimate inflated by dead rows (the counters between
-// two autovacuum runs) made PostgreSQL compile one for 100 ms.
+// two autovacuum runs) can make PostgreSQL compile such a read, which
+// takes far longer than the read.
 func withoutJIT(dsn string) string {
 	u, err := neturl.Parse(dsn)
 	if err != nil || u.Query().Has("jit") {
