@@ -30,7 +30,7 @@ import (
 const unavailableDetail = "The database is unavailable; try again later."
 
 // outageLoad is 16 clients creating sources and connections, each pair
-// named alike, as fast as they are answered.
+// named alike, and listing connections, as fast as they are answered.
 type outageLoad struct {
 	t    *testing.T
 	p    *proc
@@ -68,7 +68,8 @@ func (l *outageLoad) client() {
 		default:
 		}
 		id := fmt.Sprintf("outage-%d", l.seq.Add(1))
-		status, source := l.send("/sources/oauth/", map[string]any{
+		l.send("GET", "/sources/user_connections/oauth/?page_size=5&ordering=-pk", nil) // reads are refused alike
+		status, source := l.send("POST", "/sources/oauth/", map[string]any{
 			"name": id, "slug": id, "provider_type": "github", "consumer_key": "k", "consumer_secret": "s"})
 		if status != http.StatusCreated {
 			continue
@@ -76,7 +77,7 @@ func (l *outageLoad) client() {
 		l.mu.Lock()
 		l.sources++
 		l.mu.Unlock()
-		status, conn := l.send("/sources/user_connections/oauth/", map[string]any{
+		status, conn := l.send("POST", "/sources/user_connections/oauth/", map[string]any{
 			"source": source["pk"], "identifier": id, "access_token": "token-" + id, "user": l.user})
 		if status == http.StatusCreated {
 			l.mu.Lock()
@@ -87,13 +88,20 @@ func (l *outageLoad) client() {
 	}
 }
 
-// send POSTs body to path and checks the answer: a 201, or a 503 with
-// Retry-After and the detail.
-func (l *outageLoad) send(path string, body any) (int, map[string]any) {
-	raw, _ := json.Marshal(body)
-	req, _ := http.NewRequest("POST", l.p.base+"/api/v3"+path, bytes.NewReader(raw))
+// send sends a request with body (nil: none) and checks the answer: a
+// 201 to a POST, a 200 to a GET, or a 503 with Retry-After and the detail.
+func (l *outageLoad) send(method, path string, body any) (int, map[string]any) {
+	var r io.Reader
+	if body != nil {
+		raw, _ := json.Marshal(body)
+		r = bytes.NewReader(raw)
+	}
+	req, _ := http.NewRequest(method, l.p.base+"/api/v3"+path, r)
 	req.Header.Set("Authorization", "Bearer "+adminKey)
-	req.Header.Set("Content-Type", "application/json")
+	if body != nil {
+		req.Header.Set("Content-Type", "application/json")
+	}
+	var raw []byte
 	status, retry, out, err := 0, "", map[string]any{}, error(nil)
 	resp, err := client.Do(req)
 	if err == nil {
@@ -106,12 +114,12 @@ func (l *outageLoad) send(path string, body any) (int, map[string]any) {
 	defer l.mu.Unlock()
 	l.statuses[status]++
 	switch {
-	case status == http.StatusCreated:
+	case status == http.StatusCreated && method == "POST", status == http.StatusOK && method == "GET":
 	case status == http.StatusServiceUnavailable && retry == "2" && out["detail"] == unavailableDetail && len(out) == 1:
 		l.refused++
 	default:
 		if len(l.bad) < 5 {
-			l.bad = append(l.bad, fmt.Sprintf("POST %s: %d, Retry-After %q, %v (%v)", path, status, retry, out, err))
+			l.bad = append(l.bad, fmt.Sprintf("%s %s: %d, Retry-After %q, %v (%v)", method, path, status, retry, out, err))
 		}
 	}
 	return status, out
