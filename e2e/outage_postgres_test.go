@@ -20,23 +20,11 @@ func TestPostgresOutage(t *testing.T) {
 	p := start(t, pg.url)
 	load := startOutageLoad(t, p)
 	time.Sleep(time.Second)
-	unready := make(chan struct{})
-	sawUnready := watchReadiness(p, unready)
+	load.outageBegins()
 	pg.ctl("-m", "fast", "stop")
 	time.Sleep(3 * time.Second)
 	pg.ctl("start")
-	close(unready)
-	back := time.Now()
-	load.waitForWrites(back, 10*time.Second)
-	time.Sleep(time.Second)
-	load.end(3)
-	if !<-sawUnready {
-		t.Error("readiness never answered 503 with Retry-After while PostgreSQL was stopped")
-	}
-	load.checkAcked()
-	p.kill()
-	checkStoredRowsWhole(t, pg.url, len(load.acked))
-	load.checkSourcesWhole(pg.url)
+	load.outageEnded(pg.url)
 }
 
 // postgresCluster is a PostgreSQL cluster of the test's own.

@@ -32,8 +32,7 @@ func TestSQLiteDiskFull(t *testing.T) {
 	p := start(t, database)
 	load := startOutageLoad(t, p)
 	time.Sleep(time.Second)
-	unready := make(chan struct{})
-	sawUnready := watchReadiness(p, unready)
+	load.outageBegins()
 	filler := fill(t, filepath.Join(disk, "filler"))
 	// Long enough for the write-ahead log to use up the room a checkpoint
 	// left in it, and for refusals to begin.
@@ -50,18 +49,7 @@ func TestSQLiteDiskFull(t *testing.T) {
 	if err := os.Remove(filler); err != nil {
 		t.Fatal(err)
 	}
-	close(unready)
-	freed := time.Now()
-	load.waitForWrites(freed, 10*time.Second)
-	time.Sleep(time.Second)
-	load.end(3)
-	if !<-sawUnready {
-		t.Error("readiness never answered 503 with Retry-After while the disk was full")
-	}
-	load.checkAcked()
-	p.kill()
-	checkStoredRowsWhole(t, database, len(load.acked))
-	load.checkSourcesWhole(database)
+	load.outageEnded(database)
 }
 
 // fill writes path until its disk is full.

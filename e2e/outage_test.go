@@ -13,9 +13,6 @@ import (
 	"sync/atomic"
 	"testing"
 	"time"
-
-	"akconn/store"
-	"akconn/testenv"
 )
 
 // The fault tests (outage_postgres_test.go, outage_sqlite_test.go) take
@@ -46,6 +43,35 @@ type outageLoad struct {
 	refused  int
 	lastAck  time.Time
 	bad      []string // answers that break the rules, first ones
+
+	// unready is closed at the end of the outage; sawUnready then says
+	// whether readiness answered 503 during it.
+	unready    chan struct{}
+	sawUnready <-chan bool
+}
+
+// outageBegins is called as the database is taken away.
+func (l *outageLoad) outageBegins() {
+	l.unready = make(chan struct{})
+	l.sawUnready = watchReadiness(l.p, l.unready)
+}
+
+// outageEnded is called once the database on database is back: writes
+// must resume by themselves, and then the clients are stopped and
+// everything checked.
+func (l *outageLoad) outageEnded(database string) {
+	l.t.Helper()
+	close(l.unready)
+	l.waitForWrites(time.Now(), 10*time.Second)
+	time.Sleep(time.Second)
+	l.end(3)
+	if !<-l.sawUnready {
+		l.t.Error("readiness never answered 503 with Retry-After during the outage")
+	}
+	l.checkAcked()
+	l.p.kill()
+	checkStoredRowsWhole(l.t, database, len(l.acked))
+	checkSourcesWhole(l.t, database, l.sources)
 }
 
 // startOutageLoad starts the clients.
@@ -275,29 +301,4 @@ func (l *outageLoad) checkAcked() {
 			l.t.Fatalf("acknowledged connection %s changed: %v", id, got)
 		}
 	}
-}
-
-// checkSourcesWhole opens the database directly: it holds at least every
-// acknowledged source, each with its model_created event.
-func (l *outageLoad) checkSourcesWhole(database string) {
-	l.t.Helper()
-	st, err := store.Open(database, store.Options{SkipMigrations: true, Keyring: testenv.Keyring(l.t)})
-	if err != nil {
-		l.t.Fatal(err)
-	}
-	defer st.Close()
-	var stored, orphans int64
-	for q, dest := range map[string]*int64{
-		"SELECT COUNT(*) FROM oauth_sources": &stored,
-		"SELECT COUNT(*) FROM oauth_sources s WHERE NOT EXISTS (SELECT 1 FROM events e " +
-			"WHERE e.model_name = 'oauthsource' AND e.action = 'model_created' AND e.model_pk = REPLACE(s.id, '-', ''))": &orphans,
-	} {
-		if err := st.DB().Raw(q).Scan(dest).Error; err != nil {
-			l.t.Fatal(err)
-		}
-	}
-	if stored < int64(l.sources) || orphans != 0 {
-		l.t.Fatalf("%d sources stored, %d acknowledged, %d without their event", stored, l.sources, orphans)
-	}
-	l.t.Logf("%d sources stored, %d acknowledged, each with its event", stored, l.sources)
 }
