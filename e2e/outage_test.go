@@ -27,7 +27,8 @@ import (
 const unavailableDetail = "The database is unavailable; try again later."
 
 // outageLoad is 16 clients creating sources and connections, each pair
-// named alike, and listing connections, as fast as they are answered.
+// named alike, listing connections and renaming their user, as fast as
+// they are answered.
 type outageLoad struct {
 	t    *testing.T
 	p    *proc
@@ -94,7 +95,9 @@ func (l *outageLoad) client() {
 		default:
 		}
 		id := fmt.Sprintf("outage-%d", l.seq.Add(1))
-		l.send("GET", "/sources/user_connections/oauth/?page_size=5&ordering=-pk", nil) // reads are refused alike
+		// Reads, and updates, are refused alike.
+		l.send("GET", "/sources/user_connections/oauth/?page_size=5&ordering=-pk", nil)
+		l.send("PATCH", fmt.Sprintf("/core/users/%v/", l.user), map[string]any{"name": id})
 		status, source := l.send("POST", "/sources/oauth/", map[string]any{
 			"name": id, "slug": id, "provider_type": "github", "consumer_key": "k", "consumer_secret": "s"})
 		if status != http.StatusCreated {
@@ -115,7 +118,8 @@ func (l *outageLoad) client() {
 }
 
 // send sends a request with body (nil: none) and checks the answer: a
-// 201 to a POST, a 200 to a GET, or a 503 with Retry-After and the detail.
+// 201 to a POST, a 200 to another method, or a 503 with Retry-After and
+// the detail.
 func (l *outageLoad) send(method, path string, body any) (int, map[string]any) {
 	var r io.Reader
 	if body != nil {
@@ -140,7 +144,7 @@ func (l *outageLoad) send(method, path string, body any) (int, map[string]any) {
 	defer l.mu.Unlock()
 	l.statuses[status]++
 	switch {
-	case status == http.StatusCreated && method == "POST", status == http.StatusOK && method == "GET":
+	case status == http.StatusCreated && method == "POST", status == http.StatusOK && method != "POST":
 	case status == http.StatusServiceUnavailable && retry == "2" && out["detail"] == unavailableDetail && len(out) == 1:
 		l.refused++
 	default:

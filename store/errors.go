@@ -89,16 +89,13 @@ func (e *ConflictError) Unwrap() error { return ErrConflict }
 // translate turns driver errors into the store's sentinel errors,
 // recognising them by their codes: PostgreSQL's SQLSTATE and constraint
 // name, SQLite's extended result code, and for a database that is away
-// (ErrUnavailable, wrapping err) also the network's. Only SQLite's column
+// (classify) also the network's. Only SQLite's column
 // list, which it reports nowhere else, is read from the message. Every
 // driver error leaves the store through it: one that does not becomes a
 // 500.
 func translate(err error) error {
-	if err == nil || errors.Is(err, ErrUnavailable) {
+	if err = classify(err); err == nil || errors.Is(err, ErrUnavailable) {
 		return err
-	}
-	if unavailable(err) {
-		return fmt.Errorf("%w: %w", ErrUnavailable, err)
 	}
 	if errors.Is(err, gorm.ErrRecordNotFound) {
 		return fmt.Errorf("%w", ErrNotFound)
@@ -124,6 +121,37 @@ func translate(err error) error {
 		}
 	}
 	return err
+}
+
+// classify returns err wrapped in ErrUnavailable when it says the database
+// is unavailable (unavailable), and err as it is otherwise.
+func classify(err error) error {
+	if err == nil || errors.Is(err, ErrUnavailable) || !unavailable(err) {
+		return err
+	}
+	return fmt.Errorf("%w: %w", ErrUnavailable, err)
+}
+
+// classifyStatements makes every GORM statement's error on db go through
+// classify as it happens: a path of the store that returns a statement's
+// error without translate then still reports an unavailable database as
+// such, not as a server error. (The statements database/sql runs without
+// GORM are translated, or go through transactionOn.)
+func classifyStatements(db *gorm.DB) error {
+	classifyError := func(db *gorm.DB) {
+		if db.Error != nil {
+			db.Error = classify(db.Error)
+		}
+	}
+	c := db.Callback()
+	for _, p := range []interface {
+		Register(name string, fn func(*gorm.DB)) error
+	}{c.Create().After("*"), c.Query().After("*"), c.Update().After("*"), c.Delete().After("*"), c.Row().After("*"), c.Raw().After("*")} {
+		if err := p.Register("akconn:classify", classifyError); err != nil {
+			return err
+		}
+	}
+	return nil
 }
 
 // unavailable reports whether err says the database is away or cannot

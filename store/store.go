@@ -145,6 +145,9 @@ func Open(url string, opts Options) (*Store, error) {
 		PrepareStmtTTL:     10 * time.Minute,
 		NowFunc:            func() time.Time { return time.Now().UTC().Truncate(time.Microsecond) },
 	})
+	if err == nil {
+		err = classifyStatements(db)
+	}
 	if err != nil {
 		return nil, fmt.Errorf("open %s database: %w", dialect, err)
 	}

@@ -12,6 +12,9 @@ import (
 
 	"github.com/jackc/pgx/v5/pgconn"
 	"github.com/mattn/go-sqlite3"
+	"gorm.io/driver/sqlite"
+	"gorm.io/gorm"
+	"gorm.io/gorm/logger"
 )
 
 // A database that is away, full or locked is ErrUnavailable, as the
@@ -89,5 +92,66 @@ func TestUnavailableErrors(t *testing.T) {
 		if c.want && (!errors.Is(translate(got), ErrUnavailable) || strings.Count(translate(got).Error(), ErrUnavailable.Error()) != 1) {
 			t.Errorf("%s: translated twice: %v", c.name, translate(got))
 		}
+	}
+}
+
+// fullSQLite opens, through GORM as Open does, a SQLite database whose
+// one connection may not grow it past 8 pages: a real SQLITE_FULL.
+func fullSQLite(t *testing.T) (*gorm.DB, *sql.DB) {
+	t.Helper()
+	dsn := "file:" + filepath.Join(t.TempDir(), "full.db") + "?_journal_mode=WAL&_txlock=immediate"
+	db, err := gorm.Open(sqlite.New(sqlite.Config{DriverName: sqliteDriver, DSN: dsn}), &gorm.Config{Logger: logger.Discard, SkipDefaultTransaction: true})
+	if err == nil {
+		err = classifyStatements(db)
+	}
+	if err != nil {
+		t.Fatal(err)
+	}
+	sqlDB, err := db.DB()
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { _ = sqlDB.Close() })
+	sqlDB.SetMaxOpenConns(1)
+	for _, q := range []string{"CREATE TABLE t (v BLOB)", "PRAGMA max_page_count = 8"} {
+		if err := db.Exec(q).Error; err != nil {
+			t.Fatal(err)
+		}
+	}
+	return db, sqlDB
+}
+
+// A GORM statement that finds the database unavailable says so, whether
+// or not the path that ran it translates its error.
+func TestStatementsClassified(t *testing.T) {
+	db, _ := fullSQLite(t)
+	if err := db.Exec("INSERT INTO t VALUES (zeroblob(100000))").Error; !errors.Is(err, ErrUnavailable) {
+		t.Errorf("Exec: %v", err)
+	}
+	if err := db.Table("t").Create(map[string]any{"v": make([]byte, 100000)}).Error; !errors.Is(err, ErrUnavailable) {
+		t.Errorf("Create: %v", err)
+	}
+	if err := db.Exec("INSERT INTO nowhere VALUES (1)").Error; err == nil || errors.Is(err, ErrUnavailable) {
+		t.Errorf("a wrong statement: %v", err)
+	}
+}
+
+// A transaction one of whose statements found the database unavailable
+// fails as ErrUnavailable, even when what fails last is another error (a
+// savepoint SQLite's rollback of the whole transaction took away).
+func TestTransactionReportsUnavailable(t *testing.T) {
+	db, sqlDB := fullSQLite(t)
+	s := &Store{db: db, sqlDB: sqlDB, writeStmts: &stmtCache{db: sqlDB, stmts: map[string]*sql.Stmt{}, preparing: map[string]bool{}}}
+	defer s.writeStmts.close()
+	err := s.transaction(context.Background(), func(tx *gorm.DB) error {
+		_ = tx.Exec("INSERT INTO t VALUES (zeroblob(100000))").Error
+		return errors.New("no such savepoint: job")
+	})
+	if !errors.Is(err, ErrUnavailable) || !strings.Contains(err.Error(), "no such savepoint") {
+		t.Errorf("transaction: %v", err)
+	}
+	err = s.transaction(context.Background(), func(tx *gorm.DB) error { return errors.New("refused") })
+	if err == nil || errors.Is(err, ErrUnavailable) {
+		t.Errorf("a transaction refused for its own reason: %v", err)
 	}
 }
