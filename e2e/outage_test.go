@@ -27,8 +27,8 @@ import (
 const unavailableDetail = "The database is unavailable; try again later."
 
 // outageLoad is 16 clients creating sources and connections, each pair
-// named alike, listing connections and renaming their user, as fast as
-// they are answered.
+// named alike, reading them and lists, and renaming their user, as fast
+// as they are answered.
 type outageLoad struct {
 	t    *testing.T
 	p    *proc
@@ -94,9 +94,10 @@ func (l *outageLoad) client() {
 			return
 		default:
 		}
-		id := fmt.Sprintf("outage-%d", l.seq.Add(1))
+		n := l.seq.Add(1)
+		id := fmt.Sprintf("outage-%d", n)
 		// Reads, and updates, are refused alike.
-		l.send("GET", "/sources/user_connections/oauth/?page_size=5&ordering=-pk", nil)
+		l.send("GET", outageReads[n%int64(len(outageReads))], nil)
 		l.send("PATCH", fmt.Sprintf("/core/users/%v/", l.user), map[string]any{"name": id})
 		status, source := l.send("POST", "/sources/oauth/", map[string]any{
 			"name": id, "slug": id, "provider_type": "github", "consumer_key": "k", "consumer_secret": "s"})
@@ -113,8 +114,18 @@ func (l *outageLoad) client() {
 			l.acked[id] = conn["pk"].(float64)
 			l.lastAck = time.Now()
 			l.mu.Unlock()
+			l.send("GET", fmt.Sprintf("/sources/user_connections/oauth/%v/", conn["pk"]), nil)
 		}
 	}
+}
+
+// outageReads are the lists the clients read, in turn.
+var outageReads = []string{
+	"/sources/user_connections/oauth/?page_size=5&ordering=-pk",
+	"/sources/oauth/?page_size=5",
+	"/events/events/?page_size=5",
+	"/core/tokens/?page_size=5",
+	"/core/users/?page_size=5",
 }
 
 // send sends a request with body (nil: none) and checks the answer: a
