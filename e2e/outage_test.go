@@ -41,9 +41,14 @@ type outageLoad struct {
 	acked    map[string]float64 // identifier → pk of each connection answered 201
 	sources  int                // sources answered 201
 	statuses map[int]int
-	refused  int
-	lastAck  time.Time
-	bad      []string // answers that break the rules, first ones
+	// phase is 0 before the first refusal, 1 from it until the database
+	// is back, 2 after; during counts what was answered in phase 1, by
+	// method and status.
+	phase   int
+	during  map[string]int
+	refused int
+	lastAck time.Time
+	bad     []string // answers that break the rules, first ones
 
 	// unready is closed at the end of the outage; sawUnready then says
 	// whether readiness answered 503 during it.
@@ -62,6 +67,9 @@ func (l *outageLoad) outageBegins() {
 // everything checked.
 func (l *outageLoad) outageEnded(database string) {
 	l.t.Helper()
+	l.mu.Lock()
+	l.phase = 2
+	l.mu.Unlock()
 	close(l.unready)
 	l.waitForWrites(time.Now(), 10*time.Second)
 	time.Sleep(time.Second)
@@ -78,7 +86,8 @@ func (l *outageLoad) outageEnded(database string) {
 // startOutageLoad starts the clients.
 func startOutageLoad(t *testing.T, p *proc) *outageLoad {
 	user := p.must(http.StatusCreated, "POST", "/core/users/", map[string]any{"username": "outage", "name": "outage"})
-	l := &outageLoad{t: t, p: p, user: user["pk"], stop: make(chan struct{}), acked: map[string]float64{}, statuses: map[int]int{}}
+	l := &outageLoad{t: t, p: p, user: user["pk"], stop: make(chan struct{}), acked: map[string]float64{}, statuses: map[int]int{},
+		during: map[string]int{}}
 	for range 16 {
 		l.wg.Add(1)
 		go l.client()
@@ -154,6 +163,12 @@ func (l *outageLoad) send(method, path string, body any) (int, map[string]any) {
 	l.mu.Lock()
 	defer l.mu.Unlock()
 	l.statuses[status]++
+	if status == http.StatusServiceUnavailable && l.phase == 0 {
+		l.phase = 1
+	}
+	if l.phase == 1 {
+		l.during[fmt.Sprint(method, " ", status)]++
+	}
 	switch {
 	case status == http.StatusCreated && method == "POST", status == http.StatusOK && method != "POST":
 	case status == http.StatusServiceUnavailable && retry == "2" && out["detail"] == unavailableDetail && len(out) == 1:
@@ -202,7 +217,7 @@ func (l *outageLoad) end(maxErrors int) {
 	l.wg.Wait()
 	l.mu.Lock()
 	defer l.mu.Unlock()
-	l.t.Logf("answers: %v; %d connections acknowledged", l.statuses, len(l.acked))
+	l.t.Logf("answers: %v; during the outage: %v; %d connections acknowledged", l.statuses, l.during, len(l.acked))
 	if len(l.bad) > 0 {
 		l.t.Errorf("answers other than 201 or a well-formed 503 (%d in all): %s", len(l.bad), strings.Join(l.bad, "\n"))
 	}

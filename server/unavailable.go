@@ -36,10 +36,10 @@ var errDatabaseUnavailable = &Problem{Status: http.StatusServiceUnavailable, Ret
 // The end is found by watching: while the database is unavailable, every
 // retryAfter it is pinged, and it is back when the ping answers and no
 // request was refused since the last look. A ping alone cannot tell:
-// SQLite's answers while its disk is full, since reads keep working. Nor
-// can one request that succeeds: with the disk full, a commit that fits in
-// the room a checkpoint freed in the write-ahead log succeeds between
-// failing ones. Watching also logs the end when no request comes.
+// SQLite answers it while its disk is full. Nor can one request that
+// succeeds: while the disk is full, reads keep working, and now and then
+// a write too (one that fits in room the files already have). Watching
+// also logs the end when no request comes.
 type outage struct {
 	log      *slog.Logger
 	ping     func(context.Context) error
