@@ -46,13 +46,14 @@ vet:
 ## test: what CI runs: generated code in sync, gofmt, vet, authentik's TypeScript client
 ## installed (tools/tsclient), and every test with the race detector, on SQLite and then
 ## on PostgreSQL (started if installed and down; skipped with a message when there is
-## none; AKCONN_TEST_POSTGRES_URL points elsewhere)
+## none, unless AKCONN_REQUIRE_POSTGRES=1, as in CI, when it fails at once;
+## AKCONN_TEST_POSTGRES_URL points elsewhere)
 test: check-generated fmt-check vet $(TSCLIENT)
-	@pg=$$(scripts/postgres-url.sh); \
+	@pg=$$(scripts/postgres-url.sh) || { echo "== FAILED: no PostgreSQL for the tests (see above)"; exit 1; }; \
 	echo "== tests on SQLite"; \
 	AKCONN_TEST_POSTGRES_URL="$$pg" $(GO) test -race -count=1 ./... || exit 1; \
 	if [ -z "$$pg" ]; then \
-		echo "== SKIPPED: the PostgreSQL run (no PostgreSQL on 127.0.0.1:5432; set AKCONN_TEST_POSTGRES_URL to use another)"; \
+		echo "== SKIPPED: the PostgreSQL run (no PostgreSQL on 127.0.0.1:5432; how to provide one: see the note before the SQLite run)"; \
 	else \
 		echo "== tests on PostgreSQL"; \
 		AKCONN_TEST_BACKEND=postgres AKCONN_TEST_POSTGRES_URL="$$pg" $(GO) test -race -count=1 ./... || exit 1; \

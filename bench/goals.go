@@ -146,11 +146,15 @@ func (h *harness) scenarioGoal(g goal) verdict {
 			for i, m := range ms {
 				ratio := m.RPS() / others[i].RPS()
 				under := g.MinRatio > 0 && ratio < g.MinRatio
-				failed = failed || under
+				slow := g.MinRPS > 0 && m.RPS() < g.MinRPS
+				failed = failed || under || slow
 				r := fmt.Sprintf("%s× (%s vs %s req/s; CPU steal %s vs %s%s)", ratioText(ratio, g.MinRatio), num(m.RPS()),
 					num(others[i].RPS()), stealText(m.Steal()), stealText(others[i].Steal()), roundRatios(m, others[i]))
 				if under {
 					r += fmt.Sprintf(", under %.2f×", g.MinRatio)
+				}
+				if slow {
+					r += fmt.Sprintf(", under %s/s", num(g.MinRPS))
 				}
 				rs = append(rs, r)
 			}

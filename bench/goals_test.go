@@ -1,6 +1,8 @@
 package main
 
 import (
+	"slices"
+	"strings"
 	"testing"
 	"time"
 )
@@ -39,5 +41,45 @@ func TestRoundRatiosPairRoundByRound(t *testing.T) {
 	}
 	if got := roundRatios(rounds(90, 40), rounds(100)); got != "" {
 		t.Errorf("unpaired rounds: %q, want none", got)
+	}
+}
+
+// TestAuditGoalNeedsTheCreateRateAndTheRatio checks goal 7 as the plan
+// states it: on each backend the audited creates (the default server) run
+// at 3,000/s or more, and at 0.75× or more of the creates without.
+func TestAuditGoalNeedsTheCreateRateAndTheRatio(t *testing.T) {
+	cfg := &config{backends: []string{"sqlite", "postgres"}, listConnections: 1000, listEvents: 1000}
+	_, goals := plan(cfg)
+	i := slices.IndexFunc(goals, func(g goal) bool { return g.ID == "7" })
+	if i < 0 {
+		t.Fatal("no goal 7")
+	}
+	g := goals[i]
+	for _, want := range []string{"≥ 3,000/s", "≥ 0.75×", "--audit=false"} {
+		if !strings.Contains(g.Text, want) {
+			t.Errorf("goal 7 reads %q, lacks %q", g.Text, want)
+		}
+	}
+	measured := func(variant, backend string, rps int64) *measurement {
+		return &measurement{Scenario: "create-audit", Probe: "create", Variant: variant, Backend: backend,
+			Rounds: []result{{Requests: rps, Duration: time.Second}}}
+	}
+	for _, c := range []struct {
+		name                   string
+		sqlite, postgres       [2]int64 // audited, unaudited creates/s
+		wantStatus, wantDetail string
+	}{
+		{"both met", [2]int64{5000, 6600}, [2]int64{3100, 4100}, met, "sqlite: 0.76×"},
+		{"slow on postgres", [2]int64{5000, 6000}, [2]int64{2900, 3000}, notMet, "postgres: 0.97× (2,900 vs 3,000 req/s; CPU steal 0% vs 0%), under 3,000/s"},
+		{"ratio under on sqlite", [2]int64{4400, 6000}, [2]int64{4000, 4500}, notMet, "sqlite: 0.73× (4,400 vs 6,000 req/s; CPU steal 0% vs 0%), under 0.75×"},
+	} {
+		h := &harness{cfg: cfg, results: []*measurement{
+			measured("default", "sqlite", c.sqlite[0]), measured("no-audit", "sqlite", c.sqlite[1]),
+			measured("default", "postgres", c.postgres[0]), measured("no-audit", "postgres", c.postgres[1]),
+		}}
+		v := evaluate(h, []goal{g})[0]
+		if v.Status != c.wantStatus || !strings.Contains(v.Detail, c.wantDetail) {
+			t.Errorf("%s: %s, %q; want %s with %q", c.name, v.Status, v.Detail, c.wantStatus, c.wantDetail)
+		}
 	}
 }

@@ -100,8 +100,8 @@ type scenario struct {
 // Backends (nil: every backend asked for) and every probe of the scenario
 // (or Probe),
 // the measurement of Variant must satisfy each limit that is set. With
-// Versus, the limit is on the ratio of the medians of req/s of Variant and
-// Versus. Info goals are reported but never NOT MET. Kind "rss" and
+// Versus, MinRatio limits the ratio of the medians of req/s of Variant and
+// Versus, and MinRPS, when set too, Variant's own median. Info goals are reported but never NOT MET. Kind "rss" and
 // "errors" are the goals over every measurement.
 type goal struct {
 	ID, Text string
@@ -213,8 +213,9 @@ func plan(cfg *config) ([]scenario, []goal) {
 			Scenario: "create-secret", Variant: "default", Probe: "create with access_token", VersusProbe: "create", MinRatio: 0.9},
 		{ID: "6", Text: fmt.Sprintf("Event lists at %s events: p99 ≤ 25 ms on each URL, both backends", group(events.Events)),
 			Scenario: "events", Variant: "default", MaxP99: 25 * time.Millisecond},
-		{ID: "7", Text: fmt.Sprintf("Audit trail: creates writing their event ≥ 0.85× creates without (`--audit=false`; medians of %d rounds), both backends", auditRounds),
-			Scenario: "create-audit", Variant: "default", Versus: "no-audit", MinRatio: 0.85},
+		{ID: "7", Text: fmt.Sprintf("Audit trail: creates writing their event (the server as the README starts it) ≥ 3,000/s, "+
+			"and ≥ 0.75× creates without (`--audit=false`; medians of %d rounds), both backends", auditRounds),
+			Scenario: "create-audit", Variant: "default", Versus: "no-audit", MinRPS: 3000, MinRatio: 0.75},
 		{ID: "4", Text: "Peak RSS (VmHWM) ≤ 150 MB for every server process", Kind: "rss", MaxRSSMB: 150},
 		{ID: "4e", Text: "Zero errors everywhere (non-2xx or transport errors, warm-ups included)", Kind: "errors"},
 	}

@@ -13,6 +13,7 @@ import (
 
 	"akconn/store"
 	"akconn/testenv"
+	"akconn/testenv/pgtest"
 )
 
 // command runs the server binary as a command-line tool with env; it
@@ -137,7 +138,7 @@ func TestSecretsSealedOnPostgres(t *testing.T) {
 	schema := regexp.MustCompile(`search_path=(\w+)`).FindStringSubmatch(database)[1]
 	dump, err := exec.Command("pg_dump", "-h", "127.0.0.1", "-U", "postgres", "-n", schema, "test").Output()
 	if err != nil {
-		t.Skipf("pg_dump: %v", err)
+		pgtest.Missing(t, "pg_dump: %v", err)
 	}
 	if !bytes.Contains(dump, []byte("CREATE TABLE "+schema+".connections")) {
 		t.Fatalf("the dump does not hold the schema:\n%.500s", dump)
@@ -230,7 +231,7 @@ func TestUpgradeSealsPlaintext(t *testing.T) {
 				_ = st.Close()
 				dump, err := exec.Command("pg_dump", "-h", "127.0.0.1", "-U", "postgres", "-n", schema, "test").Output()
 				if err != nil {
-					t.Skipf("pg_dump: %v", err)
+					pgtest.Missing(t, "pg_dump: %v", err)
 				}
 				if found := findSecrets(dump, []string{oldKey, oldSecret, oldToken}); len(found) > 0 {
 					t.Errorf("pg_dump holds %d old secrets", len(found))

@@ -157,8 +157,8 @@ func scopeOf(u *store.User) store.Scope {
 }
 
 // tokenCache remembers verified API keys for a short time, so that most
-// requests skip the token lookup (a quarter of a retrieve's CPU in
-// pprof). An entry lives at most ttl and never past its token's expiry;
+// requests skip the token lookup, which would otherwise be a large share
+// of a retrieve's cost. An entry lives at most ttl and never past its token's expiry;
 // this process forgets every entry whenever a token or user is changed
 // through it, so revocation here is immediate and, through another
 // replica, takes effect within ttl. Only successes are remembered.

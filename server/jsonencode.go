@@ -11,8 +11,8 @@ import (
 
 // jsonSerializer encodes responses with goccy/go-json, which writes the
 // same JSON as encoding/json (HTML-escaped, a newline after the value)
-// in half the time for this API's types (the encoding was a twentieth of
-// a retrieve's CPU and most of a 100-item page's, in pprof). Every
+// faster for this API's types, whose encoding is much of a list page's
+// cost (docs/BENCHMARKS.md). Every
 // response is then checked against the spec as before. Request bodies are
 // decoded elsewhere (bindJSON), with encoding/json.
 type jsonSerializer struct{}

@@ -12,7 +12,6 @@ import (
 	"time"
 
 	"github.com/google/uuid"
-	"gorm.io/gorm"
 )
 
 // Event actions the store records (authentik's EventAction values).
@@ -55,8 +54,7 @@ type auditKey struct{}
 // WithAudit returns ctx carrying a, so that the store's writes under it
 // record events. It encodes a's user and request here, once, in the
 // caller's goroutine: on SQLite events are made by the one writer
-// goroutine every write waits for, where encoding them was a tenth of its
-// time per audited create (pprof).
+// goroutine every write waits for, which should do as little as it can.
 func WithAudit(ctx context.Context, a *Audit) context.Context {
 	a.user = appendJSON(make([]byte, 0, 128), a.User)
 	if a.HTTPRequest != nil {
@@ -82,24 +80,9 @@ type audited interface {
 	secretsChanged() []string
 }
 
-// record writes, in tx, the event of action on obj (for an update, with
-// the diff from before, obj's auditFields as they were), if ctx carries an
-// Audit.
-func (s *Store) record(ctx context.Context, tx *gorm.DB, action string, obj audited, before map[string]any) error {
-	e := s.eventOf(ctx, action, obj, before)
-	if e == nil {
-		return nil
-	}
-	if err := s.insertEvents(tx, e); err != nil {
-		return fmt.Errorf("record %s event: %w", action, err)
-	}
-	return nil
-}
-
 // eventOf makes the event of action on obj (for an update, with the diff
-// from before), or returns nil when ctx carries no Audit.
-func (s *Store) eventOf(ctx context.Context, action string, obj audited, before map[string]any) *Event {
-	a := auditOf(ctx)
+// from before) by the request a describes, or returns nil when a is nil.
+func (s *Store) eventOf(a *Audit, action string, obj audited, before map[string]any) *Event {
 	if a == nil {
 		return nil
 	}
@@ -121,25 +104,6 @@ func (s *Store) eventOf(ctx context.Context, action string, obj audited, before 
 	return s.newEvent(a, action, model["app"].(string), details)
 }
 
-// recordCascade writes, in tx, the model_deleted events of the rows the
-// database removes with another (ON DELETE CASCADE), if ctx carries an
-// Audit.
-func (s *Store) recordCascade(ctx context.Context, tx *gorm.DB, removed []audited) error {
-	a := auditOf(ctx)
-	if a == nil || len(removed) == 0 {
-		return nil
-	}
-	events := make([]*Event, len(removed))
-	for i, obj := range removed {
-		model := obj.modelRef()
-		events[i] = s.newEvent(a, ActionModelDeleted, model["app"].(string), map[string]any{"model": model})
-	}
-	if err := s.insertEvents(tx, events...); err != nil {
-		return fmt.Errorf("record %s events: %w", ActionModelDeleted, err)
-	}
-	return nil
-}
-
 // RecordSecretView writes the secret_view event of revealing t's key, in
 // a transaction of its own (nothing else changes), if ctx carries an
 // Audit.
@@ -149,7 +113,7 @@ func (s *Store) RecordSecretView(ctx context.Context, t *Token) error {
 		return nil
 	}
 	e := s.newEvent(a, ActionSecretView, "authentik_core", map[string]any{"secret": t.modelRef()})
-	if err := s.writeNew(ctx, func(tx *gorm.DB) error { return s.insertEvents(tx, e) }); err != nil {
+	if err := s.writeLeavingConnections(ctx, func(tx *writeTx) error { return tx.insertEvents(e) }); err != nil {
 		return fmt.Errorf("record %s event: %w", ActionSecretView, translate(err))
 	}
 	return nil

@@ -31,9 +31,8 @@ func (s *Store) GetConnection(ctx context.Context, sc Scope, id int64) (*Connect
 	if !sc.All {
 		stmt, args = s.byID.owned, append(args, sc.UserID)
 	}
-	// A point read by primary key takes microseconds: it runs without the
-	// request's cancellation, which costs SQLite's driver a goroutine per
-	// row (pprof).
+	// A point read by primary key is short: it runs without the request's
+	// cancellation, which costs SQLite's driver a goroutine per row.
 	rows, err := stmt.QueryContext(context.WithoutCancel(ctx), args...)
 	if err != nil {
 		return nil, fmt.Errorf("connection %d: %w", id, translate(err))
@@ -41,8 +40,8 @@ func (s *Store) GetConnection(ctx context.Context, sc Scope, id int64) (*Connect
 	list, versions, err := scanConnections(rows)
 	if err == nil {
 		// Without the request's context too: a source is read only when
-		// the cache lacks its version, and a session made for every read
-		// was 5 % of its CPU (pprof).
+		// the cache lacks its version, and a GORM session made for every
+		// read would cost every read.
 		err = s.attachSources(s.db, list, versions)
 	}
 	if err != nil {
@@ -106,11 +105,11 @@ func (s *Store) CreateConnection(ctx context.Context, c *Connection) error {
 		return fmt.Errorf("create connection: %w", err)
 	}
 	c.Source = *src
-	err = s.writeNew(ctx, func(tx *gorm.DB) error {
+	err = s.writeLeavingConnections(ctx, func(tx *writeTx) error {
 		// The token is sealed to the connection's id: a connection with one
 		// takes its id first, so that its row is written once, sealed.
 		if c.SetAccessToken && c.AccessToken != nil {
-			id, err := s.nextConnectionID(tx)
+			id, err := tx.nextConnectionID()
 			if err != nil {
 				return err
 			}
@@ -119,24 +118,21 @@ func (s *Store) CreateConnection(ctx context.Context, c *Connection) error {
 				return err
 			}
 		}
-		// A statement of its own, not GORM's Create: building the INSERT
-		// and scanning what it returns by reflection was a fifth of the
-		// writer's time per create (pprof of the bench's creates).
+		// A statement of its own, not GORM's Create: the writer every write
+		// waits for would otherwise build the INSERT and scan its result by
+		// reflection.
 		var id any // NULL: SQLite numbers the row
 		if c.ID != 0 {
 			id = c.ID
 		}
-		if err := tx.Raw(insertConnection, id, c.UserID, c.SourceID, c.Identifier, c.AccessTokenSealed, c.Expires,
+		if err := tx.db.Raw(insertConnection, id, c.UserID, c.SourceID, c.Identifier, c.AccessTokenSealed, c.Expires,
 			c.Created, c.LastUpdated).Row().Scan(&c.ID, &c.Version); err != nil {
 			return err
 		}
-		if d := deferredOf(tx); d != nil {
-			d.lastConnectionID = max(d.lastConnectionID, c.ID)
-		}
-		if err := s.indexConnection(tx, c); err != nil {
+		if err := tx.addConnection(c); err != nil {
 			return err
 		}
-		return s.record(ctx, tx, ActionModelCreated, c, nil)
+		return tx.record(ActionModelCreated, c, nil)
 	})
 	if err != nil {
 		return fmt.Errorf("create connection: %w", translate(err))
@@ -152,9 +148,9 @@ const insertConnection = "INSERT INTO connections (id, user_id, source_id, ident
 // sourceForCreate returns the source with id as it is now, for a
 // connection about to link to it (on SQLite, before the create is queued):
 // the cached source when a prepared read of its version finds it current,
-// else the source read and cached. Reading the whole source through GORM
-// for every create was an eighth of its CPU (BenchmarkCreateConnection,
-// pprof). It returns ErrReference when there is no such source.
+// else the source read and cached, so that a create does not read the
+// whole source through GORM. It returns ErrReference when there is no
+// such source.
 func (s *Store) sourceForCreate(ctx context.Context, id string) (*OAuthSource, error) {
 	if cached, ok := s.sources.latest(id); ok && s.byID.sourceVersion != nil {
 		var version int64
@@ -187,16 +183,12 @@ func (s *Store) readSourceForCreate(ctx context.Context, id string) (*OAuthSourc
 
 // createConnectionPostgres is CreateConnection on PostgreSQL: the
 // connection (its id taken first, from the block of reserved ids) and its
-// event, when ctx carries an Audit, are inserted by one statement in a
-// transaction of its own, shared with the creates that arrive meanwhile
-// (insertBatched), or alone when the batch did not insert it
-// (insertAlone, which reports why). A create used to take six round trips
-// (reading the source and the user, BEGIN, the two inserts, COMMIT); the
-// foreign keys check the user and the source now, and the source comes
-// from the store's cache (read first when the cache lacks it). Returning
-// the source's columns instead of its version cost a create 30 µs more
-// (BenchmarkCreateConnection). Nothing after the statement can fail a
-// create it committed.
+// event, when ctx carries an Audit, are inserted by one statement, shared
+// with the creates that arrive meanwhile (postgresCreates). The foreign
+// keys check the user and the source, and the source comes from the
+// store's cache (read first when the cache lacks it), so that a create
+// takes one round trip. Nothing after the statement can fail a create it
+// committed.
 func (s *Store) createConnectionPostgres(ctx context.Context, c *Connection) error {
 	src, ok := s.sources.latest(c.SourceID)
 	if !ok {
@@ -205,7 +197,7 @@ func (s *Store) createConnectionPostgres(ctx context.Context, c *Connection) err
 			return fmt.Errorf("create connection: %w", err)
 		}
 	}
-	id, err := s.reserveConnectionID(ctx, s.sqlDB)
+	id, err := s.postgres.ids.reserve(ctx, s.sqlDB)
 	if err != nil {
 		return fmt.Errorf("create connection: %w", err)
 	}
@@ -215,11 +207,8 @@ func (s *Store) createConnectionPostgres(ctx context.Context, c *Connection) err
 			return fmt.Errorf("create connection: %w", err)
 		}
 	}
-	e := s.eventOf(ctx, ActionModelCreated, c, nil)
-	version, sourceVersion, err := s.insertBatched(ctx, c, e)
-	if errors.Is(err, errNotBatched) {
-		version, sourceVersion, err = s.insertAlone(ctx, c, e)
-	}
+	e := s.eventOf(auditOf(ctx), ActionModelCreated, c, nil)
+	version, sourceVersion, err := s.postgres.insert(ctx, c, e)
 	if err != nil {
 		return fmt.Errorf("create connection: %w", translate(err))
 	}
@@ -234,30 +223,6 @@ func (s *Store) createConnectionPostgres(ctx context.Context, c *Connection) err
 		}
 	}
 	return nil
-}
-
-// insertAlone inserts c (its id taken) and its event e (nil: none) with
-// one statement of their own, retried when PostgreSQL picks it as a
-// deadlock victim, and returns the new row's version and its source's.
-func (s *Store) insertAlone(ctx context.Context, c *Connection, e *Event) (version, sourceVersion int64, err error) {
-	query := "WITH c AS (INSERT INTO connections (id, user_id, source_id, identifier, access_token, expires, created, last_updated) " +
-		"VALUES ($1, $2, $3, $4, $5, $6, $7, $8) RETURNING version, source_id)"
-	args := []any{c.ID, c.UserID, c.SourceID, c.Identifier, c.AccessTokenSealed, c.Expires, c.Created, c.LastUpdated}
-	if e != nil {
-		query += ", e AS (INSERT INTO events (" + eventColumns + ") VALUES (" + placeholders(len(args)+1, eventArity) + "))"
-		args = append(args, eventArgs([]*Event{e})...)
-	}
-	// A LEFT JOIN: the statement reads the source as of its start, and a
-	// source committed after that passes the foreign key's check (which
-	// reads the latest rows) but not this join.
-	query += " SELECT c.version, src.version FROM c LEFT JOIN oauth_sources src ON src.id = c.source_id"
-	var sv sql.NullInt64
-	for attempt := 0; attempt < 3; attempt++ {
-		if err = s.queryRow(ctx, query, args, &version, &sv); !retryable(err) {
-			break
-		}
-	}
-	return version, sv.Int64, err
 }
 
 // queryRow runs query on the pool and scans its one row into dest; a
@@ -322,7 +287,7 @@ func (s *Store) sealAccessToken(c *Connection) error {
 // *ConflictError or ErrReference, and writes nothing then.
 func (s *Store) UpdateConnection(ctx context.Context, sc Scope, id int64, change func(*Connection) error) (*Connection, error) {
 	return updateLocked(s, ctx, s.connectionRow(sc, id), change,
-		func(tx *gorm.DB, c *Connection) error {
+		func(tx *writeTx, c *Connection) error {
 			c.LastUpdated = s.db.NowFunc()
 			c.Version++
 			columns := map[string]any{
@@ -339,7 +304,7 @@ func (s *Store) UpdateConnection(ctx context.Context, sc Scope, id int64, change
 				}
 				columns["access_token"] = c.AccessTokenSealed
 			}
-			return tx.Model(&Connection{}).Where("id = ?", c.ID).Updates(columns).Error
+			return tx.db.Model(&Connection{}).Where("id = ?", c.ID).Updates(columns).Error
 		})
 }
 
@@ -348,8 +313,8 @@ func (s *Store) UpdateConnection(ctx context.Context, sc Scope, id int64, change
 // returns ErrNotFound (none, or not in scope) or check's error, and
 // removes nothing then.
 func (s *Store) DeleteConnection(ctx context.Context, sc Scope, id int64, check func(*Connection) error) error {
-	return removeLocked(s, ctx, s.connectionRow(sc, id), check, func(tx *gorm.DB, c *Connection) error {
-		return tx.Where("id = ?", c.ID).Delete(&Connection{}).Error
+	return removeLocked(s, ctx, s.connectionRow(sc, id), check, func(tx *writeTx, c *Connection) error {
+		return tx.db.Where("id = ?", c.ID).Delete(&Connection{}).Error
 	})
 }
 

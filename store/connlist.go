@@ -282,8 +282,7 @@ func (s *Store) connectionQueries(db *gorm.DB, f ConnectionFilter) (count, rows 
 // not an equality: with an equality PostgreSQL takes source_id for a
 // constant, drops it from ORDER BY source_id, id and walks the primary key
 // instead of the (source_id, id) index, filtering out every other
-// source's rows on the way (31 ms for a page at a million rows when the
-// source's ids come late; EXPLAIN ANALYZE). The range leaves it the index,
+// source's rows on the way (docs/QUERY_PLANS.md). The range leaves it the index,
 // whose walk stops at the page. Same rows on both backends.
 const oneSource = "connections.source_id >= ? AND connections.source_id <= ?"
 

@@ -12,8 +12,8 @@ import (
 // order: the connection (but its sealed access token, which reads do not
 // need and which may be large), and the version of its source, whose fields come
 // from the store's cache of sources (sourceCache) checked against it.
-// Reading the eleven source columns of every row cost more than the rest
-// of a retrieve's row (pprof: cgo calls and allocations per column).
+// Reading the eleven source columns of every row would cost more than the
+// rest of a retrieve's row: a cgo call and an allocation per column.
 const connectionColumns = "connections.id, connections.user_id, connections.source_id, connections.identifier, " +
 	"connections.expires, connections.created, connections.last_updated, connections.version, src.version"
 
@@ -64,8 +64,8 @@ func scanConnections(rows *sql.Rows, extra ...any) (_ []Connection, _ []int64, e
 	out := []Connection{}
 	var versions []int64
 	for rows.Next() {
-		// Scanned in place: a Connection holds its source, and copying it
-		// into the slice was a tenth of a point read's Go time (pprof).
+		// Scanned in place: a Connection holds its source, which is large
+		// to copy into the slice.
 		out, versions = append(out, Connection{}), append(versions, 0)
 		c, sourceVersion := &out[len(out)-1], &versions[len(versions)-1]
 		dest := []any{&c.ID, &c.UserID, &c.SourceID, &c.Identifier, &c.Expires, &c.Created, &c.LastUpdated,

@@ -24,14 +24,11 @@ func modelScope(app, name string) string {
 
 // tallyEvents adds events, just inserted in tx, to event_counts on SQLite:
 // one to all (""), to their action's, to their user's and to their model's
-// scope, as PostgreSQL's trigger does. SQLite counted them with an AFTER
-// INSERT trigger too (migration 00008), but any trigger on events, even
-// one that did nothing, made an insert cost 70 µs instead of 26 (measured
-// on 20,000 inserts in one transaction; with the nine secondary indexes,
-// and not without them); inserted here, an event and its counts take 37
-// µs, and a group commit's events are counted together (deferred).
-// Migration 00011 drops that trigger; removals are still counted by a
-// trigger, on both backends.
+// scope, as PostgreSQL's trigger does. On SQLite any trigger on events,
+// even one that does nothing, makes each insert several times dearer
+// (docs/BENCHMARKS.md), so migration 00011 dropped the insert trigger and
+// the writer counts a group commit's events together here; removals are
+// still counted by a trigger, on both backends.
 func (s *Store) tallyEvents(tx *gorm.DB, events []*Event) error {
 	if s.dialect != SQLite || len(events) == 0 {
 		return nil

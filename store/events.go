@@ -241,7 +241,7 @@ func (s *Store) CreateEvent(ctx context.Context, e *Event, user, details, brand 
 		e.UserPK = &id
 	}
 	e.Username, _ = u["username"].(string)
-	if err := s.writeNew(ctx, func(tx *gorm.DB) error { return s.insertEvents(tx, e) }); err != nil {
+	if err := s.writeLeavingConnections(ctx, func(tx *writeTx) error { return tx.insertEvents(e) }); err != nil {
 		return fmt.Errorf("create event: %w", translate(err))
 	}
 	return nil
@@ -324,8 +324,8 @@ func (s *Store) SweepEvents(ctx context.Context, now time.Time) (int64, error) {
 	var total int64
 	for {
 		var n int64
-		err := s.write(ctx, func(tx *gorm.DB) error {
-			res := tx.Exec("DELETE FROM events WHERE event_uuid IN ("+batch+")", now.UTC(), eventSweepBatch)
+		err := s.write(ctx, func(tx *writeTx) error {
+			res := tx.db.Exec("DELETE FROM events WHERE event_uuid IN ("+batch+")", now.UTC(), eventSweepBatch)
 			n = res.RowsAffected
 			return res.Error
 		})
@@ -396,7 +396,3 @@ func (j JSON) MarshalJSON() ([]byte, error) {
 	}
 	return j, nil
 }
-
-// eventColumns are the columns writeEvents writes, in its order.
-const eventColumns = `event_uuid, user_pk, username, "user", action, app, context, client_ip, created, expires, brand, ` +
-	`model_app, model_name, model_pk, authorized_app, brand_name`

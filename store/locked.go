@@ -51,11 +51,11 @@ func lockRow[T any](s *Store, tx *gorm.DB, r row[T]) (*T, error) {
 // change may refuse (a precondition, a business rule): nothing is written
 // then.
 func updateLocked[T any, P auditedRow[T]](s *Store, ctx context.Context, r row[T], change func(*T) error,
-	save func(tx *gorm.DB, v *T) error) (*T, error) {
+	save func(tx *writeTx, v *T) error) (*T, error) {
 	var v *T
-	err := s.write(ctx, func(tx *gorm.DB) error {
+	err := s.write(ctx, func(tx *writeTx) error {
 		var err error
-		if v, err = lockRow(s, tx, r); err != nil {
+		if v, err = lockRow(s, tx.db, r); err != nil {
 			return err
 		}
 		before := P(v).auditFields()
@@ -65,7 +65,7 @@ func updateLocked[T any, P auditedRow[T]](s *Store, ctx context.Context, r row[T
 		if err := save(tx, v); err != nil {
 			return fmt.Errorf("update %s: %w", r.what, translate(err))
 		}
-		return s.record(ctx, tx, ActionModelUpdated, P(v), before)
+		return tx.record(ActionModelUpdated, P(v), before)
 	})
 	if err != nil {
 		return nil, err
@@ -77,9 +77,9 @@ func updateLocked[T any, P auditedRow[T]](s *Store, ctx context.Context, r row[T
 // refuse, deletes it with del and records its model_deleted event. It
 // returns ErrNotFound, check's error or del's.
 func removeLocked[T any, P auditedRow[T]](s *Store, ctx context.Context, r row[T], check func(*T) error,
-	del func(tx *gorm.DB, v *T) error) error {
-	return s.write(ctx, func(tx *gorm.DB) error {
-		v, err := lockRow(s, tx, r)
+	del func(tx *writeTx, v *T) error) error {
+	return s.write(ctx, func(tx *writeTx) error {
+		v, err := lockRow(s, tx.db, r)
 		if err != nil {
 			return err
 		}
@@ -91,7 +91,7 @@ func removeLocked[T any, P auditedRow[T]](s *Store, ctx context.Context, r row[T
 		if err := del(tx, v); err != nil {
 			return fmt.Errorf("delete %s: %w", r.what, translate(err))
 		}
-		return s.record(ctx, tx, ActionModelDeleted, P(v), nil)
+		return tx.record(ActionModelDeleted, P(v), nil)
 	})
 }
 

@@ -87,7 +87,7 @@ func (s *Store) Migrate(ctx context.Context, direction string) ([]string, error)
 		}
 		// The search index is derived from connections (prepareSearch):
 		// it goes with them.
-		if s.fts && !s.db.Migrator().HasTable(&Connection{}) {
+		if s.search.fts && !s.db.Migrator().HasTable(&Connection{}) {
 			if err := s.db.WithContext(ctx).Exec("DROP TABLE IF EXISTS connection_search").Error; err != nil {
 				return nil, fmt.Errorf("drop the search index: %w", err)
 			}

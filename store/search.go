@@ -3,9 +3,11 @@ package store
 import (
 	"context"
 	"database/sql"
+	"encoding/json"
 	"fmt"
 	"maps"
 	"slices"
+	"strconv"
 	"strings"
 	"unicode/utf8"
 
@@ -58,7 +60,7 @@ func (s *Store) identifierMatch(ctx context.Context, term string) (string, []any
 	switch {
 	case n > maxIdentifierLength:
 		return "1 = ?", []any{0}
-	case s.dialect == SQLite && s.fts && n >= 3:
+	case s.dialect == SQLite && s.search.fts && n >= 3:
 		return "connections.id IN (SELECT rowid FROM connection_search WHERE connection_search MATCH ?)",
 			[]any{`"` + strings.ReplaceAll(term, `"`, `""`) + `"`}
 	case s.dialect == Postgres:
@@ -113,12 +115,12 @@ func (s *Store) prepareSearch() (notice string, err error) {
 	if err := s.db.Raw("SELECT sqlite_compileoption_used('ENABLE_FTS5')").Scan(&used).Error; err != nil {
 		return "", fmt.Errorf("check SQLite options: %w", err)
 	}
-	s.fts = used == 1
+	s.search.fts = used == 1
 	var have []string
 	if err := s.db.Raw("SELECT name FROM sqlite_master WHERE type = 'trigger' AND name LIKE 'connection\\_search\\_%' ESCAPE '\\'").Scan(&have).Error; err != nil {
 		return "", fmt.Errorf("read search triggers: %w", err)
 	}
-	if !s.fts {
+	if !s.search.fts {
 		for _, name := range have {
 			if err := s.db.Exec("DROP TRIGGER " + name).Error; err != nil {
 				return "", fmt.Errorf("drop search trigger: %w", err)
@@ -164,7 +166,7 @@ func (s *Store) prepareSearch() (notice string, err error) {
 // rebuildSearch fills SQLite's search index from the connections table
 // again, in tx.
 func (s *Store) rebuildSearch(tx *gorm.DB) error {
-	if s.dialect != SQLite || !s.fts {
+	if s.dialect != SQLite || !s.search.fts {
 		return nil
 	}
 	for _, stmt := range []string{
@@ -176,4 +178,46 @@ func (s *Store) rebuildSearch(tx *gorm.DB) error {
 		}
 	}
 	return nil
+}
+
+// searchState is how connection search runs: on SQLite through FTS5
+// when the build has it (fts), on PostgreSQL weighing a term's words by a
+// sample of the identifiers (rarePart).
+type searchState struct {
+	fts    bool
+	sample identifierSample
+}
+
+// searchEntry is a connection's entry in the search index.
+type searchEntry struct {
+	id         int64
+	identifier string
+}
+
+// indexConnections adds entries to SQLite's search index with one
+// statement, whatever their number. The entries travel as one JSON
+// array: read back from the connections table by id instead, SQLite's
+// planner scans the table when its statistics are older than its rows.
+func (s *Store) indexConnections(tx *gorm.DB, entries []searchEntry) error {
+	if s.dialect != SQLite || !s.search.fts || len(entries) == 0 {
+		return nil
+	}
+	list := make([]byte, 0, 32*len(entries))
+	list = append(list, '[')
+	for i, e := range entries {
+		if i > 0 {
+			list = append(list, ',')
+		}
+		list = append(list, '[')
+		list = strconv.AppendInt(list, e.id, 10)
+		list = append(list, ',')
+		identifier, err := json.Marshal(e.identifier)
+		if err != nil {
+			return err
+		}
+		list = append(list, identifier...)
+		list = append(list, ']')
+	}
+	list = append(list, ']')
+	return tx.Exec("INSERT INTO connection_search (rowid, identifier) SELECT value ->> 0, value ->> 1 FROM json_each(?)", string(list)).Error
 }

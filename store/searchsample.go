@@ -36,7 +36,7 @@ const (
 // identifiersSampled returns the sample of identifiers: taken now when
 // there is none yet, taken again in the background when it is old.
 func (s *Store) identifiersSampled(ctx context.Context) []string {
-	smp := &s.sample
+	smp := &s.search.sample
 	smp.mu.Lock()
 	if smp.taken.IsZero() {
 		smp.mu.Unlock()
@@ -61,7 +61,7 @@ func (s *Store) takeSample(ctx context.Context) {
 	if err == nil && len(folded) < minSample {
 		err = s.db.WithContext(ctx).Raw("SELECT LOWER(identifier) FROM connections LIMIT ?", sampleSize).Scan(&folded).Error
 	}
-	smp := &s.sample
+	smp := &s.search.sample
 	smp.mu.Lock()
 	defer smp.mu.Unlock()
 	smp.taken, smp.refreshing = time.Now(), false
@@ -75,10 +75,9 @@ func (s *Store) takeSample(ctx context.Context) {
 // letters and digits, as pg_trgm splits) that at least half of the sampled
 // identifiers contain and another that at most one in twenty does, the
 // rarest word with the characters that border it in the term. The
-// index's posting lists of a common word's trigrams span the whole table:
-// looking up "ext-77777" in a million "seed-ext-N" read 759 buffers (5.9
-// ms), "-77777" 53 (0.8 ms), and both found the same 1,120 candidates. The
-// caller checks the whole term on every candidate, so the result is the
+// index's posting lists of a common word's trigrams span the whole table,
+// while a rare word's find the same candidates in a fraction of the reads
+// (docs/QUERY_PLANS.md). The caller checks the whole term on every candidate, so the result is the
 // same whichever part is looked up.
 func rarePart(term string, sampled func() []string) string {
 	type word struct {

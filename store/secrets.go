@@ -154,9 +154,9 @@ func (s *Store) reseal(ctx context.Context, c sealedColumn, batch int, change fu
 			}
 		}
 		if len(updates) > 0 {
-			err := s.write(ctx, func(tx *gorm.DB) error {
+			err := s.write(ctx, func(tx *writeTx) error {
 				for _, u := range updates {
-					res := tx.Table(c.table).Where("id = ? AND "+c.column+" = ?", c.id(u.id), u.old).Update(c.column, u.new)
+					res := tx.db.Table(c.table).Where("id = ? AND "+c.column+" = ?", c.id(u.id), u.old).Update(c.column, u.new)
 					if res.Error != nil {
 						return res.Error
 					}

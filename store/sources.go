@@ -94,11 +94,11 @@ func (s *Store) CreateSource(ctx context.Context, src *OAuthSource) error {
 	if err := s.sealConsumerSecret(src); err != nil {
 		return err
 	}
-	err := s.writeNew(ctx, func(tx *gorm.DB) error {
-		if err := tx.Create(src).Error; err != nil {
+	err := s.writeLeavingConnections(ctx, func(tx *writeTx) error {
+		if err := tx.db.Create(src).Error; err != nil {
 			return err
 		}
-		return s.record(ctx, tx, ActionModelCreated, src, nil)
+		return tx.record(ActionModelCreated, src, nil)
 	})
 	if err != nil {
 		return fmt.Errorf("create source: %w", translate(err))
@@ -130,14 +130,14 @@ func (s *Store) sealConsumerSecret(src *OAuthSource) error {
 // nothing then.
 func (s *Store) UpdateSource(ctx context.Context, slug string, change func(*OAuthSource) error) (*OAuthSource, error) {
 	return updateLocked(s, ctx, sourceRow(slug), change,
-		func(tx *gorm.DB, src *OAuthSource) error {
+		func(tx *writeTx, src *OAuthSource) error {
 			src.Version++
 			if src.ConsumerSecret != "" {
 				if err := s.sealConsumerSecret(src); err != nil {
 					return err
 				}
 			}
-			return tx.Model(src).Select("*").Omit("id", "created_at").Updates(src).Error
+			return tx.db.Model(src).Select("*").Omit("id", "created_at").Updates(src).Error
 		})
 }
 
@@ -146,17 +146,17 @@ func (s *Store) UpdateSource(ctx context.Context, slug string, change func(*OAut
 // CASCADE), and each removal has its event. It returns ErrNotFound or
 // check's error, and removes nothing then.
 func (s *Store) DeleteSource(ctx context.Context, slug string, check func(*OAuthSource) error) error {
-	return removeLocked(s, ctx, sourceRow(slug), check, func(tx *gorm.DB, src *OAuthSource) error {
-		if auditOf(ctx) != nil {
-			conns, err := cascadedConnections(tx, "source_id", src.ID)
+	return removeLocked(s, ctx, sourceRow(slug), check, func(tx *writeTx, src *OAuthSource) error {
+		if tx.audit != nil {
+			conns, err := cascadedConnections(tx.db, "source_id", src.ID)
 			if err != nil {
 				return err
 			}
-			if err := s.recordCascade(ctx, tx, conns); err != nil {
+			if err := tx.recordCascade(conns); err != nil {
 				return err
 			}
 		}
-		return tx.Where("id = ?", src.ID).Delete(&OAuthSource{}).Error
+		return tx.db.Where("id = ?", src.ID).Delete(&OAuthSource{}).Error
 	})
 }
 

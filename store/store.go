@@ -1,5 +1,3 @@
-// Package store keeps users, tokens, OAuth sources and their user connections
-// in a SQL database through GORM.
 package store
 
 import (
@@ -13,53 +11,46 @@ import (
 	"path/filepath"
 	"runtime"
 	"strings"
-	"sync"
 	"sync/atomic"
 	"time"
 
 	"gorm.io/driver/postgres"
 	"gorm.io/driver/sqlite"
 	"gorm.io/gorm"
-	"gorm.io/gorm/clause"
 	"gorm.io/gorm/logger"
 
 	"akconn/seal"
 )
 
-// Store is the database handle shared by every request.
+// Store is the database handle shared by every request. Its fields are
+// what every backend has; each backend's writer owns its own.
 type Store struct {
-	db    *gorm.DB
-	sqlDB *sql.DB
-	// writeStmts are the statements of write transactions (txPool).
-	writeStmts *stmtCache
-	dialect    string
-	opts       Options
+	db      *gorm.DB
+	sqlDB   *sql.DB
+	dialect string
+	opts    Options
 	// keys seals and opens secrets.
 	keys *seal.Keyring
+	// writeStmts are the statements of write transactions (txPool).
+	writeStmts *stmtCache
 	// sources caches OAuth sources for connection reads.
 	sources sourceCache
 	// byID holds GetConnection's prepared statements.
 	byID byIDStatements
-	// connectionIDs are connection ids reserved on PostgreSQL.
-	connectionIDs idBlock
-	// sample holds identifiers PostgreSQL's search weighs a term's words
-	// by (rarePart).
-	sample identifierSample
-	// fts says whether SQLite has FTS5, which serves connection search.
-	fts     bool
+	// search says how connection search runs on this backend.
+	search  searchState
 	notices []string
-	// writes feeds SQLite's group-committing writer (nil on PostgreSQL).
-	writes     chan *writeJob
-	writerDone chan struct{}
-	writerMu   sync.RWMutex
-	// creates batches PostgreSQL's connection creates (nil on SQLite).
-	creates *createBatcher
-	// groupCommits and groupedWrites count the writer's commits and the
-	// writes they carried.
-	groupCommits, groupedWrites atomic.Int64
-	// writerBusy is how long, in nanoseconds, SQLite's writer has spent on
-	// its batches.
-	writerBusy atomic.Int64
+	// stats counts the batches the writer ran and the writes they carried.
+	stats batchStats
+	// sqlite is SQLite's single writer (nil on PostgreSQL); postgres
+	// batches PostgreSQL's connection creates (nil on SQLite).
+	sqlite   *sqliteWriter
+	postgres *postgresCreates
+}
+
+// batchStats counts a writer's batches and the writes they carried.
+type batchStats struct {
+	commits, writes atomic.Int64
 }
 
 // Options tune the connection pool and start-up.
@@ -161,9 +152,9 @@ func Open(url string, opts Options) (*Store, error) {
 	s := &Store{db: db, sqlDB: sqlDB, dialect: dialect, opts: opts, keys: opts.Keyring,
 		writeStmts: &stmtCache{db: sqlDB, stmts: map[string]*sql.Stmt{}, preparing: map[string]bool{}}}
 	if dialect == SQLite {
-		s.startWriter()
+		s.sqlite = startSQLiteWriter(s)
 	} else {
-		s.startCreates()
+		s.postgres = startPostgresCreates(s)
 	}
 	if opts.SkipMigrations {
 		err = s.ready(context.Background())
@@ -217,8 +208,8 @@ func (s *Store) ready(ctx context.Context) error {
 // withoutJIT turns PostgreSQL's JIT compilation off for the server's
 // sessions unless the URL says otherwise (jit=on): every query here reads
 // a page, and a cost estimate inflated by dead rows (the counters between
-// two autovacuum runs) can make PostgreSQL compile such a read, which
-// takes far longer than the read.
+// two autovacuum runs) makes PostgreSQL compile a query for far longer
+// than it runs.
 func withoutJIT(dsn string) string {
 	u, err := neturl.Parse(dsn)
 	if err != nil || u.Query().Has("jit") {
@@ -274,14 +265,36 @@ func (s *Store) Dialect() string { return s.dialect }
 // Close finishes the writes under way and releases the database
 // connections.
 func (s *Store) Close() error {
-	s.stopWriter()
-	s.stopCreates()
+	if s.sqlite != nil {
+		s.sqlite.stop()
+	}
+	if s.postgres != nil {
+		s.postgres.stop()
+	}
 	s.writeStmts.close()
 	sqlDB, err := s.db.DB()
 	if err != nil {
 		return err
 	}
 	return sqlDB.Close()
+}
+
+// GroupCommits reports how many SQLite commits the writer has made and
+// how many writes they carried; on PostgreSQL, how many batch statements
+// of connection creates ran and how many creates they inserted.
+func (s *Store) GroupCommits() (commits, writes int64) {
+	return s.stats.commits.Load(), s.stats.writes.Load()
+}
+
+// WriterBusy reports how long SQLite's writer has spent on its batches,
+// from the first write taken to the last one answered (0 on PostgreSQL,
+// which has no such writer). Every write waits for the writer: when this
+// grows nearly as fast as the clock, writes queue behind it.
+func (s *Store) WriterBusy() time.Duration {
+	if s.sqlite == nil {
+		return 0
+	}
+	return time.Duration(s.sqlite.busy.Load())
 }
 
 // Ping checks that the database answers; ErrUnavailable says it is away.
@@ -303,120 +316,4 @@ type Scope struct {
 type Page struct {
 	Offset int
 	Limit  int
-}
-
-// searchAny keeps the rows of q where any of columns contains term.
-func (s *Store) searchAny(q *gorm.DB, term string, columns ...string) *gorm.DB {
-	conds := make([]string, len(columns))
-	args := make([]any, len(columns))
-	for i, c := range columns {
-		conds[i], args[i] = s.contains(c, term)
-	}
-	return q.Where(strings.Join(conds, " OR "), args...)
-}
-
-// likePattern escapes s for a LIKE 'contains' match with ESCAPE '\'.
-func likePattern(s string) string {
-	return "%" + escapeLike(strings.ToLower(s)) + "%"
-}
-
-// valuesRow is one row of an INSERT's VALUES with n parameters: "(?, ?, …)".
-func valuesRow(n int) string {
-	return "(" + strings.TrimSuffix(strings.Repeat("?, ", n), ", ") + ")"
-}
-
-// escapeLike escapes LIKE wildcards in s for ESCAPE '\'.
-func escapeLike(s string) string {
-	return strings.NewReplacer(`\`, `\\`, `%`, `\%`, `_`, `\_`).Replace(s)
-}
-
-// orderBy builds an ORDER BY from API ordering fields ("-name", ...):
-// unknown and repeated fields are ignored, defaults apply when no field is
-// known, and tie (a unique field) always ends the list, so that pages are
-// stable; it runs the same way as the first key, so that one index can
-// serve the whole ORDER BY.
-func orderBy(fields []string, columns map[string]clause.Column, defaults []string, tie string) clause.OrderBy {
-	var cols []clause.OrderByColumn
-	seen := map[string]bool{}
-	add := func(fields []string) {
-		for _, f := range fields {
-			f = strings.TrimSpace(f)
-			name := strings.TrimPrefix(f, "-")
-			col, ok := columns[name]
-			if !ok || seen[name] {
-				continue
-			}
-			seen[name] = true
-			cols = append(cols, clause.OrderByColumn{Column: col, Desc: strings.HasPrefix(f, "-")})
-		}
-	}
-	add(fields)
-	if len(cols) == 0 {
-		add(defaults)
-	}
-	if !seen[tie] {
-		if len(cols) > 0 && cols[0].Desc {
-			tie = "-" + tie
-		}
-		add([]string{tie})
-	}
-	return clause.OrderBy{Columns: cols}
-}
-
-// listPage counts the rows of count and, unless the page lies past the
-// end, fetches the page of rows with read. Every list of the API goes
-// through it.
-func listPage[T any](what string, count *gorm.DB, read func(*gorm.DB) ([]T, error), rows *gorm.DB, p Page) ([]T, int64, error) {
-	var total int64
-	if err := count.Count(&total).Error; err != nil {
-		return nil, 0, fmt.Errorf("count %s: %w", what, translate(err))
-	}
-	if total == 0 || p.Offset >= int(total) {
-		return []T{}, total, nil
-	}
-	out, err := read(rows.Offset(p.Offset).Limit(p.Limit))
-	if err != nil {
-		return nil, 0, fmt.Errorf("list %s: %w", what, translate(err))
-	}
-	return out, total, nil
-}
-
-// find reads rows with GORM.
-func find[T any](q *gorm.DB) ([]T, error) {
-	var out []T
-	return out, q.Find(&out).Error
-}
-
-// eq pairs a column with a filter's field: a *string, *bool or *time.Time,
-// nil when the filter does not use it.
-type eq struct {
-	column string
-	value  any
-}
-
-// equalities returns a condition for each field that is set, in the order
-// given, so that the same filter always makes the same SQL.
-func equalities(table string, fields ...eq) []clause.Eq {
-	var out []clause.Eq
-	for _, f := range fields {
-		var v any
-		switch p := f.value.(type) {
-		case *string:
-			if p != nil {
-				v = *p
-			}
-		case *bool:
-			if p != nil {
-				v = *p
-			}
-		case *time.Time:
-			if p != nil {
-				v = p.UTC()
-			}
-		}
-		if v != nil {
-			out = append(out, clause.Eq{Column: clause.Column{Table: table, Name: f.column}, Value: v})
-		}
-	}
-	return out
 }

@@ -85,11 +85,11 @@ func (s *Store) CreateToken(ctx context.Context, t *Token) error {
 	if err := s.sealKey(t); err != nil {
 		return err
 	}
-	err := s.writeNew(ctx, func(tx *gorm.DB) error {
-		if err := tx.Omit("User").Create(t).Error; err != nil {
+	err := s.writeLeavingConnections(ctx, func(tx *writeTx) error {
+		if err := tx.db.Omit("User").Create(t).Error; err != nil {
 			return err
 		}
-		return s.record(ctx, tx, ActionModelCreated, t, nil)
+		return tx.record(ActionModelCreated, t, nil)
 	})
 	if err != nil {
 		return fmt.Errorf("create token: %w", translate(err))
@@ -192,9 +192,9 @@ func (s *Store) filterTokens(q *gorm.DB, f TokenFilter) *gorm.DB {
 // ErrReference, and writes nothing then.
 func (s *Store) UpdateToken(ctx context.Context, sc Scope, identifier string, change func(*Token) error) (*Token, error) {
 	return updateLocked(s, ctx, tokenRow(sc, identifier), change,
-		func(tx *gorm.DB, t *Token) error {
+		func(tx *writeTx, t *Token) error {
 			t.Version++
-			return tx.Model(t).Omit(clause.Associations).
+			return tx.db.Model(t).Omit(clause.Associations).
 				Select("identifier", "intent", "user_id", "description", "expires", "expiring", "managed", "version").Updates(t).Error
 		})
 }
@@ -204,8 +204,8 @@ func (s *Store) UpdateToken(ctx context.Context, sc Scope, identifier string, ch
 // returns ErrNotFound (none, or not in scope) or check's error, and
 // removes nothing then.
 func (s *Store) DeleteToken(ctx context.Context, sc Scope, identifier string, check func(*Token) error) error {
-	return removeLocked(s, ctx, tokenRow(sc, identifier), check, func(tx *gorm.DB, t *Token) error {
-		return tx.Where("id = ?", t.ID).Delete(&Token{}).Error
+	return removeLocked(s, ctx, tokenRow(sc, identifier), check, func(tx *writeTx, t *Token) error {
+		return tx.db.Where("id = ?", t.ID).Delete(&Token{}).Error
 	})
 }
 

@@ -15,9 +15,9 @@ import (
 // statements prepared once per connection. GORM's own statement cache
 // prepares a statement first met inside a transaction on that transaction;
 // database/sql cannot reuse such a statement in another transaction, so
-// every later transaction prepared it again: a fifth of a create's time on
-// SQLite (pprof), where preparing an INSERT also compiles its triggers,
-// and a round trip per statement on PostgreSQL.
+// every later transaction would prepare it again: on SQLite, where
+// preparing an INSERT also compiles its triggers, that is a large share of
+// a create, and on PostgreSQL a round trip per statement.
 
 // maxWriteStatements bounds the statements txPool keeps prepared (writes
 // have few shapes; any beyond are run unprepared).

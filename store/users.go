@@ -44,7 +44,8 @@ func (s *Store) Bootstrap(ctx context.Context, key string) error {
 }
 
 func (s *Store) bootstrap(ctx context.Context, key string) error {
-	return s.write(ctx, func(tx *gorm.DB) error {
+	return s.write(ctx, func(wtx *writeTx) error {
+		tx := wtx.db
 		var u User
 		err := tx.Where("username = ?", "akadmin").Take(&u).Error
 		switch {
@@ -90,11 +91,11 @@ func (s *Store) GetUser(ctx context.Context, id int64) (*User, error) {
 // CreateUser inserts u. It returns a *ConflictError (UniqueUserUsername,
 // UniqueUserUUID) when another user has its username or uuid.
 func (s *Store) CreateUser(ctx context.Context, u *User) error {
-	err := s.writeNew(ctx, func(tx *gorm.DB) error {
-		if err := tx.Create(u).Error; err != nil {
+	err := s.writeLeavingConnections(ctx, func(tx *writeTx) error {
+		if err := tx.db.Create(u).Error; err != nil {
 			return err
 		}
-		return s.record(ctx, tx, ActionModelCreated, u, nil)
+		return tx.record(ActionModelCreated, u, nil)
 	})
 	if err != nil {
 		return fmt.Errorf("create user: %w", translate(err))
@@ -205,9 +206,9 @@ func (s *Store) whereJSONKey(q *gorm.DB, column, key string, value any) *gorm.DB
 // and writes nothing then.
 func (s *Store) UpdateUser(ctx context.Context, id int64, change func(*User) error) (*User, error) {
 	return updateLocked(s, ctx, userRow(id), change,
-		func(tx *gorm.DB, u *User) error {
+		func(tx *writeTx, u *User) error {
 			u.Version++
-			return tx.Model(u).Select("*").Omit("id", "uuid", "date_joined").Updates(u).Error
+			return tx.db.Model(u).Select("*").Omit("id", "uuid", "date_joined").Updates(u).Error
 		})
 }
 
@@ -216,21 +217,21 @@ func (s *Store) UpdateUser(ctx context.Context, id int64, change func(*User) err
 // CASCADE), and each removal has its event. It returns ErrNotFound or
 // check's error, and removes nothing then.
 func (s *Store) DeleteUser(ctx context.Context, id int64, check func(*User) error) error {
-	return removeLocked(s, ctx, userRow(id), check, func(tx *gorm.DB, u *User) error {
-		if auditOf(ctx) != nil {
+	return removeLocked(s, ctx, userRow(id), check, func(tx *writeTx, u *User) error {
+		if tx.audit != nil {
 			var tokens []Token
-			if err := tx.Omit("key", "key_hash").Where("user_id = ?", u.ID).Order("identifier").Find(&tokens).Error; err != nil {
+			if err := tx.db.Omit("key", "key_hash").Where("user_id = ?", u.ID).Order("identifier").Find(&tokens).Error; err != nil {
 				return err
 			}
-			conns, err := cascadedConnections(tx, "user_id", u.ID)
+			conns, err := cascadedConnections(tx.db, "user_id", u.ID)
 			if err != nil {
 				return err
 			}
-			if err := s.recordCascade(ctx, tx, append(removedRows(tokens), conns...)); err != nil {
+			if err := tx.recordCascade(append(removedRows(tokens), conns...)); err != nil {
 				return err
 			}
 		}
-		return tx.Where("id = ?", u.ID).Delete(&User{}).Error
+		return tx.db.Where("id = ?", u.ID).Delete(&User{}).Error
 	})
 }
 

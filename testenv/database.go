@@ -1,47 +1,36 @@
 package testenv
 
 import (
-	"crypto/rand"
-	"encoding/hex"
-	"net/url"
-	"os"
 	"path/filepath"
 	"testing"
 
-	"gorm.io/driver/postgres"
-	"gorm.io/gorm"
-	"gorm.io/gorm/logger"
-
 	"akconn/seal"
 	"akconn/store"
+	"akconn/testenv/pgtest"
 )
 
-// Environment variables that point the tests at PostgreSQL.
+// Environment variables that point the tests at PostgreSQL (see pgtest).
 const (
 	// BackendEnv selects the backend every test store uses: "sqlite"
 	// (default) or "postgres".
-	BackendEnv = "AKCONN_TEST_BACKEND"
+	BackendEnv = pgtest.BackendEnv
 	// PostgresURLEnv is a PostgreSQL URL the tests may create schemas in.
-	PostgresURLEnv = "AKCONN_TEST_POSTGRES_URL"
+	PostgresURLEnv = pgtest.URLEnv
 )
 
 // Backend is the backend test stores use.
 func Backend() string {
-	if os.Getenv(BackendEnv) == store.Postgres {
+	if pgtest.Selected() {
 		return store.Postgres
 	}
 	return store.SQLite
 }
 
 // PostgresURL returns the test PostgreSQL URL, or skips the test with a
-// message saying how to run it.
+// message saying how to run it (fails it when AKCONN_REQUIRE_POSTGRES=1).
 func PostgresURL(t testing.TB) string {
 	t.Helper()
-	u := os.Getenv(PostgresURLEnv)
-	if u == "" {
-		t.Skipf("PostgreSQL not configured: set %s (make test does when PostgreSQL answers on 127.0.0.1:5432)", PostgresURLEnv)
-	}
-	return u
+	return pgtest.URL(t)
 }
 
 // OpenStore opens a fresh, migrated store on the selected backend: a
@@ -82,29 +71,5 @@ func DatabaseURL(t testing.TB, backend string) string {
 	if backend != store.Postgres {
 		return filepath.Join(t.TempDir(), "test.db")
 	}
-	base := PostgresURL(t)
-	admin, err := gorm.Open(postgres.Open(base), &gorm.Config{Logger: logger.Discard})
-	if err != nil {
-		t.Fatalf("connect to PostgreSQL: %v", err)
-	}
-	b := make([]byte, 8)
-	_, _ = rand.Read(b)
-	schema := "akconn_test_" + hex.EncodeToString(b)
-	if err := admin.Exec("CREATE SCHEMA " + schema).Error; err != nil {
-		t.Fatalf("create schema: %v", err)
-	}
-	t.Cleanup(func() {
-		_ = admin.Exec("DROP SCHEMA " + schema + " CASCADE").Error
-		if db, err := admin.DB(); err == nil {
-			_ = db.Close()
-		}
-	})
-	u, err := url.Parse(base)
-	if err != nil {
-		t.Fatalf("parse %s: %v", PostgresURLEnv, err)
-	}
-	q := u.Query()
-	q.Set("search_path", schema)
-	u.RawQuery = q.Encode()
-	return u.String()
+	return pgtest.NewSchema(t)
 }

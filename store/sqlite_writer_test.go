@@ -9,7 +9,6 @@ import (
 	"testing"
 
 	"github.com/google/uuid"
-	"gorm.io/gorm"
 
 	"akconn/seal"
 )
@@ -45,16 +44,17 @@ func TestGroupCommitDefersEventsAndIndexEntries(t *testing.T) {
 		users = append(users, u)
 	}
 	conns := make([]*Connection, len(users))
-	create := func(i int, fail bool) *writeJob {
-		return &writeJob{ctx: ctx, addsOnly: true, done: make(chan error, 1), fn: func(tx *gorm.DB) error {
+	audit := auditOf(ctx)
+	create := func(i int, fail bool) writeJob {
+		return writeJob{audit: audit, leavesConnections: true, fn: func(tx *writeTx) error {
 			conns[i] = &Connection{UserID: users[i].ID, SourceID: src.ID, Identifier: fmt.Sprintf("ext-%d", i)}
-			if err := tx.Create(conns[i]).Error; err != nil {
+			if err := tx.db.Create(conns[i]).Error; err != nil {
 				return err
 			}
-			if err := s.indexConnection(tx, conns[i]); err != nil {
+			if err := tx.addConnection(conns[i]); err != nil {
 				return err
 			}
-			if err := s.record(ctx, tx, ActionModelCreated, conns[i], nil); err != nil {
+			if err := tx.record(ActionModelCreated, conns[i], nil); err != nil {
 				return err
 			}
 			if fail {
@@ -63,12 +63,12 @@ func TestGroupCommitDefersEventsAndIndexEntries(t *testing.T) {
 			return nil
 		}}
 	}
-	change := func(stmt string, i int) *writeJob {
-		return &writeJob{ctx: ctx, done: make(chan error, 1), fn: func(tx *gorm.DB) error {
-			return tx.Exec(stmt, conns[i].ID).Error
+	change := func(stmt string, i int) writeJob {
+		return writeJob{audit: audit, fn: func(tx *writeTx) error {
+			return tx.db.Exec(stmt, conns[i].ID).Error
 		}}
 	}
-	batch := []*writeJob{
+	batch := []writeJob{
 		create(0, false),
 		create(1, false),
 		create(2, true),
@@ -78,11 +78,15 @@ func TestGroupCommitDefersEventsAndIndexEntries(t *testing.T) {
 		create(4, false),
 		change("DELETE FROM connections WHERE id = ?", 4),
 	}
-	w := &writerConn{db: s.sqlDB}
-	defer w.close()
-	s.commit(w, batch)
-	for i, job := range batch {
-		if err := <-job.done; (err != nil) != (i == 2) {
+	// A writer of its own: the store's own may run its queue meanwhile.
+	w := &sqliteWriter{s: s, conn: writerConn{db: s.sqlDB}}
+	defer w.conn.close()
+	errs, err := w.commit(batch)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for i, err := range errs {
+		if (err != nil) != (i == 2) {
 			t.Errorf("write %d: %v", i, err)
 		}
 	}
@@ -91,7 +95,7 @@ func TestGroupCommitDefersEventsAndIndexEntries(t *testing.T) {
 	if err := s.db.Raw("SELECT rowid FROM connection_search ORDER BY rowid").Scan(&indexed).Error; err != nil {
 		t.Fatal(err)
 	}
-	if want := []int64{conns[0].ID, conns[3].ID}; s.fts && !slices.Equal(indexed, want) {
+	if want := []int64{conns[0].ID, conns[3].ID}; s.search.fts && !slices.Equal(indexed, want) {
 		t.Errorf("index entries %v, want %v (connections 0 and 3)", indexed, want)
 	}
 	for term, want := range map[string][]int64{"renamed": {conns[0].ID}, "ext-": {conns[3].ID}, "ext-1": nil} {

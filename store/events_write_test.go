@@ -20,8 +20,8 @@ func TestEventArraysAreEventArgsByColumn(t *testing.T) {
 			Created: now.Add(time.Second), Expires: now.Add(2 * time.Hour), Brand: JSON(`{"name":"b"}`)},
 	}
 	args, columns := eventArgs(events), eventArrays(events)
-	if len(columns) != eventArity {
-		t.Fatalf("eventArrays gives %d columns, want %d", len(columns), eventArity)
+	if len(columns) != len(eventColumns) {
+		t.Fatalf("eventArrays gives %d columns, want %d", len(columns), len(eventColumns))
 	}
 	for k, column := range columns {
 		values := reflect.ValueOf(column)
@@ -29,7 +29,7 @@ func TestEventArraysAreEventArgsByColumn(t *testing.T) {
 			t.Fatalf("column %d holds %d values, want %d", k, values.Len(), len(events))
 		}
 		for i := range events {
-			if got, want := values.Index(i).Interface(), args[i*eventArity+k]; !reflect.DeepEqual(got, want) {
+			if got, want := values.Index(i).Interface(), args[i*len(eventColumns)+k]; !reflect.DeepEqual(got, want) {
 				t.Errorf("column %d, event %d: %#v, want %#v", k, i, got, want)
 			}
 		}
