@@ -7,6 +7,7 @@ import (
 	"io"
 	"net/http"
 	"regexp"
+	"slices"
 	"strconv"
 	"strings"
 	"sync"
@@ -33,9 +34,14 @@ type outageLoad struct {
 	t    *testing.T
 	p    *proc
 	user any
-	seq  atomic.Int64
-	stop chan struct{}
-	wg   sync.WaitGroup
+	// anchor is a source that every client links its user to again and
+	// again: one create is answered 201, the others 400 (the user already
+	// has a connection to it), and all take a connection id first, which
+	// on PostgreSQL makes the store reserve ids often, outages included.
+	anchor any
+	seq    atomic.Int64
+	stop   chan struct{}
+	wg     sync.WaitGroup
 
 	mu       sync.Mutex
 	acked    map[string]float64 // identifier → pk of each connection answered 201
@@ -86,8 +92,10 @@ func (l *outageLoad) outageEnded(database string) {
 // startOutageLoad starts the clients.
 func startOutageLoad(t *testing.T, p *proc) *outageLoad {
 	user := p.must(http.StatusCreated, "POST", "/core/users/", map[string]any{"username": "outage", "name": "outage"})
-	l := &outageLoad{t: t, p: p, user: user["pk"], stop: make(chan struct{}), acked: map[string]float64{}, statuses: map[int]int{},
-		during: map[string]int{}}
+	anchor := p.must(http.StatusCreated, "POST", "/sources/oauth/", map[string]any{
+		"name": anchorName, "slug": anchorName, "provider_type": "github", "consumer_key": "k", "consumer_secret": "s"})
+	l := &outageLoad{t: t, p: p, user: user["pk"], anchor: anchor["pk"], sources: 1, stop: make(chan struct{}),
+		acked: map[string]float64{}, statuses: map[int]int{}, during: map[string]int{}}
 	for range 16 {
 		l.wg.Add(1)
 		go l.client()
@@ -108,6 +116,11 @@ func (l *outageLoad) client() {
 		// Reads, and updates, are refused alike.
 		l.send("GET", outageReads[n%int64(len(outageReads))], nil)
 		l.send("PATCH", fmt.Sprintf("/core/users/%v/", l.user), map[string]any{"name": id})
+		status, conn := l.send("POST", "/sources/user_connections/oauth/", map[string]any{
+			"source": l.anchor, "identifier": anchorName, "access_token": "token-" + anchorName, "user": l.user}, http.StatusBadRequest)
+		if status == http.StatusCreated {
+			l.acknowledged(anchorName, conn)
+		}
 		status, source := l.send("POST", "/sources/oauth/", map[string]any{
 			"name": id, "slug": id, "provider_type": "github", "consumer_key": "k", "consumer_secret": "s"})
 		if status != http.StatusCreated {
@@ -116,16 +129,24 @@ func (l *outageLoad) client() {
 		l.mu.Lock()
 		l.sources++
 		l.mu.Unlock()
-		status, conn := l.send("POST", "/sources/user_connections/oauth/", map[string]any{
+		status, conn = l.send("POST", "/sources/user_connections/oauth/", map[string]any{
 			"source": source["pk"], "identifier": id, "access_token": "token-" + id, "user": l.user})
 		if status == http.StatusCreated {
-			l.mu.Lock()
-			l.acked[id] = conn["pk"].(float64)
-			l.lastAck = time.Now()
-			l.mu.Unlock()
+			l.acknowledged(id, conn)
 			l.send("GET", fmt.Sprintf("/sources/user_connections/oauth/%v/", conn["pk"]), nil)
 		}
 	}
+}
+
+// anchorName names the anchor source and its connection's identifier.
+const anchorName = "outage-anchor"
+
+// acknowledged notes the connection identified as id, answered 201.
+func (l *outageLoad) acknowledged(id string, conn map[string]any) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	l.acked[id] = conn["pk"].(float64)
+	l.lastAck = time.Now()
 }
 
 // outageReads are the lists the clients read, in turn.
@@ -138,9 +159,9 @@ var outageReads = []string{
 }
 
 // send sends a request with body (nil: none) and checks the answer: a
-// 201 to a POST, a 200 to another method, or a 503 with Retry-After and
-// the detail.
-func (l *outageLoad) send(method, path string, body any) (int, map[string]any) {
+// 201 to a POST, a 200 to another method, a 503 with Retry-After and the
+// detail, or one of the statuses also allowed.
+func (l *outageLoad) send(method, path string, body any, also ...int) (int, map[string]any) {
 	var r io.Reader
 	if body != nil {
 		raw, _ := json.Marshal(body)
@@ -170,7 +191,7 @@ func (l *outageLoad) send(method, path string, body any) (int, map[string]any) {
 		l.during[fmt.Sprint(method, " ", status)]++
 	}
 	switch {
-	case status == http.StatusCreated && method == "POST", status == http.StatusOK && method != "POST":
+	case status == http.StatusCreated && method == "POST", status == http.StatusOK && method != "POST", slices.Contains(also, status):
 	case status == http.StatusServiceUnavailable && retry == "2" && out["detail"] == unavailableDetail && len(out) == 1:
 		l.refused++
 	default:

@@ -84,7 +84,7 @@ func problemFor(err error) *Problem {
 	if errors.Is(err, store.ErrNotFound) {
 		return errNotFound
 	}
-	if errors.Is(err, store.ErrUnavailable) {
+	if store.Unavailable(err) {
 		return errDatabaseUnavailable
 	}
 	if errors.Is(err, store.ErrKeyUnavailable) {

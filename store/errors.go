@@ -89,10 +89,8 @@ func (e *ConflictError) Unwrap() error { return ErrConflict }
 // translate turns driver errors into the store's sentinel errors,
 // recognising them by their codes: PostgreSQL's SQLSTATE and constraint
 // name, SQLite's extended result code, and for a database that is away
-// (classify) also the network's. Only SQLite's column
-// list, which it reports nowhere else, is read from the message. Every
-// driver error leaves the store through it: one that does not becomes a
-// 500.
+// (classify) also the network's. Only SQLite's column list, which it
+// reports nowhere else, is read from the message.
 func translate(err error) error {
 	if err = classify(err); err == nil || errors.Is(err, ErrUnavailable) {
 		return err
@@ -132,26 +130,11 @@ func classify(err error) error {
 	return fmt.Errorf("%w: %w", ErrUnavailable, err)
 }
 
-// classifyStatements makes every GORM statement's error on db go through
-// classify as it happens: a path of the store that returns a statement's
-// error without translate then still reports an unavailable database as
-// such, not as a server error. (The statements database/sql runs without
-// GORM are translated, or go through transactionOn.)
-func classifyStatements(db *gorm.DB) error {
-	classifyError := func(db *gorm.DB) {
-		if db.Error != nil {
-			db.Error = classify(db.Error)
-		}
-	}
-	c := db.Callback()
-	for _, p := range []interface {
-		Register(name string, fn func(*gorm.DB)) error
-	}{c.Create().After("*"), c.Query().After("*"), c.Update().After("*"), c.Delete().After("*"), c.Row().After("*"), c.Raw().After("*")} {
-		if err := p.Register("akconn:classify", classifyError); err != nil {
-			return err
-		}
-	}
-	return nil
+// Unavailable reports whether err says the database is unavailable:
+// ErrUnavailable, or a driver's error of that kind that left the store on
+// a path without translate.
+func Unavailable(err error) bool {
+	return errors.Is(err, ErrUnavailable) || unavailable(err)
 }
 
 // unavailable reports whether err says the database is away or cannot

@@ -136,9 +136,6 @@ func Open(url string, opts Options) (*Store, error) {
 		PrepareStmtTTL:     10 * time.Minute,
 		NowFunc:            func() time.Time { return time.Now().UTC().Truncate(time.Microsecond) },
 	})
-	if err == nil {
-		err = classifyStatements(db)
-	}
 	if err != nil {
 		return nil, fmt.Errorf("open %s database: %w", dialect, err)
 	}
