@@ -84,9 +84,6 @@ func problemFor(err error) *Problem {
 	if errors.Is(err, store.ErrNotFound) {
 		return errNotFound
 	}
-	if store.Unavailable(err) {
-		return errDatabaseUnavailable
-	}
 	if errors.Is(err, store.ErrKeyUnavailable) {
 		return errKeyUnavailable
 	}
@@ -106,6 +103,11 @@ func problemFor(err error) *Problem {
 		if he.Code >= 400 && he.Code < 500 {
 			return &Problem{Status: he.Code, Detail: http.StatusText(he.Code) + "."}
 		}
+	}
+	// Last, so that a client's error carrying a network or end-of-input
+	// error (echo's binding, say) stays the client's.
+	if store.Unavailable(err) {
+		return errDatabaseUnavailable
 	}
 	return errInternal
 }
