@@ -2,7 +2,6 @@ package server
 
 import (
 	"context"
-	"errors"
 	"log/slog"
 	"net/http"
 	"strconv"
@@ -11,8 +10,6 @@ import (
 
 	"github.com/labstack/echo/v4"
 	"github.com/prometheus/client_golang/prometheus"
-
-	"akconn/store"
 )
 
 // retryAfter is the Retry-After of an answer refused because the
@@ -79,19 +76,17 @@ func (o *outage) unavailable() bool {
 	return o.down
 }
 
-// watch waits for the end of the outage and logs it. A ping that does not
-// answer in time counts as the database being away; one that fails for
-// another reason (the store was closed) ends the watch.
+// watch waits for the end of the outage and logs it. Any failed ping,
+// not only one the store calls unavailable (a PostgreSQL restarted with
+// other credentials, say), keeps the outage on: readiness must not say
+// ready while the database does not answer. A watch under way when the
+// store is closed (at shutdown) pings on until the process ends.
 func (o *outage) watch() {
 	for {
 		time.Sleep(o.interval)
 		ctx, cancel := context.WithTimeout(context.Background(), o.interval)
 		err := o.ping(ctx)
-		timedOut := ctx.Err() != nil
 		cancel()
-		if err != nil && !timedOut && !errors.Is(err, store.ErrUnavailable) {
-			return
-		}
 		o.mu.Lock()
 		if err == nil && !o.fresh {
 			o.log.Info("database available again", "refused_requests", o.refused,
