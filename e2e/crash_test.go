@@ -91,10 +91,7 @@ func TestCrashSafety(t *testing.T) {
 // must carry the identifier, source and token of one request.
 func checkStoredRowsWhole(t *testing.T, database string, acked int) {
 	t.Helper()
-	st, err := store.Open(database, store.Options{SkipMigrations: true, Keyring: testenv.Keyring(t)})
-	if err != nil {
-		t.Fatal(err)
-	}
+	st := openDirect(t, database)
 	defer st.Close()
 	var rows []struct {
 		ID          int64
@@ -102,7 +99,7 @@ func checkStoredRowsWhole(t *testing.T, database string, acked int) {
 		AccessToken *string
 		Slug        string
 	}
-	err = st.DB().Raw("SELECT c.id, c.identifier, c.access_token, s.slug FROM connections c JOIN oauth_sources s ON s.id = c.source_id").Scan(&rows).Error
+	err := st.DB().Raw("SELECT c.id, c.identifier, c.access_token, s.slug FROM connections c JOIN oauth_sources s ON s.id = c.source_id").Scan(&rows).Error
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -148,4 +145,36 @@ func checkStoredRowsWhole(t *testing.T, database string, acked int) {
 		}
 	}
 	t.Logf("%d rows stored, %d acknowledged, all whole, each with its event", len(rows), acked)
+}
+
+// checkSourcesWhole opens the database directly: it holds at least the
+// acked sources, each with its model_created event.
+func checkSourcesWhole(t *testing.T, database string, acked int) {
+	t.Helper()
+	st := openDirect(t, database)
+	defer st.Close()
+	var stored, orphans int64
+	for q, dest := range map[string]*int64{
+		"SELECT COUNT(*) FROM oauth_sources": &stored,
+		"SELECT COUNT(*) FROM oauth_sources s WHERE NOT EXISTS (SELECT 1 FROM events e " +
+			"WHERE e.model_name = 'oauthsource' AND e.action = 'model_created' AND e.model_pk = REPLACE(s.id, '-', ''))": &orphans,
+	} {
+		if err := st.DB().Raw(q).Scan(dest).Error; err != nil {
+			t.Fatal(err)
+		}
+	}
+	if stored < int64(acked) || orphans != 0 {
+		t.Fatalf("%d sources stored, %d acknowledged, %d without their event", stored, acked, orphans)
+	}
+	t.Logf("%d sources stored, %d acknowledged, each with its event", stored, acked)
+}
+
+// openDirect opens the database a server served, as it is.
+func openDirect(t *testing.T, database string) *store.Store {
+	t.Helper()
+	st, err := store.Open(database, store.Options{SkipMigrations: true, Keyring: testenv.Keyring(t)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return st
 }

@@ -993,6 +993,9 @@ type PreconditionFailed = GenericError
 // RequestTimeout Generic API Error
 type RequestTimeout = GenericError
 
+// Unavailable Generic API Error
+type Unavailable = GenericError
+
 // UnsupportedMediaType Generic API Error
 type UnsupportedMediaType = GenericError
 

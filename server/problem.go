@@ -6,6 +6,8 @@ import (
 	"fmt"
 	"log/slog"
 	"net/http"
+	"strconv"
+	"time"
 
 	"github.com/labstack/echo/v4"
 
@@ -19,6 +21,8 @@ type Problem struct {
 	Status int
 	Detail string
 	Fields map[string][]string
+	// RetryAfter, when set, is sent as Retry-After (in whole seconds).
+	RetryAfter time.Duration
 }
 
 func (p *Problem) Error() string {
@@ -100,6 +104,11 @@ func problemFor(err error) *Problem {
 			return &Problem{Status: he.Code, Detail: http.StatusText(he.Code) + "."}
 		}
 	}
+	// Last, so that a client's error carrying a network or end-of-input
+	// error (echo's binding, say) stays the client's.
+	if store.Unavailable(err) {
+		return errDatabaseUnavailable
+	}
 	return errInternal
 }
 
@@ -115,8 +124,10 @@ func clientGone(c echo.Context) bool {
 	return errors.Is(c.Request().Context().Err(), context.Canceled)
 }
 
-// errorHandler renders any error returned by a handler or middleware.
-func errorHandler(log *slog.Logger) echo.HTTPErrorHandler {
+// errorHandler renders any error returned by a handler or middleware. A
+// request refused because the database is unavailable is not logged on
+// its own: the outage is, once (outage).
+func errorHandler(log *slog.Logger, away *outage) echo.HTTPErrorHandler {
 	return func(err error, c echo.Context) {
 		if c.Response().Committed {
 			return
@@ -129,8 +140,14 @@ func errorHandler(log *slog.Logger) echo.HTTPErrorHandler {
 			c.Response().WriteHeader(StatusClientClosedRequest)
 			return
 		}
-		if p.Status >= 500 {
+		switch {
+		case p == errDatabaseUnavailable:
+			away.refuse(err)
+		case p.Status >= 500:
 			log.Error("request failed", "method", c.Request().Method, "path", c.Request().URL.Path, "request_id", requestIDOf(c), "error", err.Error())
+		}
+		if p.RetryAfter > 0 {
+			c.Response().Header().Set("Retry-After", strconv.Itoa(int(p.RetryAfter/time.Second)))
 		}
 		if err := c.JSON(p.Status, p.body()); err != nil {
 			log.Error("write error response", "error", err.Error())

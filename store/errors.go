@@ -1,9 +1,14 @@
 package store
 
 import (
+	"database/sql"
+	"database/sql/driver"
 	"errors"
 	"fmt"
+	"io"
+	"net"
 	"strings"
+	"syscall"
 
 	"github.com/jackc/pgx/v5/pgconn"
 	"github.com/mattn/go-sqlite3"
@@ -20,6 +25,12 @@ var (
 	// ErrReference means a write names an object that does not exist (a
 	// foreign key failed, e.g. a source deleted meanwhile).
 	ErrReference = errors.New("referenced object does not exist")
+	// ErrUnavailable means the database cannot serve the operation now
+	// but may later: it is away (connection refused or reset), shutting
+	// down or starting up, out of disk, or locked past the busy timeout.
+	// The operation did not happen, unless the connection was lost while
+	// PostgreSQL committed it: sent again, a create may then meet itself.
+	ErrUnavailable = errors.New("database unavailable")
 )
 
 // UniqueRule names a unique rule of the schema.
@@ -77,11 +88,12 @@ func (e *ConflictError) Unwrap() error { return ErrConflict }
 
 // translate turns driver errors into the store's sentinel errors,
 // recognising them by their codes: PostgreSQL's SQLSTATE and constraint
-// name, SQLite's extended result code. Only SQLite's column list, which it
+// name, SQLite's extended result code, and for a database that is away
+// (classify) also the network's. Only SQLite's column list, which it
 // reports nowhere else, is read from the message.
 func translate(err error) error {
-	if err == nil {
-		return nil
+	if err = classify(err); err == nil || errors.Is(err, ErrUnavailable) {
+		return err
 	}
 	if errors.Is(err, gorm.ErrRecordNotFound) {
 		return fmt.Errorf("%w", ErrNotFound)
@@ -107,6 +119,53 @@ func translate(err error) error {
 		}
 	}
 	return err
+}
+
+// classify returns err wrapped in ErrUnavailable when it says the database
+// is unavailable (unavailable), and err as it is otherwise.
+func classify(err error) error {
+	if err == nil || errors.Is(err, ErrUnavailable) || !unavailable(err) {
+		return err
+	}
+	return fmt.Errorf("%w: %w", ErrUnavailable, err)
+}
+
+// Unavailable reports whether err says the database is unavailable:
+// ErrUnavailable, or a driver's error of that kind that left the store on
+// a path without translate.
+func Unavailable(err error) bool {
+	return errors.Is(err, ErrUnavailable) || unavailable(err)
+}
+
+// unavailable reports whether err says the database is away or cannot
+// write for now, rather than that the operation is wrong: a connection
+// that cannot be made or was lost; PostgreSQL shutting down, starting up,
+// in recovery, read-only (a standby), or short of disk, memory or
+// connections; SQLite out of disk (SQLITE_FULL), failing to read or write
+// its files (SQLITE_IOERR, every extended code), or still locked when its
+// busy timeout ran out (SQLITE_BUSY).
+func unavailable(err error) bool {
+	var pg *pgconn.PgError
+	if errors.As(err, &pg) {
+		switch {
+		case strings.HasPrefix(pg.Code, "08"), // connection_exception
+			strings.HasPrefix(pg.Code, "53"),                           // insufficient_resources: disk full, out of memory, too many connections
+			pg.Code == "57P01", pg.Code == "57P02", pg.Code == "57P03", // admin or crash shutdown, cannot connect now
+			pg.Code == "25006": // read_only_sql_transaction: a standby, e.g. during a failover
+			return true
+		}
+		return false // the server answered: whatever else it says is about the operation
+	}
+	var lite sqlite3.Error
+	if errors.As(err, &lite) {
+		return lite.Code == sqlite3.ErrFull || lite.Code == sqlite3.ErrIoErr || lite.Code == sqlite3.ErrBusy
+	}
+	var connect *pgconn.ConnectError
+	var netErr *net.OpError
+	return errors.As(err, &connect) || errors.As(err, &netErr) ||
+		errors.Is(err, pgconn.ErrConnClosed) || errors.Is(err, driver.ErrBadConn) || errors.Is(err, sql.ErrConnDone) ||
+		errors.Is(err, io.ErrUnexpectedEOF) || errors.Is(err, io.EOF) ||
+		errors.Is(err, syscall.ECONNREFUSED) || errors.Is(err, syscall.ECONNRESET) || errors.Is(err, syscall.EPIPE)
 }
 
 func ruleOf(match func(i int) bool) UniqueRule {

@@ -294,13 +294,9 @@ func (s *Store) WriterBusy() time.Duration {
 	return time.Duration(s.sqlite.busy.Load())
 }
 
-// Ping checks that the database answers.
+// Ping checks that the database answers; ErrUnavailable says it is away.
 func (s *Store) Ping(ctx context.Context) error {
-	sqlDB, err := s.db.DB()
-	if err != nil {
-		return err
-	}
-	return sqlDB.PingContext(ctx)
+	return translate(s.sqlDB.PingContext(ctx))
 }
 
 // DB exposes the GORM handle for tests and tooling.

@@ -3,6 +3,7 @@ package store
 import (
 	"context"
 	"database/sql"
+	"errors"
 	"fmt"
 	"strings"
 	"sync"
@@ -93,26 +94,52 @@ func (c *stmtCache) close() {
 type txPool struct {
 	tx    *sql.Tx
 	stmts *stmtCache
+	// lost is the first error of a statement that found the database
+	// unavailable. SQLite may then have rolled the whole transaction back
+	// (on SQLITE_FULL, SQLITE_IOERR, SQLITE_BUSY), and what fails next, a
+	// savepoint that is gone, is a consequence of it (failure).
+	lost error
+}
+
+// noted notes err, when it says the database is unavailable, and
+// returns it.
+func (p *txPool) noted(err error) error {
+	if err != nil && p.lost == nil && unavailable(err) {
+		p.lost = err
+	}
+	return err
+}
+
+// failure is the error a transaction that failed with err reports:
+// ErrUnavailable when err or an earlier statement of the transaction says
+// the database is unavailable.
+func (p *txPool) failure(err error) error {
+	if err = classify(err); p.lost == nil || errors.Is(err, ErrUnavailable) {
+		return err
+	}
+	return fmt.Errorf("%w (%w): %w", ErrUnavailable, p.lost, err)
 }
 
 func (p *txPool) PrepareContext(ctx context.Context, query string) (*sql.Stmt, error) {
 	return p.tx.PrepareContext(ctx, query)
 }
 
-func (p *txPool) ExecContext(ctx context.Context, query string, args ...any) (sql.Result, error) {
-	st := p.stmts.get(query)
-	if st == nil {
-		return p.tx.ExecContext(ctx, query, args...)
+func (p *txPool) ExecContext(ctx context.Context, query string, args ...any) (res sql.Result, err error) {
+	if st := p.stmts.get(query); st == nil {
+		res, err = p.tx.ExecContext(ctx, query, args...)
+	} else {
+		res, err = p.tx.StmtContext(ctx, st).ExecContext(ctx, args...)
 	}
-	return p.tx.StmtContext(ctx, st).ExecContext(ctx, args...)
+	return res, p.noted(err)
 }
 
-func (p *txPool) QueryContext(ctx context.Context, query string, args ...any) (*sql.Rows, error) {
-	st := p.stmts.get(query)
-	if st == nil {
-		return p.tx.QueryContext(ctx, query, args...)
+func (p *txPool) QueryContext(ctx context.Context, query string, args ...any) (rows *sql.Rows, err error) {
+	if st := p.stmts.get(query); st == nil {
+		rows, err = p.tx.QueryContext(ctx, query, args...)
+	} else {
+		rows, err = p.tx.StmtContext(ctx, st).QueryContext(ctx, args...)
 	}
-	return p.tx.StmtContext(ctx, st).QueryContext(ctx, args...)
+	return rows, p.noted(err)
 }
 
 func (p *txPool) QueryRowContext(ctx context.Context, query string, args ...any) *sql.Row {
@@ -136,11 +163,13 @@ type beginner interface {
 	BeginTx(ctx context.Context, opts *sql.TxOptions) (*sql.Tx, error)
 }
 
-// transactionOn is transaction on the connections of b.
+// transactionOn is transaction on the connections of b. It reports a
+// database that was unavailable to the transaction as ErrUnavailable
+// (txPool.failure), whatever statement found it so.
 func (s *Store) transactionOn(ctx context.Context, b beginner, fn func(tx *gorm.DB) error) (err error) {
 	sqlTx, err := b.BeginTx(ctx, nil)
 	if err != nil {
-		return fmt.Errorf("begin: %w", err)
+		return fmt.Errorf("begin: %w", classify(err))
 	}
 	committed := false
 	defer func() {
@@ -149,12 +178,13 @@ func (s *Store) transactionOn(ctx context.Context, b beginner, fn func(tx *gorm.
 		}
 	}()
 	tx := s.db.Session(&gorm.Session{NewDB: true, Context: ctx, SkipDefaultTransaction: true})
-	tx.Statement.ConnPool = &txPool{tx: sqlTx, stmts: s.writeStmts}
+	pool := &txPool{tx: sqlTx, stmts: s.writeStmts}
+	tx.Statement.ConnPool = pool
 	if err := fn(tx); err != nil {
-		return err
+		return pool.failure(err)
 	}
 	if err := sqlTx.Commit(); err != nil {
-		return err
+		return pool.failure(err)
 	}
 	committed = true
 	return nil
