@@ -62,7 +62,8 @@ func responseSchemas(spec *openapi3.T) (*schema.Validator, error) {
 // Routes are resolved once at start: echo has already matched the path, so
 // no per-request route lookup is needed. Requests are validated by
 // kin-openapi, responses by the compiled schemas of package schema, which
-// reject exactly what kin-openapi's ValidateResponse rejects.
+// decide as kin-openapi's ValidateResponse on every well-formed body
+// (package schema states its contract).
 type operationValidator struct {
 	route    *routers.Route
 	request  *openapi3filter.Options
