@@ -153,7 +153,7 @@ func run(cfg *config) error {
 	report := render(h, scenarios, goals)
 	fmt.Println(report)
 	if cfg.out != "" {
-		if err := os.WriteFile(cfg.out, []byte(report), 0o644); err != nil {
+		if err := os.WriteFile(cfg.out, []byte(withKeptPart(report, cfg.out)), 0o644); err != nil {
 			return err
 		}
 		say("wrote %s (%s in all)", cfg.out, time.Since(h.started).Round(time.Second))

@@ -23,9 +23,6 @@ import (
 // kept outside the repository (shared/reference/ beside it), never copied in.
 const referenceFile = "authentik-2024.8.3-events.yaml"
 
-// referenceEnv names a directory holding referenceFile.
-const referenceEnv = "AKCONN_AUTHENTIK_REFERENCE"
-
 // capturedResponse is one raw response of the events API, as
 // tools/tsclient/events.mjs writes it.
 type capturedResponse struct {
@@ -54,11 +51,11 @@ func TestAuthentikTypeScriptClient(t *testing.T) {
 	}
 	own := loadContract(t, testenv.SpecPath())
 	var reference *contract
-	if path := referencePath(t, root); path != "" {
+	if path := testenv.ReferenceFile(t, referenceFile); path != "" {
 		reference = loadContract(t, path)
 	} else {
 		t.Logf("!!! REFERENCE CHECK SKIPPED: %s not found (set %s to its directory, or keep shared/reference/ beside the repository); "+
-			"the events responses are validated against openapi.yaml only", referenceFile, referenceEnv)
+			"the events responses are validated against openapi.yaml only", referenceFile, testenv.ReferenceEnv)
 	}
 
 	p := start(t, testenv.DatabaseURL(t, testenv.Backend()))
@@ -108,26 +105,6 @@ func TestAuthentikTypeScriptClient(t *testing.T) {
 	}
 	t.Logf("%s: validated %d events responses against openapi.yaml%s", testenv.Backend(), len(responses),
 		map[bool]string{true: " and " + referenceFile, false: " only (reference check SKIPPED)"}[reference != nil])
-}
-
-// referencePath finds referenceFile: in $AKCONN_AUTHENTIK_REFERENCE, else
-// in ../shared/reference beside the repository, else in
-// /work/shared/reference; "" when it is in none.
-func referencePath(t *testing.T, root string) string {
-	if dir := os.Getenv(referenceEnv); dir != "" {
-		path := filepath.Join(dir, referenceFile)
-		if _, err := os.Stat(path); err != nil {
-			t.Fatalf("%s=%s, but: %v", referenceEnv, dir, err)
-		}
-		return path
-	}
-	for _, dir := range []string{filepath.Join(root, "..", "shared", "reference"), "/work/shared/reference"} {
-		path := filepath.Join(dir, referenceFile)
-		if _, err := os.Stat(path); err == nil {
-			return path
-		}
-	}
-	return ""
 }
 
 // contract is an OpenAPI document with a router over its paths.

@@ -63,7 +63,8 @@ func responseSchemas(spec *openapi3.T) (*schema.Validator, error) {
 // no per-request route lookup is needed. Request parameters are validated
 // by kin-openapi, request bodies by checkBody against kin-openapi's
 // schemas, responses by the compiled schemas of package schema, which
-// reject exactly what kin-openapi's ValidateResponse rejects.
+// decide as kin-openapi's ValidateResponse on every well-formed body
+// (package schema states its contract).
 type operationValidator struct {
 	route    *routers.Route
 	request  *openapi3filter.Options

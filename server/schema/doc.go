@@ -1,57 +1,75 @@
-// Package schema validates API responses against an OpenAPI 3.0 document,
-// rejecting exactly what kin-openapi v0.153.0's openapi3filter.ValidateResponse
-// rejects (with IncludeResponseStatus, as akconn's server used it) at a
-// fraction of its cost: each response schema is compiled once into a tree
-// of nodes, and a body is checked in one pass over its bytes, without
-// decoding it into values and, on success, without allocating.
+// Package schema validates API responses against an OpenAPI 3.0 document.
+// Each response schema is compiled once into a tree of nodes, and a body
+// is checked in one pass over its bytes, without decoding it into values
+// and, on success, without allocating. It exists because the libraries
+// that validate decoded values cost a retrieve several times its own
+// validation and about half the server's throughput (docs/BENCHMARKS.md,
+// "Response validator").
 //
-// kin-openapi's behaviour, matched here, odd parts included (paths are
-// in the kin-openapi module unless they name encoding/json):
+// # Contract
 //
-//   - Statuses 301, 304, 307 and 308 are never checked, nor a response
-//     to HEAD; a status is looked up as is, then as its range ("2XX"),
-//     then "default"; an undocumented one is an error
-//     (openapi3filter/validate_response.go, openapi3/response.go).
-//   - A response that documents no content accepts any Content-Type and
-//     any body, a 204 with a body included (RequireEmptyBodies is
-//     stricter). Otherwise the Content-Type is matched as Content.Get does:
-//     lower-cased and trimmed, whole, then without its parameters
-//     (openapi3/content.go).
-//   - The body is read by json.Decoder.Decode with UseNumber
-//     (openapi3filter/req_resp_decoder_jsonv1.go): only the first JSON value
-//     counts, whatever follows it is ignored ("{}x" passes, and so does "01"
-//     at the top level, read as 0); an empty body fails; nesting is limited
-//     to 10000 (encoding/json/scanner.go); the last of duplicate member
-//     names wins; invalid UTF-8 and unpaired surrogate escapes in strings
-//     become U+FFFD (encoding/json/decode.go, unquoteBytes).
-//   - Numbers are converted with strconv.ParseFloat wherever a non-empty
-//     schema meets them: one out of float64's range (1e400) fails even
-//     where any type is allowed, an underflow (1e-400) is 0. An integer is
-//     any integral float64: 1.0, 1e3 and 12345678901234567890.5 are
-//     integers. int32 and int64 formats are ranges of float64, int64 up to
-//     2^63 inclusive (openapi3/schema_formats.go, validateIntegerFormat).
-//   - The empty schema {} (Schema.IsEmpty: annotations only) accepts any
-//     value but null, and nothing inside it is checked
-//     (openapi3/schema_3point0_validator.go, visitJSON).
-//   - Null passes where the schema is nullable, or is an allOf whose
-//     schemas all take null, before any enum; not otherwise.
-//   - String lengths are counted in runes: kin-openapi means UTF-16 units,
-//     but ranges over the string, which never yields a surrogate.
-//   - Schema patterns have \uXXXX (upper-case hex only) rewritten to
-//     \x{XXXX} and are then compiled by regexp, unanchored
-//     (openapi3/schema_pattern.go). Formats: date, date-time (regexp, then
-//     a real day of the month: 2023-02-29 fails, 0000-02-29 passes; "T"
-//     and "Z" upper case only) and byte by default, and those passed to
-//     Compile, which take precedence; any other format is not checked.
-//   - In a response, a writeOnly property fails unless its value is null,
-//     and is not required; readOnly changes nothing (visitJSONObject).
-//   - A required name that is not a property must be present, and is
-//     checked as an additional property.
+// On a well-formed body, Validate accepts exactly what kin-openapi
+// v0.153.0's openapi3filter.ValidateResponse accepts (with
+// IncludeResponseStatus, and the same string formats): the differential
+// tests check it. Well-formed means one JSON value that encoding/json's
+// Valid accepts (surrounding whitespace allowed), in which no object
+// repeats a member name. On any other body the package is never looser
+// than kin-openapi, and is stricter where kin-openapi is lenient: data
+// after the value fails (kin-openapi reads the first value only), and
+// every member of a repeated name is checked (kin-openapi, decoding into
+// a map, checks the last one).
 //
-// Compile refuses, naming it, what this package does not implement: oneOf,
-// anyOf, not, allOf of several schemas or with keywords next to it,
-// uniqueItems, multipleOf, min/maxProperties, OpenAPI 3.1 keywords,
-// non-scalar enum values, response headers, media types kin-openapi does
-// not decode as JSON, wildcard media ranges, and formats that have a
-// kin-openapi validator this package does not know.
+// Compile accepts, in responses:
+//
+//   - statuses as numbers, ranges ("2XX") and "default"; a status is
+//     looked up in that order, and an undocumented one fails. 301, 304,
+//     307, 308 and any response to HEAD are not checked.
+//   - a response without content: any Content-Type and any body, unless
+//     RequireEmptyBodies. Otherwise the Content-Type is looked up
+//     lower-cased and trimmed, whole, then without its parameters, among
+//     media types that kin-openapi decodes as JSON (application/json,
+//     anything+json), without wildcards. A media type without a schema
+//     takes any body.
+//   - response headers whose schema is a plain string: a required one
+//     must be present (ValidateHeaders).
+//
+// and, in schemas: $ref (cycles included); type, one or a list ("null"
+// in it as nullable); nullable; enum of strings, numbers, booleans and
+// null; properties, required, additionalProperties (true, false or a
+// schema); items, minItems, maxItems; minLength, maxLength, pattern;
+// minimum, maximum, exclusiveMinimum and exclusiveMaximum (boolean, or
+// a number as in 3.1); an allOf of one schema with only annotations
+// (nullable, readOnly, writeOnly, deprecated, title, description,
+// default, example) next to it, the form a nullable or read-only $ref
+// takes; readOnly (no effect on a response); writeOnly (the property must
+// be absent or null, and is not required); the empty schema; formats
+// date, date-time, byte, int32 and int64 as kin-openapi checks them,
+// those passed with WithFormatPattern, and any other format as an
+// annotation; discriminator, example, externalDocs and x- extensions as
+// annotations.
+//
+// kin-openapi's semantics kept on well-formed bodies: numbers are
+// float64, so one out of its range (1e400) fails wherever a non-empty
+// schema meets it, an integer is any integral value (1.0, 1e3), and int64
+// reaches 2^63; the empty schema accepts any value but null, unchecked
+// inside; null passes only where the schema (or the allOf wrapper, or the
+// schema it wraps) is nullable, before any enum; string lengths count
+// runes; invalid UTF-8 and unpaired surrogates in strings read as U+FFFD,
+// as encoding/json reads them; patterns are unanchored, with \uXXXX
+// (upper-case hex) read as \x{XXXX}; date-time takes "T" and "Z" in upper
+// case, any number of fraction digits and a leap second at any time, and
+// checks that the day exists; a required name that is not a property must
+// be present, and is checked as an additional property.
+//
+// Compile refuses, naming it: oneOf, anyOf, not, allOf of several
+// schemas or with constraints next to it, a cycle of allOf wrappers,
+// uniqueItems, multipleOf, minProperties and maxProperties, an exclusive
+// bound given both as a number and with minimum/maximum, OpenAPI 3.1
+// documents and keywords (const, prefixItems, if/then/else, ...), enum
+// values that are arrays or objects, format binary, an unknown type,
+// response headers other than plain strings, media types that kin-openapi
+// does not decode as JSON, wildcard media ranges, and string or number
+// formats that kin-openapi validates and this package does not implement.
+// TestCompilesAuthentikReference checks that authentik's published
+// contracts (2024.8.3 and 2026.8.3) use nothing it refuses.
 package schema

@@ -4,8 +4,9 @@ import (
 	"testing"
 )
 
-// FuzzAgreesWithKin checks that both validators agree on any body, for
-// the operations of openapi.yaml and of futureSpec.
+// FuzzAgreesWithKin checks, for the operations of openapi.yaml and of
+// futureSpec, that both validators agree on any well-formed body, and that
+// schema accepts no body that kin-openapi rejects (agreeWith).
 //
 //	go test ./server/schema -run '^$' -fuzz FuzzAgreesWithKin -fuzztime 1m
 func FuzzAgreesWithKin(f *testing.F) {

@@ -1,5 +1,10 @@
 package schema
 
+import (
+	"encoding/json"
+	"fmt"
+)
+
 // JSON types a node may permit, as kin-openapi's Types.Permits answers them.
 const (
 	tObject uint8 = 1 << iota
@@ -140,4 +145,76 @@ func (e *enumSet) hasBool(b bool) bool {
 		return e.bools[1]
 	}
 	return e.bools[0]
+}
+
+// enumOf compiles the values of an enum; only scalars are supported.
+func enumOf(values []any, at string) (*enumSet, error) {
+	e := &enumSet{}
+	for _, v := range values {
+		switch v := v.(type) {
+		case nil:
+			// null: only nullable decides on null (visitJSON returns
+			// before the enum for a nullable schema, and rejects null after
+			// it otherwise).
+		case string:
+			e.strs = append(e.strs, v)
+		case bool:
+			e.bools[b2i(v)] = true
+		default:
+			f, ok := number(v)
+			if !ok {
+				return nil, fmt.Errorf("%s: unsupported: enum value of type %T", at, v)
+			}
+			e.nums = append(e.nums, f)
+		}
+	}
+	if len(e.strs) > 8 {
+		e.strSet = map[string]struct{}{}
+		for _, s := range e.strs {
+			e.strSet[s] = struct{}{}
+		}
+	}
+	return e, nil
+}
+
+// number converts an enum number as kin-openapi's jsonNumberAsFloat64.
+func number(v any) (float64, bool) {
+	switch v := v.(type) {
+	case float64:
+		return v, true
+	case float32:
+		return float64(v), true
+	case int:
+		return float64(v), true
+	case int8:
+		return float64(v), true
+	case int16:
+		return float64(v), true
+	case int32:
+		return float64(v), true
+	case int64:
+		return float64(v), true
+	case uint:
+		return float64(v), true
+	case uint8:
+		return float64(v), true
+	case uint16:
+		return float64(v), true
+	case uint32:
+		return float64(v), true
+	case uint64:
+		return float64(v), true
+	case json.Number:
+		f, err := v.Float64()
+		return f, err == nil
+	}
+	return 0, false
+}
+
+// b2i is 1 for true.
+func b2i(b bool) int {
+	if b {
+		return 1
+	}
+	return 0
 }

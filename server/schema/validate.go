@@ -17,7 +17,8 @@ var states = sync.Pool{New: func() any { return new(state) }}
 // As kin-openapi: 301, 304, 307 and 308 are never checked; a status is
 // looked up as is, then as its range (2XX), then as "default"; a response
 // without content accepts any Content-Type and any body (unless
-// RequireEmptyBodies); only the first JSON value of the body is read.
+// RequireEmptyBodies). A body must be one JSON value (see the package
+// documentation for what is promised on other bodies).
 func (o *Operation) Validate(status int, contentType string, body []byte) error {
 	r, checked := o.checked(status)
 	if !checked {
@@ -41,14 +42,6 @@ func (o *Operation) Validate(status int, contentType string, body []byte) error 
 	}
 	st := states.Get().(*state)
 	f := st.run(m.root, body)
-	if f != nil && !f.syntax {
-		// kin-openapi decodes objects into maps, where the last of
-		// duplicate names wins: the first pass checked them all, so a
-		// failure may be one kin-openapi never sees.
-		if unique, changed := dedupe(body); changed {
-			f = st.run(m.root, unique)
-		}
-	}
 	st.b = nil
 	if cap(st.scratch) > 64<<10 {
 		st.scratch = nil // do not keep the room a huge string took

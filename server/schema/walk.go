@@ -7,16 +7,22 @@ import (
 	"unsafe"
 )
 
-// run validates body against root. As kin-openapi's json.Decoder.Decode,
-// it reads the first JSON value only: whatever follows it is ignored.
+// run validates body against root: one JSON value, with nothing but
+// whitespace around it.
 func (st *state) run(root *node, body []byte) *failure {
 	st.b, st.i, st.depth = body, 0, 0
 	st.seen = st.seen[:0]
 	st.ws()
 	if st.i >= len(body) {
-		return syntaxFailure("empty body") // kin-openapi: EOF from the decoder
+		return syntaxFailure("empty body")
 	}
-	return st.value(root)
+	if f := st.value(root); f != nil {
+		return f
+	}
+	if st.ws(); st.i < len(body) {
+		return syntaxFailure("data after the JSON value")
+	}
+	return nil
 }
 
 // value validates the value at st.i, whitespace skipped, against n.
