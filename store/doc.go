@@ -2,8 +2,9 @@
 // connections and the audit trail (events) in a SQL database: SQLite by
 // default, PostgreSQL at scale, behind one Open (store.go) with a single
 // switch on the dialect. Its methods return the sentinel errors of
-// errors.go (ErrNotFound, ErrConflict as *ConflictError, ErrReference),
-// wrapped with %w; the server turns them into HTTP in one place.
+// errors.go (ErrNotFound, ErrConflict as *ConflictError, ErrReference,
+// ErrUnavailable when the database is away), wrapped with %w; the server
+// turns them into HTTP in one place.
 //
 // # The life of a write
 //

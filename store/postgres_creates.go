@@ -224,11 +224,11 @@ func (b *idBlock) reserve(ctx context.Context, q querier) (int64, error) {
 	if len(b.ids) == 0 {
 		rows, err := q.QueryContext(ctx, "SELECT nextval(pg_get_serial_sequence('connections', 'id')) FROM generate_series(1, $1) ORDER BY 1", idBlockSize)
 		if err != nil {
-			return 0, fmt.Errorf("reserve connection ids: %w", err)
+			return 0, fmt.Errorf("reserve connection ids: %w", translate(err))
 		}
 		ids, err := scanIDs(rows)
 		if err != nil {
-			return 0, fmt.Errorf("reserve connection ids: %w", err)
+			return 0, fmt.Errorf("reserve connection ids: %w", translate(err))
 		}
 		b.ids = ids
 	}
