@@ -17,11 +17,14 @@
 --     time misses none of them.
 -- Neither column keeps a default: the store sets both on every insert.
 -- authentik 2026.8 drops the length limits of the source's slug and URLs
--- and of the connection's identifier: they become text (binary-coercible
--- from varchar, so no table is rewritten and no index rebuilt). The 2024.8
--- contract still bounds them by request validation; the unique btree
--- indexes on slug and identifier refuse entries over about 2700 bytes, so
--- the 2026.8 contract needs a bound of its own (docs/COMPATIBILITY.md).
+-- and of the connection's identifier: they become text. varchar to text is
+-- binary-coercible: no table is rewritten and no B-tree rebuilt; the
+-- trigram indexes on lower(identifier) and lower(slug), expression
+-- indexes, are rebuilt, with the tables locked meanwhile. The 2024.8
+-- contract still bounds these columns by request validation; the unique
+-- B-tree indexes on slug and identifier refuse entries over about 2700
+-- bytes, so the 2026.8 contract needs a bound of its own
+-- (docs/COMPATIBILITY.md).
 
 -- +goose Up
 ALTER TABLE oauth_sources
