@@ -1,10 +1,8 @@
 package e2e_test
 
 import (
-	"bytes"
 	"database/sql"
 	"encoding/json"
-	"io"
 	"net/http"
 	"net/url"
 	"os"
@@ -173,29 +171,14 @@ func loadFixture(t *testing.T, backend string, fx fixtureDatabase) string {
 // call sends a request with key; it returns the status and the body.
 func call(t *testing.T, p *proc, key, method, path string, body any) (int, []byte) {
 	t.Helper()
-	var r io.Reader
-	if body != nil {
-		raw, _ := json.Marshal(body)
-		r = bytes.NewReader(raw)
-	}
-	req, _ := http.NewRequest(method, p.base+"/api/v3"+path, r)
-	req.Header.Set("Authorization", "Bearer "+key)
-	if body != nil {
-		req.Header.Set("Content-Type", "application/json")
-	}
-	resp, err := client.Do(req)
+	status, raw, err := p.send(key, method, path, body)
 	if err != nil {
 		t.Fatalf("%s %s: %v", method, path, err)
 	}
-	defer resp.Body.Close()
-	raw, err := io.ReadAll(resp.Body)
-	if err != nil {
-		t.Fatal(err)
-	}
-	return resp.StatusCode, raw
+	return status, raw
 }
 
-// getJSON is a GET as the bootstrap admin that must answer 200.
+// getJSON is a GET with key that must answer 200.
 func getJSON(t *testing.T, p *proc, key, path string) any {
 	t.Helper()
 	status, raw := call(t, p, key, "GET", path, nil)
