@@ -147,7 +147,7 @@ echo "== PostgreSQL (schema $schema)"
 PGOPTIONS=--client-min-messages=warning psql -q "$pg" -c "DROP SCHEMA IF EXISTS $schema CASCADE" -c "CREATE SCHEMA $schema"
 pg_url=$pg$([[ $pg == *\?* ]] && echo '&' || echo '?')search_path=$schema
 postgres_entry=$(write "$pg_url")
-pg_dump --dbname="$pg" --schema="$schema" --inserts --no-owner --no-privileges | grep -v '^\\' >"$out/postgres.sql"
+pg_dump --dbname="$pg" --schema="$schema" --inserts --no-owner --no-privileges | grep -Ev '^\\(un)?restrict ' >"$out/postgres.sql"
 PGOPTIONS=--client-min-messages=warning psql -q "$pg" -c "DROP SCHEMA $schema CASCADE"
 
 printf '%s\n' "$secret_key" >"$out/secret.key"
