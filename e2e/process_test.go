@@ -171,28 +171,35 @@ var client = &http.Client{Timeout: 10 * time.Second}
 // do sends a request as the bootstrap admin; it returns the status (0 when
 // the request failed) and the decoded body.
 func (p *proc) do(method, path string, body any) (int, map[string]any) {
+	status, raw, err := p.send(adminKey, method, path, body)
+	if err != nil {
+		return 0, nil
+	}
+	var out map[string]any
+	_ = json.Unmarshal(raw, &out)
+	return status, out
+}
+
+// send sends a request with the API key key and a JSON body (nil: none);
+// it returns the status and the body as it came.
+func (p *proc) send(key, method, path string, body any) (int, []byte, error) {
 	var r io.Reader
 	if body != nil {
 		raw, _ := json.Marshal(body)
 		r = bytes.NewReader(raw)
 	}
 	req, _ := http.NewRequest(method, p.base+"/api/v3"+path, r)
-	req.Header.Set("Authorization", "Bearer "+adminKey)
+	req.Header.Set("Authorization", "Bearer "+key)
 	if body != nil {
 		req.Header.Set("Content-Type", "application/json")
 	}
 	resp, err := client.Do(req)
 	if err != nil {
-		return 0, nil
+		return 0, nil, err
 	}
 	defer resp.Body.Close()
-	var out map[string]any
 	raw, err := io.ReadAll(resp.Body)
-	if err != nil {
-		return 0, nil
-	}
-	_ = json.Unmarshal(raw, &out)
-	return resp.StatusCode, out
+	return resp.StatusCode, raw, err
 }
 
 // must is do that fails the test unless the status is want.

@@ -16,6 +16,12 @@ type User struct {
 	Attributes  map[string]any `gorm:"serializer:json;not null"`
 	DateJoined  time.Time      `gorm:"not null"`
 	LastLogin   *time.Time
+	// LastUpdated is the time of the user's last save, creation included
+	// (authentik's auto_now); the store sets it.
+	LastUpdated time.Time `gorm:"not null"`
+	// PasswordChangeDate is the time the password last changed: with no
+	// passwords here, the creation time (authentik's auto_now_add).
+	PasswordChangeDate time.Time `gorm:"not null"`
 	// Version counts the committed changes of the row (ETags).
 	Version int64 `gorm:"not null;default:1"`
 }
@@ -52,7 +58,7 @@ func (Token) TableName() string { return "tokens" }
 type OAuthSource struct {
 	ID                    string   `gorm:"primaryKey;size:36"`
 	Name                  string   `gorm:"not null;index"`
-	Slug                  string   `gorm:"size:50;not null;uniqueIndex"`
+	Slug                  string   `gorm:"not null;uniqueIndex"`
 	Enabled               bool     `gorm:"not null"`
 	AuthenticationFlow    *string  `gorm:"size:36"`
 	EnrollmentFlow        *string  `gorm:"size:36"`
@@ -64,11 +70,11 @@ type OAuthSource struct {
 	Managed               *string  `gorm:"uniqueIndex"`
 	UserPathTemplate      string   `gorm:"not null"`
 	ProviderType          string   `gorm:"size:32;not null"`
-	RequestTokenURL       *string  `gorm:"size:255"`
-	AuthorizationURL      *string  `gorm:"size:255"`
-	AccessTokenURL        *string  `gorm:"size:255"`
-	ProfileURL            *string  `gorm:"size:255"`
-	ConsumerKey           string   `gorm:"not null"`
+	RequestTokenURL       *string
+	AuthorizationURL      *string
+	AccessTokenURL        *string
+	ProfileURL            *string
+	ConsumerKey           string `gorm:"not null"`
 	// ConsumerSecret is a new plaintext secret to store (sealed into
 	// ConsumerSecretSealed); reads leave it empty.
 	ConsumerSecret       string `gorm:"-"`
@@ -77,8 +83,18 @@ type OAuthSource struct {
 	OIDCWellKnownURL     string `gorm:"column:oidc_well_known_url;not null"`
 	OIDCJWKSURL          string `gorm:"column:oidc_jwks_url;not null"`
 	OIDCJWKS             any    `gorm:"column:oidc_jwks;serializer:json;not null"`
-	CreatedAt            time.Time
-	UpdatedAt            time.Time
+	// PKCE is the PKCE method (none, plain, S256) and
+	// AuthorizationCodeAuthMethod how the client authenticates at the token
+	// endpoint (basic_auth, post_body): authentik 2026.8's fields, with its
+	// defaults.
+	PKCE                        string `gorm:"column:pkce;not null;default:none"`
+	AuthorizationCodeAuthMethod string `gorm:"not null;default:basic_auth"`
+	Promoted                    bool   `gorm:"not null"`
+	// Icon is the icon's file reference (authentik 2026.8's writable icon):
+	// a URL, a /static path or an uploaded file's name; "" for none.
+	Icon      string `gorm:"not null"`
+	CreatedAt time.Time
+	UpdatedAt time.Time
 	// Version counts the committed changes of the row (ETags, and the store's cache of sources).
 	Version int64 `gorm:"not null;default:1"`
 }
@@ -95,7 +111,7 @@ type Connection struct {
 	User       User        `gorm:"constraint:OnDelete:CASCADE"`
 	SourceID   string      `gorm:"size:36;not null;uniqueIndex:uq_connection_user_source,priority:2;uniqueIndex:uq_connection_source_identifier,priority:1;index:idx_connections_source_id_id,priority:1"`
 	Source     OAuthSource `gorm:"constraint:OnDelete:CASCADE"`
-	Identifier string      `gorm:"size:255;not null;uniqueIndex:uq_connection_source_identifier,priority:2;index:idx_connections_identifier,priority:1"`
+	Identifier string      `gorm:"not null;uniqueIndex:uq_connection_source_identifier,priority:2;index:idx_connections_identifier,priority:1"`
 	// SetAccessToken asks a write to store AccessToken, a new plaintext
 	// token (nil: none), sealed into AccessTokenSealed. Reads fill none of
 	// the three: the API never shows the token, and a read of every list

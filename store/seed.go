@@ -45,10 +45,11 @@ func (s *Store) Seed(ctx context.Context, o SeedOptions) error {
 	}
 	userIDs := make([]int64, 0, o.Users)
 	err := s.batches(ctx, o.Users, o.Batch, o.Progress, "users",
-		[]string{"uuid", "username", "name", "email", "is_active", "is_superuser", "path", "type", "attributes", "date_joined"},
+		[]string{"uuid", "username", "name", "email", "is_active", "is_superuser", "path", "type", "attributes", "date_joined",
+			"last_updated", "password_change_date"},
 		func(i int) []any {
 			name := fmt.Sprintf("%s-user-%d", o.Prefix, i)
-			return []any{uuid.NewString(), name, name, name + "@example.com", true, false, "users", "internal", "{}", now}
+			return []any{uuid.NewString(), name, name, name + "@example.com", true, false, "users", "internal", "{}", now, now, now}
 		})
 	if err != nil {
 		return err

@@ -15,8 +15,10 @@ import (
 	"gorm.io/gorm/clause"
 )
 
-// NewUser fills the fields authentik derives for a new user.
+// NewUser fills the fields authentik derives for a new user; its dates
+// (joined, last updated, password changed) are one instant, now.
 func NewUser(username string, superuser bool) *User {
+	now := time.Now().UTC().Truncate(time.Microsecond)
 	return &User{
 		UUID:        uuid.NewString(),
 		Username:    username,
@@ -26,7 +28,25 @@ func NewUser(username string, superuser bool) *User {
 		Path:        "users",
 		Type:        "internal",
 		Attributes:  map[string]any{},
-		DateJoined:  time.Now().UTC().Truncate(time.Microsecond),
+		DateJoined:  now,
+		LastUpdated: now,
+		// No password: it was last "changed" when the account was made.
+		PasswordChangeDate: now,
+	}
+}
+
+// stampNew fills the dates a user being created lacks: date_joined now,
+// last_updated and password_change_date the moment it joined (authentik's
+// auto_now and auto_now_add, at the insert).
+func (u *User) stampNew() {
+	if u.DateJoined.IsZero() {
+		u.DateJoined = time.Now().UTC().Truncate(time.Microsecond)
+	}
+	if u.LastUpdated.IsZero() {
+		u.LastUpdated = u.DateJoined
+	}
+	if u.PasswordChangeDate.IsZero() {
+		u.PasswordChangeDate = u.DateJoined
 	}
 }
 
@@ -91,6 +111,7 @@ func (s *Store) GetUser(ctx context.Context, id int64) (*User, error) {
 // CreateUser inserts u. It returns a *ConflictError (UniqueUserUsername,
 // UniqueUserUUID) when another user has its username or uuid.
 func (s *Store) CreateUser(ctx context.Context, u *User) error {
+	u.stampNew()
 	err := s.writeLeavingConnections(ctx, func(tx *writeTx) error {
 		if err := tx.db.Create(u).Error; err != nil {
 			return err
@@ -202,13 +223,15 @@ func (s *Store) whereJSONKey(q *gorm.DB, column, key string, value any) *gorm.DB
 }
 
 // UpdateUser changes the user id in one transaction, as UpdateSource
-// does. It returns ErrNotFound, change's own error or a *ConflictError,
-// and writes nothing then.
+// does, and sets its last_updated; its date_joined and
+// password_change_date stay. It returns ErrNotFound, change's own error or
+// a *ConflictError, and writes nothing then.
 func (s *Store) UpdateUser(ctx context.Context, id int64, change func(*User) error) (*User, error) {
 	return updateLocked(s, ctx, userRow(id), change,
 		func(tx *writeTx, u *User) error {
 			u.Version++
-			return tx.db.Model(u).Select("*").Omit("id", "uuid", "date_joined").Updates(u).Error
+			u.LastUpdated = time.Now().UTC().Truncate(time.Microsecond)
+			return tx.db.Model(u).Select("*").Omit("id", "uuid", "date_joined", "password_change_date").Updates(u).Error
 		})
 }
 
