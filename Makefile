@@ -59,10 +59,13 @@ test: check-generated fmt-check vet $(TSCLIENT)
 		AKCONN_TEST_BACKEND=postgres AKCONN_TEST_POSTGRES_URL="$$pg" $(GO) test -race -count=1 ./... || exit 1; \
 	fi
 
-## check-compat: fail when openapi.yaml breaks clients of the last released contract (api/released.yaml)
+## check-compat: fail when a served contract breaks clients of its release snapshot: openapi.yaml and
+## api/2024.8.yaml (served at /compat/2024.8/api/v3/) against api/released.yaml
 check-compat:
 	$(GO) tool oasdiff breaking api/released.yaml openapi.yaml --fail-on ERR --err-ignore api/acknowledged-breaking.txt
 	@echo "openapi.yaml is compatible with api/released.yaml"
+	$(GO) tool oasdiff breaking api/released.yaml api/2024.8.yaml --fail-on ERR --err-ignore api/acknowledged-breaking.txt
+	@echo "api/2024.8.yaml is compatible with api/released.yaml"
 
 ## release-snapshot: record openapi.yaml as the released contract (only when cutting a release)
 release-snapshot:

@@ -31,6 +31,9 @@ type Config struct {
 	Addr string
 	// ResponseValidation is enforce, log or off.
 	ResponseValidation string
+	// APIVersion is the contract /api/v3/ speaks (every served contract is
+	// also at /compat/<version>/api/v3/).
+	APIVersion string
 	// AuthCacheTTL is how long verified API tokens are remembered.
 	AuthCacheTTL time.Duration
 	// PprofAddr serves net/http/pprof when set.
@@ -67,6 +70,7 @@ func DefaultConfig() Config {
 		Store:              store.Options{ConnMaxLifetime: 30 * time.Minute, SQLiteSynchronous: "FULL"},
 		Addr:               "127.0.0.1:9000",
 		ResponseValidation: "enforce",
+		APIVersion:         server.CurrentVersion,
 		AuthCacheTTL:       5 * time.Second,
 		EventRetention:     retention(server.DefaultEventRetention),
 		EventSweepInterval: time.Hour,
@@ -100,6 +104,8 @@ func (c *Config) serveFlags(fs *flagSet) {
 		"do not apply pending migrations at start")
 	fs.StringVar(&c.ResponseValidation, "response-validation", "RESPONSE_VALIDATION", c.ResponseValidation,
 		"what to do with a response that breaks the spec: enforce (500), log, or off")
+	fs.StringVar(&c.APIVersion, "api-version", "API_VERSION", c.APIVersion,
+		"the contract /api/v3/ speaks: "+strings.Join(server.Versions(server.Registry), " or ")+"; each is also at /compat/VERSION/api/v3/")
 	fs.DurationVar(&c.AuthCacheTTL, "auth-cache-ttl", "AUTH_CACHE_TTL", c.AuthCacheTTL,
 		"remember verified API tokens this long; revocation through another replica takes effect within it (0: off)")
 	fs.StringVar(&c.PprofAddr, "pprof-addr", "PPROF_ADDR", c.PprofAddr,

@@ -13,6 +13,8 @@ import (
 	"os"
 	"os/signal"
 	"runtime/debug"
+	"slices"
+	"strings"
 	"syscall"
 	"time"
 
@@ -42,6 +44,10 @@ func runServe(args []string, stdout, stderr io.Writer) int {
 		fmt.Fprintf(stderr, "invalid --response-validation %q: want enforce, log or off\n", cfg.ResponseValidation)
 		return 2
 	}
+	if versions := server.Versions(server.Registry); !slices.Contains(versions, cfg.APIVersion) {
+		fmt.Fprintf(stderr, "unknown --api-version %q: this server speaks %s\n", cfg.APIVersion, strings.Join(versions, ", "))
+		return 2
+	}
 	logs := newLogBuffer(stdout, logFlushInterval)
 	defer logs.Close()
 	log := slog.New(warningsAtOnce{slog.NewJSONHandler(logs, nil), logs})
@@ -62,7 +68,7 @@ func runServe(args []string, stdout, stderr io.Writer) int {
 		}
 	}
 	metrics := server.NewMetrics(db, server.Build{Version: version, Commit: commit()})
-	e, err := server.New(server.Config{Store: db, Spec: spec, Logger: log, ResponseValidation: mode, AuthCacheTTL: cfg.AuthCacheTTL,
+	e, err := server.New(server.Config{Store: db, Spec: spec, APIVersion: cfg.APIVersion, Logger: log, ResponseValidation: mode, AuthCacheTTL: cfg.AuthCacheTTL,
 		EventRetention: time.Duration(cfg.EventRetention), TrustedProxies: cfg.TrustedProxies, NoAudit: !cfg.Audit,
 		Metrics: metrics, MetricsElsewhere: cfg.MetricsAddr != ""})
 	if err != nil {
@@ -96,7 +102,7 @@ func runServe(args []string, stdout, stderr io.Writer) int {
 		defer cancel()
 		_ = srv.Shutdown(shutdown)
 	}()
-	log.Info("serving", "addr", ln.Addr().String(), "database", redacted(cfg.Database), "response_validation", string(mode), "version", version, "commit", commit())
+	log.Info("serving", "addr", ln.Addr().String(), "database", redacted(cfg.Database), "response_validation", string(mode), "api_version", cfg.APIVersion, "version", version, "commit", commit())
 	if err := srv.Serve(ln); err != nil && !errors.Is(err, http.ErrServerClosed) {
 		log.Error("serve", "error", err.Error())
 		return 1

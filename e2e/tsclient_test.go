@@ -39,7 +39,9 @@ type capturedResponse struct {
 // test backend: the events of a connection's create, update and delete
 // and of a token's view_key are listed, filtered and retrieved as the
 // script expects, and every raw events response it received is valid for
-// authentik's published contract and for openapi.yaml.
+// authentik's published contract and for the contract of the mount it
+// called: /api/v3/ (openapi.yaml) and /compat/2024.8/api/v3/
+// (api/2024.8.yaml).
 func TestAuthentikTypeScriptClient(t *testing.T) {
 	root := filepath.Dir(testenv.SpecPath())
 	node, err := exec.LookPath("node")
@@ -49,20 +51,34 @@ func TestAuthentikTypeScriptClient(t *testing.T) {
 	if _, err := os.Stat(filepath.Join(root, "tools", "tsclient", "node_modules", "@goauthentik", "api", "package.json")); err != nil {
 		t.Skip("tools/tsclient/node_modules/@goauthentik/api is missing: run `npm ci --prefix tools/tsclient` (make test does)")
 	}
-	own := loadContract(t, testenv.SpecPath())
 	var reference *contract
 	if path := testenv.ReferenceFile(t, referenceFile); path != "" {
 		reference = loadContract(t, path)
 	} else {
 		t.Logf("!!! REFERENCE CHECK SKIPPED: %s not found (set %s to its directory, or keep shared/reference/ beside the repository); "+
-			"the events responses are validated against openapi.yaml only", referenceFile, testenv.ReferenceEnv)
+			"the events responses are validated against the mount's own contract only", referenceFile, testenv.ReferenceEnv)
 	}
-
 	p := start(t, testenv.DatabaseURL(t, testenv.Backend()))
+	// The same script, unchanged, through /api/v3/ and through the 2024.8
+	// contract's own mount, each validated against that mount's spec.
+	for _, mount := range []struct{ base, spec string }{
+		{"/api/v3", testenv.SpecPath()},
+		{"/compat/2024.8/api/v3", filepath.Join(root, "api", "2024.8.yaml")},
+	} {
+		t.Run(strings.TrimPrefix(mount.base, "/"), func(t *testing.T) {
+			runTSClient(t, node, root, p, mount.base, loadContract(t, mount.spec), reference)
+		})
+	}
+}
+
+// runTSClient runs tools/tsclient/events.mjs against base on p and checks
+// every response it captured against own (the mount's contract) and
+// reference (authentik's, when present).
+func runTSClient(t *testing.T, node, root string, p *proc, base string, own, reference *contract) {
 	capture := filepath.Join(t.TempDir(), "events-responses.json")
 	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
 	defer cancel()
-	cmd := exec.CommandContext(ctx, node, filepath.Join("tools", "tsclient", "events.mjs"), p.base+"/api/v3", capture)
+	cmd := exec.CommandContext(ctx, node, filepath.Join("tools", "tsclient", "events.mjs"), p.base+base, capture)
 	cmd.Dir = root
 	cmd.Env = append(os.Environ(), "AKCONN_API_KEY="+adminKey)
 	out, err := cmd.CombinedOutput()
@@ -90,7 +106,11 @@ func TestAuthentikTypeScriptClient(t *testing.T) {
 		if strings.Contains(r.Body, adminKey) {
 			t.Errorf("%s %s: the body holds the caller's API key", r.Operation, r.URL)
 		}
-		own.validate(t, "openapi.yaml", r)
+		if !strings.Contains(r.URL, base+"/") {
+			t.Errorf("%s %s: the client left its base URL %s", r.Operation, r.URL, base)
+		}
+		r.URL = strings.Replace(r.URL, base+"/", "/api/v3/", 1) // the contracts' server
+		own.validate(t, "the mount's contract", r)
 		if reference != nil {
 			reference.validate(t, referenceFile, r)
 		}
@@ -103,7 +123,7 @@ func TestAuthentikTypeScriptClient(t *testing.T) {
 			}
 		}
 	}
-	t.Logf("%s: validated %d events responses against openapi.yaml%s", testenv.Backend(), len(responses),
+	t.Logf("%s %s: validated %d events responses against the mount's contract%s", testenv.Backend(), base, len(responses),
 		map[bool]string{true: " and " + referenceFile, false: " only (reference check SKIPPED)"}[reference != nil])
 }
 

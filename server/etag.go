@@ -16,7 +16,9 @@ import (
 // inside the locked read-modify-write), the version of what its
 // representation shows of another row (a connection's source, a token's
 // user), and a digest of its identity, so that an object deleted and made
-// again under the same slug or identifier never takes an old tag.
+// again under the same slug or identifier never takes an old tag. A
+// contract's mounts send its representation, so a tag also names the
+// contract, except for the 2024.8 contract's (representationTag).
 
 // headerETag names the response header of an object's entity tag.
 const headerETag = "ETag"
@@ -93,6 +95,7 @@ func matchesETag(header, current string, weak bool) bool {
 // It returns errPreconditionFailed, and sets the current tag on the
 // response, when they differ.
 func ifMatch(c echo.Context, header *string, current string) error {
+	current = representationTag(c, current)
 	if header == nil || matchesETag(*header, current, false) {
 		return nil
 	}
@@ -103,6 +106,7 @@ func ifMatch(c echo.Context, header *string, current string) error {
 // sendObject answers a read or write of one object: with its ETag, and
 // for a read whose If-None-Match names that tag, 304 without a body.
 func sendObject(c echo.Context, status int, tag string, ifNoneMatch *string, body any) error {
+	tag = representationTag(c, tag)
 	c.Response().Header().Set(headerETag, tag)
 	if ifNoneMatch != nil && matchesETag(*ifNoneMatch, tag, true) {
 		return c.NoContent(http.StatusNotModified)

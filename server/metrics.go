@@ -4,6 +4,7 @@ import (
 	"net/http"
 	"runtime"
 	"strconv"
+	"strings"
 	"sync"
 	"time"
 
@@ -44,8 +45,8 @@ type Metrics struct {
 
 // requestLabels are the labels of an answered request.
 type requestLabels struct {
-	operation, method string
-	status            int
+	operation, method, contract string
+	status                      int
 }
 
 // requestSeries are the series of one requestLabels.
@@ -61,13 +62,13 @@ type Build struct{ Version, Commit string }
 // database pool and writes, build info, and the Go runtime and process.
 func NewMetrics(st *store.Store, build Build) *Metrics {
 	r := prometheus.NewRegistry()
-	labels := []string{"operation", "method", "status"}
+	labels := []string{"operation", "method", "status", "contract"}
 	m := &Metrics{
 		registry: r,
 		requests: prometheus.NewCounterVec(prometheus.CounterOpts{Name: "akconn_http_requests_total",
-			Help: "Requests answered, by operation (the spec's operationId; off the API the route, or unmatched), method and status."}, labels),
+			Help: "Requests answered, by operation (the spec's operationId; off the API the route, or unmatched), method, status and contract (the version the mount speaks; none off the API)."}, labels),
 		duration: prometheus.NewHistogramVec(prometheus.HistogramOpts{Name: "akconn_http_request_duration_seconds",
-			Help:    "Time from the request's arrival to its answer, by operation, method and status.",
+			Help:    "Time from the request's arrival to its answer, by operation, method, status and contract.",
 			Buckets: []float64{.0005, .001, .0025, .005, .01, .025, .05, .1, .25, .5, 1, 2.5, 5, 10}}, labels),
 		requestRejections: prometheus.NewCounterVec(prometheus.CounterOpts{Name: "akconn_request_validation_rejections_total",
 			Help: "Requests refused by request validation (parameters, body) before their handler ran, by operation."}, []string{"operation"}),
@@ -134,47 +135,57 @@ var knownMethods = map[string]bool{http.MethodGet: true, http.MethodHead: true, 
 	http.MethodPatch: true, http.MethodDelete: true, http.MethodOptions: true}
 
 // routeLabels names requests for the metrics: by operationId for the
-// API's routes, by pattern for the others.
+// API's routes, by pattern for the others, and by the contract of the
+// mount they were sent to.
 type routeLabels struct {
 	operations map[string]string // "METHOD pattern" → operationId
-	patterns   map[string]bool   // every registered pattern
+	patterns   map[string]string // every registered pattern → its contract
 }
 
+// noContract is the contract label of a request to no mount.
+const noContract = "none"
+
 // newRouteLabels reads e's routes once they are all registered.
-func newRouteLabels(e *echo.Echo, operations map[string]string) *routeLabels {
-	l := &routeLabels{operations: operations, patterns: map[string]bool{}}
+func newRouteLabels(e *echo.Echo, operations map[string]string, mounts []*mount) *routeLabels {
+	l := &routeLabels{operations: operations, patterns: map[string]string{}}
 	for _, r := range e.Routes() {
-		l.patterns[r.Path] = true
+		l.patterns[r.Path] = noContract
+		for _, m := range mounts {
+			if strings.HasPrefix(r.Path, m.base) {
+				l.patterns[r.Path] = m.version
+			}
+		}
 	}
 	return l
 }
 
-// of returns the operation label of c's request.
-func (l *routeLabels) of(c echo.Context, method string) string {
+// of returns the operation and contract labels of c's request.
+func (l *routeLabels) of(c echo.Context, method string) (operation, contract string) {
 	if method == http.MethodHead {
 		method = http.MethodGet // HEAD is served as GET
 	}
 	pattern := c.Path()
+	contract, known := l.patterns[pattern]
+	if !known {
+		return "unmatched", noContract
+	}
 	if op, ok := l.operations[method+" "+pattern]; ok {
-		return op
+		return op, contract
 	}
-	if l.patterns[pattern] {
-		return pattern
-	}
-	return "unmatched"
+	return pattern, contract
 }
 
 // observe counts one answered request.
-func (m *Metrics) observe(operation, method string, status int, took time.Duration) {
+func (m *Metrics) observe(operation, contract, method string, status int, took time.Duration) {
 	if !knownMethods[method] {
 		method = "other"
 	}
-	key := requestLabels{operation, method, status}
+	key := requestLabels{operation, method, contract, status}
 	series, ok := m.answered.Load(key)
 	if !ok {
 		code := strconv.Itoa(status)
-		series, _ = m.answered.LoadOrStore(key, &requestSeries{m.requests.WithLabelValues(operation, method, code),
-			m.duration.WithLabelValues(operation, method, code)})
+		series, _ = m.answered.LoadOrStore(key, &requestSeries{m.requests.WithLabelValues(operation, method, code, contract),
+			m.duration.WithLabelValues(operation, method, code, contract)})
 	}
 	series.(*requestSeries).requests.Inc()
 	series.(*requestSeries).duration.Observe(took.Seconds())

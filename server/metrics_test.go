@@ -82,32 +82,32 @@ func TestMetricsCountKnownTraffic(t *testing.T) {
 
 	m, text := scrape(t, v)
 	for name, want := range map[string]float64{
-		`akconn_http_requests_total{method="GET",operation="sources_user_connections_oauth_retrieve",status="200"}`:                          3,
-		`akconn_http_requests_total{method="HEAD",operation="sources_user_connections_oauth_retrieve",status="200"}`:                         1,
-		`akconn_http_requests_total{method="GET",operation="sources_user_connections_oauth_retrieve",status="404"}`:                          1,
-		`akconn_http_requests_total{method="POST",operation="sources_user_connections_oauth_create",status="400"}`:                           2,
-		`akconn_http_requests_total{method="POST",operation="sources_user_connections_oauth_create",status="201"}`:                           1,
-		`akconn_http_requests_total{method="GET",operation="sources_user_connections_oauth_list",status="403"}`:                              4,
-		`akconn_http_requests_total{method="GET",operation="sources_user_connections_oauth_list",status="499"}`:                              1,
-		`akconn_http_requests_total{method="GET",operation="/-/health/live/",status="204"}`:                                                  1,
-		`akconn_http_requests_total{method="GET",operation="unmatched",status="404"}`:                                                        1,
-		`akconn_http_requests_total{method="other",operation="/api/v3/core/users/",status="405"}`:                                            1,
-		`akconn_http_requests_total{method="GET",operation="sources_oauth_retrieve",status="500"}`:                                           1,
-		`akconn_http_request_duration_seconds_count{method="GET",operation="sources_user_connections_oauth_retrieve",status="200"}`:          3,
-		`akconn_http_request_duration_seconds_bucket{method="GET",operation="sources_user_connections_oauth_retrieve",status="200",le="10"}`: 3,
-		`akconn_request_validation_rejections_total{operation="sources_user_connections_oauth_create"}`:                                      2,
-		`akconn_response_validation_rejections_total{operation="sources_oauth_retrieve"}`:                                                    1,
-		`akconn_authentication_failures_total{reason="missing"}`:                                                                             2,
-		`akconn_authentication_failures_total{reason="unsupported_type"}`:                                                                    1,
-		`akconn_authentication_failures_total{reason="invalid_token"}`:                                                                       1,
-		`akconn_authentication_failures_total{reason="malformed"}`:                                                                           0,
-		`akconn_client_closed_requests_total{operation="sources_user_connections_oauth_list"}`:                                               1,
+		`akconn_http_requests_total{contract="2024.8",method="GET",operation="sources_user_connections_oauth_retrieve",status="200"}`:                          3,
+		`akconn_http_requests_total{contract="2024.8",method="HEAD",operation="sources_user_connections_oauth_retrieve",status="200"}`:                         1,
+		`akconn_http_requests_total{contract="2024.8",method="GET",operation="sources_user_connections_oauth_retrieve",status="404"}`:                          1,
+		`akconn_http_requests_total{contract="2024.8",method="POST",operation="sources_user_connections_oauth_create",status="400"}`:                           2,
+		`akconn_http_requests_total{contract="2024.8",method="POST",operation="sources_user_connections_oauth_create",status="201"}`:                           1,
+		`akconn_http_requests_total{contract="2024.8",method="GET",operation="sources_user_connections_oauth_list",status="403"}`:                              4,
+		`akconn_http_requests_total{contract="2024.8",method="GET",operation="sources_user_connections_oauth_list",status="499"}`:                              1,
+		`akconn_http_requests_total{contract="none",method="GET",operation="/-/health/live/",status="204"}`:                                                    1,
+		`akconn_http_requests_total{contract="none",method="GET",operation="unmatched",status="404"}`:                                                          1,
+		`akconn_http_requests_total{contract="2024.8",method="other",operation="/api/v3/core/users/",status="405"}`:                                            1,
+		`akconn_http_requests_total{contract="2024.8",method="GET",operation="sources_oauth_retrieve",status="500"}`:                                           1,
+		`akconn_http_request_duration_seconds_count{contract="2024.8",method="GET",operation="sources_user_connections_oauth_retrieve",status="200"}`:          3,
+		`akconn_http_request_duration_seconds_bucket{contract="2024.8",method="GET",operation="sources_user_connections_oauth_retrieve",status="200",le="10"}`: 3,
+		`akconn_request_validation_rejections_total{operation="sources_user_connections_oauth_create"}`:                                                        2,
+		`akconn_response_validation_rejections_total{operation="sources_oauth_retrieve"}`:                                                                      1,
+		`akconn_authentication_failures_total{reason="missing"}`:                                                                                               2,
+		`akconn_authentication_failures_total{reason="unsupported_type"}`:                                                                                      1,
+		`akconn_authentication_failures_total{reason="invalid_token"}`:                                                                                         1,
+		`akconn_authentication_failures_total{reason="malformed"}`:                                                                                             0,
+		`akconn_client_closed_requests_total{operation="sources_user_connections_oauth_list"}`:                                                                 1,
 	} {
 		if got, ok := m[name]; !ok || got != want {
 			t.Errorf("%s = %v (present %v), want %v", name, got, ok, want)
 		}
 	}
-	if n := m[`akconn_http_requests_total{method="GET",operation="sources_user_connections_oauth_list",status="500"}`]; n != 0 {
+	if n := m[`akconn_http_requests_total{contract="2024.8",method="GET",operation="sources_user_connections_oauth_list",status="500"}`]; n != 0 {
 		t.Errorf("the client that went away counted as a server error")
 	}
 	for _, name := range []string{`go_goroutines`, `process_resident_memory_bytes`, `go_sql_open_connections{db_name="` + v.Store.Dialect() + `"}`,

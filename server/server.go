@@ -3,7 +3,6 @@
 package server
 
 import (
-	"context"
 	"fmt"
 	"log/slog"
 	"net/http"
@@ -11,11 +10,9 @@ import (
 	"strings"
 	"time"
 
-	"github.com/getkin/kin-openapi/openapi3"
 	"github.com/labstack/echo/v4"
 
 	"akconn/gen"
-	"akconn/server/apibrowser"
 	"akconn/store"
 )
 
@@ -28,9 +25,17 @@ const DefaultBodyLimit = 1 << 20
 // Config holds what New needs.
 type Config struct {
 	Store *store.Store
-	// Spec is openapi.yaml, as embedded in the binary.
-	Spec   []byte
-	Logger *slog.Logger
+	// Spec is openapi.yaml, as embedded in the binary: the current
+	// contract.
+	Spec []byte
+	// Contracts are the released contracts served beside the current one,
+	// each at CompatBase (the current one is always there too); nil means
+	// Registry.
+	Contracts []Contract
+	// APIVersion is the contract BaseURL speaks (CurrentVersion when
+	// empty); New refuses a version it does not serve.
+	APIVersion string
+	Logger     *slog.Logger
 	// ResponseValidation defaults to ResponseEnforce.
 	ResponseValidation ResponseValidation
 	// BodyLimit caps one request body (bytes); it defaults to
@@ -78,9 +83,10 @@ const DefaultEventRetention = 365 * 24 * time.Hour
 
 var _ gen.ServerInterface = (*Server)(nil)
 
-// New builds the echo instance that serves the API: spec loaded and
-// compiled once, request and response validation on every operation,
-// authentication, handlers, health checks and the schema.
+// New builds the echo instance that serves the API: every contract's spec
+// loaded and compiled once, each served at its mount (serveMount) with
+// request and response validation on every operation, authentication,
+// handlers, its schema and API browser; health checks and metrics.
 func New(cfg Config) (*echo.Echo, error) {
 	if cfg.Logger == nil {
 		cfg.Logger = slog.New(slog.DiscardHandler)
@@ -94,12 +100,13 @@ func New(cfg Config) (*echo.Echo, error) {
 	if cfg.BodyMemory <= 0 {
 		cfg.BodyMemory = DefaultBodyMemory
 	}
-	spec, err := openapi3.NewLoader().LoadFromData(cfg.Spec)
-	if err != nil {
-		return nil, fmt.Errorf("load spec: %w", err)
+	released := cfg.Contracts
+	if released == nil {
+		released = Registry
 	}
-	if err := spec.Validate(context.Background()); err != nil {
-		return nil, fmt.Errorf("invalid spec: %w", err)
+	mounts, current, err := planMounts(cfg.Spec, released, cfg.APIVersion)
+	if err != nil {
+		return nil, err
 	}
 	if cfg.EventRetention <= 0 {
 		cfg.EventRetention = DefaultEventRetention
@@ -123,32 +130,18 @@ func New(cfg Config) (*echo.Echo, error) {
 	e.Use(recoverPanics) // a panic becomes a logged 500, not a dropped connection
 
 	bodies := newBodyReader(cfg.BodyMemory, cfg.BodyLimit, DefaultBodyReadTimeout)
-	validators, err := operationValidators(spec, cfg.ResponseValidation, bodies, cfg.Logger)
-	if err != nil {
-		return nil, err
+	operations := map[string]string{}
+	for _, m := range mounts {
+		if err := s.serveMount(e, m, current, cfg, bodies, operations); err != nil {
+			return nil, err
+		}
 	}
-	perOperation := make(map[string][]echo.MiddlewareFunc, len(validators))
-	operations := make(map[string]string, len(validators))
-	for id, v := range validators {
-		v.rejected = s.metrics.responseRejections.WithLabelValues(id)
-		// Outermost first: response validation sees every answer, including
-		// authentication and request validation errors.
-		perOperation[id] = []echo.MiddlewareFunc{v.validateResponse, s.authenticate, s.permit(id), s.audit(id),
-			s.metrics.countRejections(id, v.validateRequest)}
-		operations[v.route.Method+" "+echoPattern(BaseURL+v.route.Path)] = id
-	}
-	gen.RegisterHandlersWithOptions(e, s, gen.RegisterHandlersOptions{BaseURL: BaseURL, OperationMiddlewares: perOperation})
-
-	e.GET(BaseURL+"/schema/", func(c echo.Context) error {
-		return c.Blob(http.StatusOK, "application/vnd.oai.openapi; charset=utf-8", cfg.Spec)
-	})
-	apibrowser.Register(e, BaseURL) // the API browser at /api/v3/ (RapiDoc), public like the schema
 	if !cfg.MetricsElsewhere {
 		e.GET(MetricsPath, echo.WrapHandler(s.metrics.Handler()))
 	}
 	e.GET("/-/health/live/", func(c echo.Context) error { return c.NoContent(http.StatusNoContent) })
 	e.GET("/-/health/ready/", away.ready)
-	*labels = *newRouteLabels(e, operations)
+	*labels = *newRouteLabels(e, operations, mounts)
 	return e, nil
 }
 
@@ -187,7 +180,8 @@ func observeRequests(log *slog.Logger, m *Metrics, labels *routeLabels) echo.Mid
 				method = http.MethodHead
 			}
 			took := time.Since(start)
-			m.observe(labels.of(c, method), method, c.Response().Status, took)
+			operation, contract := labels.of(c, method)
+			m.observe(operation, contract, method, c.Response().Status, took)
 			attrs := [7]slog.Attr{
 				slog.String("method", method),
 				slog.String("path", c.Request().URL.Path),

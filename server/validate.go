@@ -170,19 +170,8 @@ func (v *operationValidator) validateResponse(next echo.HandlerFunc) echo.Handle
 	}
 	return func(c echo.Context) error {
 		res := c.Response()
-		buf := buffers.Get().(*bufferedWriter)
-		buf.status = http.StatusOK
-		orig := res.Writer
-		buf.orig = orig
-		res.Writer = buf
-		defer func() { // also when a handler panics
-			res.Writer = orig
-			buf.release()
-		}()
-		if err := next(c); err != nil {
-			c.Echo().HTTPErrorHandler(err, c)
-		}
-		res.Writer = orig
+		buf, orig := bufferAnswer(c, next)
+		defer buf.release()
 		if buf.status == StatusClientClosedRequest { // not an answer: nobody is listening
 			orig.WriteHeader(buf.status)
 			return nil
@@ -208,6 +197,24 @@ func (v *operationValidator) validateResponse(next echo.HandlerFunc) echo.Handle
 		}
 		return send(orig, buf)
 	}
+}
+
+// bufferAnswer runs next with c's response held in a buffer, an error
+// answered into it too, and returns it with the writer it replaced, which
+// is c's again once it returns (also when next panics). The caller
+// releases the buffer.
+func bufferAnswer(c echo.Context, next echo.HandlerFunc) (buf *bufferedWriter, orig http.ResponseWriter) {
+	res := c.Response()
+	buf = buffers.Get().(*bufferedWriter)
+	buf.status = http.StatusOK
+	orig = res.Writer
+	buf.orig = orig
+	res.Writer = buf
+	defer func() { res.Writer = orig }()
+	if err := next(c); err != nil {
+		c.Echo().HTTPErrorHandler(err, c)
+	}
+	return buf, orig
 }
 
 // send writes a buffered response.
