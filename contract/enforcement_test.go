@@ -12,8 +12,12 @@ import (
 // would break the contract, and expects the server's response validator
 // to replace each by a 500 GenericError and log it.
 func TestBrokenResponsesNeverLeave(t *testing.T) {
+	forEachMount(t, testBrokenResponsesNeverLeave)
+}
+
+func testBrokenResponsesNeverLeave(t *testing.T, m *mount) {
 	env := testenv.New(t)
-	f := &fixture{t: t, env: env}
+	f := &fixture{t: t, env: env, m: m}
 	conn := f.connection(testenv.AliceKey)
 	// With its version bumped, as every write of a source does: the store's
 	// cache of sources is checked against it.
@@ -21,7 +25,7 @@ func TestBrokenResponsesNeverLeave(t *testing.T) {
 		t.Fatal(err)
 	}
 	for _, path := range []string{"/sources/user_connections/oauth/" + conn + "/", "/sources/user_connections/oauth/", "/sources/oauth/"} {
-		resp := env.Serve(testenv.NewRequest(t, http.MethodGet, path, testenv.AliceKey, nil))
+		resp := env.Serve(m.request(t, http.MethodGet, path, testenv.AliceKey, nil))
 		if resp.Status != http.StatusInternalServerError || strings.TrimSpace(string(resp.Body)) != `{"detail":"Internal server error."}` {
 			t.Errorf("GET %s with a broken source: %d %s", path, resp.Status, resp.Body)
 		}

@@ -26,11 +26,12 @@ func unique(prefix string) string {
 type fixture struct {
 	t   testing.TB
 	env *testenv.Env
+	m   *mount // the mount the objects are created through
 }
 
 func (f *fixture) post(path, key string, body map[string]any) map[string]any {
 	f.t.Helper()
-	resp := f.env.Serve(testenv.NewRequest(f.t, http.MethodPost, path, key, body))
+	resp := f.env.Serve(f.m.request(f.t, http.MethodPost, path, key, body))
 	if resp.Status != http.StatusCreated {
 		f.t.Fatalf("fixture POST %s: %d %s", path, resp.Status, resp.Body)
 	}
@@ -75,7 +76,7 @@ func (f *fixture) token(key string) string {
 func (f *fixture) event(key string) string {
 	f.t.Helper()
 	id := f.token(key)
-	resp := f.env.Serve(testenv.NewRequest(f.t, http.MethodGet, "/events/events/?context_model_name=token&page_size=1", key, nil))
+	resp := f.env.Serve(f.m.request(f.t, http.MethodGet, "/events/events/?context_model_name=token&page_size=1", key, nil))
 	var page struct {
 		Results []struct {
 			PK      string `json:"pk"`

@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"net/http"
+	"os"
 	"sort"
 	"strings"
 	"sync"
@@ -14,40 +15,91 @@ import (
 	"github.com/getkin/kin-openapi/openapi3filter"
 	"github.com/getkin/kin-openapi/routers"
 
+	"akconn/server"
 	"akconn/testenv"
 )
 
-// operation is one operation of openapi.yaml.
+// mount is one base path the server serves a contract at, with the spec
+// it serves there, which the suite loads and checks its answers against.
+type mount struct {
+	name string // of its subtests: "api" (BaseURL) or "compat-VERSION"
+	base string
+	ops  map[string]*operation
+}
+
+// operation is one operation of a mount's spec.
 type operation struct {
 	ID     string
 	Method string
-	Path   string // template, relative to the server URL: /core/users/{id}/
+	Path   string // template, relative to the mount: /core/users/{id}/
+	mount  *mount
 	route  *routers.Route
 }
 
 var (
 	loadOnce sync.Once
-	doc      *openapi3.T
-	ops      map[string]*operation
+	mounts   []*mount
+	loadErr  error
 )
 
-// spec loads openapi.yaml once, independently of the server.
-func spec(t testing.TB) (*openapi3.T, map[string]*operation) {
+// allMounts lists every mount of the server testenv builds (openapi.yaml
+// and server.Registry, as server.Mounts plans them), each with its spec
+// loaded once by the suite, independently of the server's validators. A
+// contract added to the registry is covered with no change here.
+func allMounts(t testing.TB) []*mount {
 	t.Helper()
+	if err := loadMounts(); err != nil {
+		t.Fatal(err)
+	}
+	return mounts
+}
+
+// loadMounts fills mounts, once.
+func loadMounts() error {
 	loadOnce.Do(func() {
-		d, err := openapi3.NewLoader().LoadFromFile(testenv.SpecPath())
+		spec, err := os.ReadFile(testenv.SpecPath())
 		if err != nil {
-			panic(err)
+			loadErr = err
+			return
 		}
-		doc, ops = d, map[string]*operation{}
-		for path, item := range d.Paths.Map() {
-			for method, op := range item.Operations() {
-				ops[op.OperationID] = &operation{ID: op.OperationID, Method: method, Path: path,
-					route: &routers.Route{Spec: d, Path: path, PathItem: item, Method: method, Operation: op}}
+		served, err := server.Mounts(spec, server.Registry, "")
+		if err != nil {
+			loadErr = err
+			return
+		}
+		for _, sm := range served {
+			d, err := openapi3.NewLoader().LoadFromData(sm.Schema)
+			if err != nil {
+				loadErr = fmt.Errorf("spec of %s: %w", sm.Base, err)
+				return
 			}
+			m := &mount{name: "compat-" + sm.Version, base: sm.Base, ops: map[string]*operation{}}
+			if sm.Base == server.BaseURL {
+				m.name = "api"
+			}
+			for path, item := range d.Paths.Map() {
+				for method, op := range item.Operations() {
+					m.ops[op.OperationID] = &operation{ID: op.OperationID, Method: method, Path: path, mount: m,
+						route: &routers.Route{Spec: d, Path: path, PathItem: item, Method: method, Operation: op}}
+				}
+			}
+			mounts = append(mounts, m)
 		}
 	})
-	return doc, ops
+	return loadErr
+}
+
+// forEachMount runs f as a subtest on every mount.
+func forEachMount(t *testing.T, f func(t *testing.T, m *mount)) {
+	for _, m := range allMounts(t) {
+		t.Run(m.name, func(t *testing.T) { f(t, m) })
+	}
+}
+
+// request builds a request to path, relative to the mount.
+func (m *mount) request(t testing.TB, method, path, key string, body any) *http.Request {
+	t.Helper()
+	return testenv.NewRequestAt(t, m.base, method, path, key, body)
 }
 
 func sortedIDs(m map[string]*operation) []string {
@@ -99,19 +151,25 @@ var validation = &openapi3filter.Options{
 	},
 }
 
-// coverage records the statuses each operation answered during the run.
+// coverage records the statuses each operation answered on each mount
+// during the run (mount name → operationId → status → count).
 var coverage = struct {
 	sync.Mutex
-	seen map[string]map[int]int
-}{seen: map[string]map[int]int{}}
+	seen map[string]map[string]map[int]int
+}{seen: map[string]map[string]map[int]int{}}
 
-func record(op string, status int) {
+func record(op *operation, status int) {
 	coverage.Lock()
 	defer coverage.Unlock()
-	if coverage.seen[op] == nil {
-		coverage.seen[op] = map[int]int{}
+	byOp := coverage.seen[op.mount.name]
+	if byOp == nil {
+		byOp = map[string]map[int]int{}
+		coverage.seen[op.mount.name] = byOp
 	}
-	coverage.seen[op][status]++
+	if byOp[op.ID] == nil {
+		byOp[op.ID] = map[int]int{}
+	}
+	byOp[op.ID][status]++
 }
 
 // secretKeys are body keys that must never appear in a response (the
@@ -127,7 +185,7 @@ func call(t testing.TB, env *testenv.Env, op *operation, params map[string]strin
 		t.Fatalf("%s: no request", op.ID)
 	}
 	resp := env.Serve(req)
-	record(op.ID, resp.Status)
+	record(op, resp.Status)
 	if resp.Status >= 500 {
 		t.Fatalf("%s %s: %d %s", op.Method, req.URL, resp.Status, resp.Body)
 	}
@@ -229,4 +287,6 @@ func fieldsOf(t testing.TB, resp testenv.Response) []string {
 	return out
 }
 
-func describe(op *operation) string { return fmt.Sprintf("%s (%s %s)", op.ID, op.Method, op.Path) }
+func describe(op *operation) string {
+	return fmt.Sprintf("%s (%s %s%s)", op.ID, op.Method, op.mount.base, op.Path)
+}

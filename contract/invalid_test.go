@@ -138,7 +138,11 @@ func fingerprint(t testing.TB, env *testenv.Env) string {
 // field (405 on an operation refused whatever the body), and changes
 // nothing, nor writes an event.
 func TestInvalidBodies(t *testing.T) {
-	_, ops := spec(t)
+	forEachMount(t, testInvalidBodies)
+}
+
+func testInvalidBodies(t *testing.T, m *mount) {
+	ops := m.ops
 	for _, id := range sortedIDs(ops) {
 		op, sc := ops[id], scenarios[id]
 		s := op.requestSchema()
@@ -147,7 +151,7 @@ func TestInvalidBodies(t *testing.T) {
 		}
 		t.Run(id, func(t *testing.T) {
 			env := testenv.New(t)
-			f := &fixture{t: t, env: env}
+			f := &fixture{t: t, env: env, m: m}
 			params := sc.prepare(f)
 			names := make([]string, 0, len(s.Properties))
 			for name := range s.Properties {
@@ -157,7 +161,7 @@ func TestInvalidBodies(t *testing.T) {
 			reject := func(field, what string, body map[string]any) {
 				t.Helper()
 				before := fingerprint(t, env)
-				req := testenv.NewRequest(t, op.Method, op.url(params, ""), sc.key, body)
+				req := m.request(t, op.Method, op.url(params, ""), sc.key, body)
 				resp := call(t, env, op, params, "", sc.key, req)
 				if sc.status == http.StatusMethodNotAllowed {
 					if resp.Status != sc.status {
@@ -193,9 +197,13 @@ func TestInvalidBodies(t *testing.T) {
 // TestInvalidParameters sends query and path parameters of the wrong type
 // or out of their enum: 400 naming the parameter.
 func TestInvalidParameters(t *testing.T) {
-	_, ops := spec(t)
+	forEachMount(t, testInvalidParameters)
+}
+
+func testInvalidParameters(t *testing.T, m *mount) {
+	ops := m.ops
 	env := testenv.New(t)
-	f := &fixture{t: t, env: env}
+	f := &fixture{t: t, env: env, m: m}
 	for _, id := range sortedIDs(ops) {
 		op, sc := ops[id], scenarios[id]
 		if sc.prepare == nil || refused(sc) {
@@ -219,7 +227,7 @@ func TestInvalidParameters(t *testing.T) {
 				if op.requestSchema() != nil {
 					body = baseBody(f, op, sc)
 				}
-				req := testenv.NewRequest(t, op.Method, op.url(ps, query), sc.key, body)
+				req := m.request(t, op.Method, op.url(ps, query), sc.key, body)
 				resp := call(t, env, op, ps, query, sc.key, req)
 				if resp.Status != http.StatusBadRequest || !contains(fieldsOf(t, resp), p.Name) {
 					t.Errorf("%s: %s=%q: %d %s", describe(op), p.Name, bad, resp.Status, resp.Body)
@@ -253,9 +261,13 @@ func badParameterValues(s *openapi3.Schema) []string {
 // TestMalformedBodies: wrong media type, malformed and truncated JSON, a
 // list instead of an object, and a body over the limit.
 func TestMalformedBodies(t *testing.T) {
-	_, ops := spec(t)
+	forEachMount(t, testMalformedBodies)
+}
+
+func testMalformedBodies(t *testing.T, m *mount) {
+	ops := m.ops
 	env := testenv.New(t)
-	f := &fixture{t: t, env: env}
+	f := &fixture{t: t, env: env, m: m}
 	for _, id := range sortedIDs(ops) {
 		op, sc := ops[id], scenarios[id]
 		if op.requestSchema() == nil || sc.prepare == nil || refused(sc) {
@@ -280,7 +292,7 @@ func TestMalformedBodies(t *testing.T) {
 			{"too many values", "application/json", tooManyValues(op), 400, "JSON parse error - more than"},
 		} {
 			before := fingerprint(t, env)
-			req := testenv.NewRequest(t, op.Method, op.url(params, ""), sc.key, tc.body)
+			req := m.request(t, op.Method, op.url(params, ""), sc.key, tc.body)
 			req.Header.Set("Content-Type", tc.contentType)
 			resp := call(t, env, op, params, "", sc.key, req)
 			var m map[string]any
@@ -292,7 +304,7 @@ func TestMalformedBodies(t *testing.T) {
 				t.Errorf("%s, %s body changed stored data", describe(op), tc.name)
 			}
 		}
-		req := testenv.NewRequest(t, op.Method, op.url(params, ""), sc.key, `[{"identifier": "x"}]`)
+		req := m.request(t, op.Method, op.url(params, ""), sc.key, `[{"identifier": "x"}]`)
 		if resp := call(t, env, op, params, "", sc.key, req); resp.Status != 400 || !contains(fieldsOf(t, resp), "non_field_errors") {
 			t.Errorf("%s, list body: %d %s", describe(op), resp.Status, resp.Body)
 		}

@@ -8,7 +8,7 @@ import (
 
 // scenario says how to call one operation successfully: who calls, which
 // existing objects the path names, and what status success is. Every
-// operation in openapi.yaml must have one (TestEveryOperationHasAScenario),
+// operation of every mount must have one (TestEveryOperationHasAScenario),
 // so a new operation cannot land without contract coverage.
 type scenario struct {
 	key     string

@@ -36,11 +36,15 @@ var resources = []resource{
 // retrieve shows it → delete → retrieve 404 for every resource with
 // generated bodies, and checks that another user cannot reach the object.
 func TestLifecycles(t *testing.T) {
-	_, ops := spec(t)
+	forEachMount(t, testLifecycles)
+}
+
+func testLifecycles(t *testing.T, m *mount) {
+	ops := m.ops
 	for _, r := range resources {
 		t.Run(r.prefix, func(t *testing.T) {
 			env := testenv.New(t)
-			f := &fixture{t: t, env: env}
+			f := &fixture{t: t, env: env, m: m}
 			op := func(suffix string) *operation { return ops[r.prefix+"_"+suffix] }
 			send := func(o *operation, key, id string, body any, query string) testenv.Response {
 				t.Helper()
@@ -48,7 +52,7 @@ func TestLifecycles(t *testing.T) {
 				if id != "" {
 					params[r.param] = id
 				}
-				return call(t, env, o, params, query, key, testenv.NewRequest(t, o.Method, o.url(params, query), key, body))
+				return call(t, env, o, params, query, key, m.request(t, o.Method, o.url(params, query), key, body))
 			}
 			rapid.Check(t, func(rt *rapid.T) {
 				g := &generator{t: rt, hooks: f.hooks(r.owner)}

@@ -1,10 +1,8 @@
 package contract_test
 
 import (
-	"flag"
 	"fmt"
 	"net/url"
-	"os"
 	"strconv"
 	"strings"
 	"testing"
@@ -14,35 +12,14 @@ import (
 	"akconn/testenv"
 )
 
-func TestMain(m *testing.M) {
-	flag.Parse()
-	// Keep the property-based runs short in `make test`; raise with -rapid.checks.
-	if f := flag.Lookup("rapid.checks"); f != nil && f.Value.String() == "100" {
-		_ = f.Value.Set("25")
-	}
-	os.Exit(m.Run())
-}
-
-// TestEveryOperationHasAScenario is the coverage guard: the operations of
-// openapi.yaml and the suite's scenarios must be the same set.
-func TestEveryOperationHasAScenario(t *testing.T) {
-	_, ops := spec(t)
-	for _, id := range sortedIDs(ops) {
-		if _, ok := scenarios[id]; !ok {
-			t.Errorf("operation %s has no contract scenario: add one to contract/scenarios_test.go", describe(ops[id]))
-		}
-	}
-	for id := range scenarios {
-		if _, ok := ops[id]; !ok {
-			t.Errorf("scenario %s names no operation of openapi.yaml", id)
-		}
-	}
-}
-
 // TestValidRequests sends requests drawn from each operation's schemas
 // (bodies and query parameters) and expects the documented success.
 func TestValidRequests(t *testing.T) {
-	_, ops := spec(t)
+	forEachMount(t, testValidRequests)
+}
+
+func testValidRequests(t *testing.T, m *mount) {
+	ops := m.ops
 	for _, id := range sortedIDs(ops) {
 		op, sc := ops[id], scenarios[id]
 		if sc.prepare == nil {
@@ -50,7 +27,7 @@ func TestValidRequests(t *testing.T) {
 		}
 		t.Run(id, func(t *testing.T) {
 			env := testenv.New(t)
-			f := &fixture{t: t, env: env}
+			f := &fixture{t: t, env: env, m: m}
 			rapid.Check(t, func(rt *rapid.T) {
 				params := sc.prepare(f)
 				g := &generator{t: rt, hooks: f.hooks(sc.key)}
@@ -66,7 +43,7 @@ func TestValidRequests(t *testing.T) {
 					body = b
 				}
 				query := g.query(op, sc.key, f)
-				req := testenv.NewRequest(t, op.Method, op.url(params, query), sc.key, body)
+				req := m.request(t, op.Method, op.url(params, query), sc.key, body)
 				resp := call(t, env, op, params, query, sc.key, req)
 				if resp.Status != sc.status {
 					rt.Fatalf("%s: %d, want %d\nrequest: %v\nbody: %s", describe(op), resp.Status, sc.status, body, resp.Body)

@@ -123,6 +123,30 @@ func planMounts(current []byte, released []Contract, apiVersion string) ([]*moun
 	return out, operationIDs(cur.doc), nil
 }
 
+// Mount is a base path New serves a contract at: the contract's version
+// and its spec as served at Base+"/schema/".
+type Mount struct {
+	Base, Version string
+	Schema        []byte
+}
+
+// Mounts lists where New serves which contract, given the current
+// contract's spec, the released contracts and the version BaseURL speaks:
+// BaseURL first, then every version at CompatBase. Tests that must cover
+// every mount (the contract suite) read them here, so that a contract
+// added to Registry is covered without a change to them.
+func Mounts(current []byte, released []Contract, apiVersion string) ([]Mount, error) {
+	mounts, _, err := planMounts(current, released, apiVersion)
+	if err != nil {
+		return nil, err
+	}
+	out := make([]Mount, len(mounts))
+	for i, m := range mounts {
+		out[i] = Mount{Base: m.base, Version: m.version, Schema: m.schema}
+	}
+	return out, nil
+}
+
 // loadContract loads and validates c's spec and checks its version.
 func loadContract(c Contract) (*mount, error) {
 	doc, err := openapi3.NewLoader().LoadFromData(c.Spec)

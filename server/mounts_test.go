@@ -173,6 +173,32 @@ func TestEachMountServesItsSchema(t *testing.T) {
 	}
 }
 
+// Mounts, from which the contract suite takes the mounts it covers, lists
+// every mount New serves (BaseURL, then every version at its compat base),
+// each with exactly the spec its schema/ serves.
+func TestMountsListsEveryMountWithItsSchema(t *testing.T) {
+	e := testenv.New(t)
+	mounts, err := server.Mounts(testenv.Spec(t), server.Registry, "")
+	if err != nil {
+		t.Fatal(err)
+	}
+	var bases []string
+	for _, m := range mounts {
+		bases = append(bases, m.Base)
+		r := e.Serve(at(testenv.NewRequest(t, http.MethodGet, "/schema/", "", nil), m.Base))
+		if r.Status != http.StatusOK || string(r.Body) != string(m.Schema) {
+			t.Errorf("%s/schema/ (%d) is not the spec Mounts gives for %s", m.Base, r.Status, m.Version)
+		}
+	}
+	want := []string{server.BaseURL}
+	for _, v := range server.Versions(server.Registry) {
+		want = append(want, server.CompatBase(v))
+	}
+	if !reflect.DeepEqual(bases, want) {
+		t.Errorf("Mounts lists %v, want %v", bases, want)
+	}
+}
+
 // An API version the server does not speak is refused at start, naming
 // those it speaks.
 func TestUnknownAPIVersionRefused(t *testing.T) {

@@ -174,6 +174,13 @@ func (e *Env) Serve(req *http.Request) Response {
 // (sent as JSON).
 func NewRequest(t testing.TB, method, path, key string, body any) *http.Request {
 	t.Helper()
+	return NewRequestAt(t, server.BaseURL, method, path, key, body)
+}
+
+// NewRequestAt is NewRequest to path relative to base, the mount of a
+// contract (server.CompatBase).
+func NewRequestAt(t testing.TB, base, method, path, key string, body any) *http.Request {
+	t.Helper()
 	var r io.Reader
 	switch b := body.(type) {
 	case nil:
@@ -188,7 +195,7 @@ func NewRequest(t testing.TB, method, path, key string, body any) *http.Request 
 		}
 		r = bytes.NewReader(raw)
 	}
-	req := httptest.NewRequest(method, server.BaseURL+path, r)
+	req := httptest.NewRequest(method, base+path, r)
 	if body != nil {
 		req.Header.Set("Content-Type", "application/json")
 	}
