@@ -77,6 +77,9 @@ func (d dataset) String() string {
 type probe struct {
 	Name  string
 	Build func(p *process) (request, error)
+	// Variants limits the probe to these variants of the scenario (nil:
+	// every variant), for requests only the server answers.
+	Variants []string
 }
 
 // scenario is a load run against one or more variants.
@@ -152,11 +155,14 @@ func plan(cfg *config) ([]scenario, []goal) {
 	}, {
 		Name: "retrieve", Title: fmt.Sprintf("Retrieve at %s connections", group(retrieveRows)),
 		Protocol: fmt.Sprintf("`GET /api/v3/sources/user_connections/oauth/{id}/` with a random id in 1..%d, as the superuser; "+
-			"the variants take turns (server, response validation off, raw SQL, static, then the other way round), each process started once.", retrieveRows),
+			"the variants take turns (server, response validation off, raw SQL, static, then the other way round), each process started once. "+
+			"On the server as the README starts it, a second probe retrieves the same way through `%s`, the 2024.8 contract's mount "+
+			"(its own validators and version changes); the two probes take turns on that one process.", retrieveRows, compat2024),
 		Data: dataset{Connections: retrieveRows}, Clients: 32, Duration: 4 * time.Second, Rounds: 3,
 		Variants: []string{"default", "resp-off", "raw SQL", "static"},
-		Probes:   []probe{{Name: "retrieve", Build: retrieve(retrieveRows)}},
-		Profile:  true,
+		Probes: []probe{{Name: "retrieve", Build: retrieve("/api/v3", retrieveRows)},
+			{Name: compatRetrieve, Build: retrieve(compat2024, retrieveRows), Variants: []string{"default"}}},
+		Profile: true,
 	}, {
 		Name: "create", Title: "Durable creates",
 		Protocol: "A new source S is created through the API, then `POST /api/v3/sources/user_connections/oauth/` with " +
@@ -204,9 +210,12 @@ func plan(cfg *config) ([]scenario, []goal) {
 		{ID: "1", Text: fmt.Sprintf("Lists at %s connections: p99 ≤ 25 ms on each URL, both backends", group(lists.Connections)),
 			Scenario: "lists", Variant: "default", MaxP99: 25 * time.Millisecond},
 		{ID: "2", Text: "Validated retrieve (SQLite): server ≥ 0.8× the raw-SQL baseline (medians of req/s)",
-			Scenario: "retrieve", Variant: "default", Versus: "raw SQL", Backends: []string{"sqlite"}, MinRatio: 0.8},
+			Scenario: "retrieve", Variant: "default", Probe: "retrieve", Versus: "raw SQL", Backends: []string{"sqlite"}, MinRatio: 0.8},
 		{ID: "2i", Text: "Retrieve: req/s with both validators ÷ with `--response-validation off` (informational)",
-			Scenario: "retrieve", Variant: "default", Versus: "resp-off", Info: true},
+			Scenario: "retrieve", Variant: "default", Probe: "retrieve", Versus: "resp-off", Info: true},
+		{ID: "8", Text: "Retrieve through `/compat/2024.8/api/v3/` (SQLite): ≥ 0.9× retrieve through `/api/v3/`, on the same server " +
+			"in the same run (medians of 3 alternating rounds)",
+			Scenario: "retrieve", Variant: "default", Probe: compatRetrieve, VersusProbe: "retrieve", Backends: []string{"sqlite"}, MinRatio: 0.9},
 		{ID: "3", Text: "Durable creates: ≥ 3,000 creates/s with zero errors, both backends",
 			Scenario: "create", Variant: "default", MinRPS: 3000, NoErrors: true},
 		{ID: "5", Text: "Sealing: creates carrying a secret ≥ 0.9× creates without one (medians of 3 alternating rounds), both backends",
@@ -275,10 +284,19 @@ func get(name, path string) probe {
 	}}
 }
 
-func retrieve(rows int) func(*process) (request, error) {
+// compat2024 is the mount of the 2024.8 contract, and compatRetrieve the
+// retrieve scenario's probe through it.
+const (
+	compat2024     = "/compat/2024.8/api/v3"
+	compatRetrieve = "retrieve via /compat/2024.8"
+)
+
+// retrieve gets connections with random ids in 1..rows through the mount
+// at base.
+func retrieve(base string, rows int) func(*process) (request, error) {
 	return func(*process) (request, error) {
 		return func(int64) (string, string, []byte) {
-			return "GET", fmt.Sprintf("/api/v3/sources/user_connections/oauth/%d/", 1+rand.IntN(rows)), nil
+			return "GET", fmt.Sprintf("%s/sources/user_connections/oauth/%d/", base, 1+rand.IntN(rows)), nil
 		}, nil
 	}
 }
@@ -314,6 +332,17 @@ func lookupVariant(name string) (variant, bool) {
 		return variant{}, false
 	}
 	return variantTable[i], true
+}
+
+// probesFor returns the probes of sc that run on the variant named.
+func (sc scenario) probesFor(variant string) []probe {
+	var out []probe
+	for _, pr := range sc.Probes {
+		if pr.Variants == nil || slices.Contains(pr.Variants, variant) {
+			out = append(out, pr)
+		}
+	}
+	return out
 }
 
 // variantsFor returns the variants of sc that apply to backend.

@@ -73,7 +73,7 @@ func (h *harness) runOn(sc scenario, backend string, vs []variant) error {
 	}
 	cells := make([][]cell, len(vs))
 	for i, v := range vs {
-		for _, pr := range sc.Probes {
+		for _, pr := range sc.probesFor(v.Name) {
 			next, err := pr.Build(procs[i])
 			if err != nil {
 				return fmt.Errorf("prepare %s on %q: %w", pr.Name, v.Name, err)
