@@ -120,7 +120,7 @@ func New(cfg Config) (*echo.Echo, error) {
 
 	e := echo.New()
 	e.HideBanner, e.HidePort = true, true
-	away := newOutage(cfg.Logger, cfg.Store.Ping, s.metrics.dbRefusals)
+	away := newOutage(cfg.Logger, cfg.Store.Ping, cfg.Store.Closed(), s.metrics.dbRefusals)
 	e.HTTPErrorHandler = errorHandler(cfg.Logger, away)
 	e.JSONSerializer = jsonSerializer{}
 	e.Pre(headAsGet(e))

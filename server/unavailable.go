@@ -40,8 +40,10 @@ var errDatabaseUnavailable = &Problem{Status: http.StatusServiceUnavailable, Ret
 type outage struct {
 	log      *slog.Logger
 	ping     func(context.Context) error
+	closed   <-chan struct{} // the store's: no watch outlives it
 	refusals prometheus.Counter
 	interval time.Duration
+	watching sync.WaitGroup
 
 	mu      sync.Mutex
 	down    bool
@@ -50,8 +52,8 @@ type outage struct {
 	fresh   bool  // a request was refused since the watch last looked
 }
 
-func newOutage(log *slog.Logger, ping func(context.Context) error, refusals prometheus.Counter) *outage {
-	return &outage{log: log, ping: ping, refusals: refusals, interval: retryAfter}
+func newOutage(log *slog.Logger, ping func(context.Context) error, closed <-chan struct{}, refusals prometheus.Counter) *outage {
+	return &outage{log: log, ping: ping, closed: closed, refusals: refusals, interval: retryAfter}
 }
 
 // refuse counts a request refused because of err (store.ErrUnavailable).
@@ -66,6 +68,7 @@ func (o *outage) refuse(err error) {
 	}
 	o.down, o.since = true, time.Now()
 	o.log.Error("database unavailable: refusing requests with 503 until it is back", "error", err.Error())
+	o.watching.Add(1)
 	go o.watch()
 }
 
@@ -79,11 +82,18 @@ func (o *outage) unavailable() bool {
 // watch waits for the end of the outage and logs it. Any failed ping,
 // not only one the store calls unavailable (a PostgreSQL restarted with
 // other credentials, say), keeps the outage on: readiness must not say
-// ready while the database does not answer. A watch under way when the
-// store is closed (at shutdown) pings on until the process ends.
+// ready while the database does not answer. The watch ends when the store
+// is closed.
 func (o *outage) watch() {
+	defer o.watching.Done()
+	tick := time.NewTicker(o.interval)
+	defer tick.Stop()
 	for {
-		time.Sleep(o.interval)
+		select {
+		case <-o.closed:
+			return
+		case <-tick.C:
+		}
 		ctx, cancel := context.WithTimeout(context.Background(), o.interval)
 		err := o.ping(ctx)
 		cancel()

@@ -14,12 +14,15 @@
 // SQLite, the work left to the end of a group commit (tx.later). A
 // connection create, CreateConnection in connections.go, on SQLite:
 //
-//  1. the handler calls CreateConnection(ctx, c); the source is read from
-//     the cache (sourceForCreate), before the write is queued;
+//  1. the handler calls CreateConnection(ctx, c); before the write is
+//     queued, a prepared read of the source's version checks the cached
+//     source, which is read again only when it changed (sourceForCreate);
 //  2. writeLeavingConnections queues a writeJob on the single writer's
 //     batchQueue (sqlite_writer.go, queue.go) and waits for its answer;
 //  3. the writer gathers the jobs waiting and commits them in one
-//     transaction (sqliteWriter.commit), each job in a savepoint;
+//     transaction (sqliteWriter.commit), each job in a savepoint; before a
+//     job that may rename or remove a connection (write, not
+//     writeLeavingConnections) it writes the index entries kept so far;
 //  4. the job takes its id (tx.nextConnectionID) when it seals an access
 //     token to it, inserts the row (insertConnection), leaves its search
 //     index entry to the end (tx.addConnection) and its event too

@@ -101,7 +101,11 @@ func (p *postgresCreates) insertBatch(batch []createJob) ([]createResult, error)
 	inserted, err := p.runBatch(query, args)
 	p.s.stats.commits.Add(1)
 	p.s.stats.writes.Add(int64(len(inserted))) // none when the statement failed
-	if err != nil {
+	switch {
+	case err != nil && Unavailable(err):
+		// Run alone, each create would meet the same outage again.
+		return nil, classify(err)
+	case err != nil:
 		return nil, errNotBatched // nothing of the statement committed
 	}
 	out := make([]createResult, n)

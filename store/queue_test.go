@@ -198,3 +198,45 @@ func TestBatchQueueStopWhileBusy(t *testing.T) {
 	}
 	b.q.stop() // a second stop is harmless
 }
+
+// stop, called while a sender is blocked on the full queue (holding the
+// queue's read lock), waits for it: the blocked job is queued, run and
+// answered, and a job offered once stop has begun gets errQueueStopped.
+func TestBatchQueueStopWithABlockedSender(t *testing.T) {
+	b := newBlockedQueue(1, double)
+	results, errs := make([]int, 4), make([]error, 4)
+	var wg sync.WaitGroup
+	for i := range 3 {
+		wg.Add(1)
+		go func() { defer wg.Done(); results[i], errs[i] = b.q.do(context.Background(), i+1) }()
+		if i == 0 {
+			<-b.started
+		}
+	}
+	// One runs, one waits in the queue, one is blocked sending.
+	for len(b.q.jobs) < cap(b.q.jobs) {
+		time.Sleep(time.Millisecond)
+	}
+	time.Sleep(20 * time.Millisecond)
+	stopped := make(chan struct{})
+	go func() { b.q.stop(); close(stopped) }()
+	time.Sleep(20 * time.Millisecond)
+	wg.Add(1)
+	go func() { defer wg.Done(); results[3], errs[3] = b.q.do(context.Background(), 4) }()
+	time.Sleep(20 * time.Millisecond)
+	close(b.release)
+	select {
+	case <-stopped:
+	case <-time.After(5 * time.Second):
+		t.Fatal("stop deadlocked")
+	}
+	wg.Wait()
+	for i := range 3 {
+		if errs[i] != nil || results[i] != 2*(i+1) {
+			t.Errorf("job %d: %d, %v", i+1, results[i], errs[i])
+		}
+	}
+	if !errors.Is(errs[3], errQueueStopped) {
+		t.Errorf("a job offered after stop began: %v, want errQueueStopped", errs[3])
+	}
+}

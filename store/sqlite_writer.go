@@ -104,13 +104,13 @@ func (w *sqliteWriter) commit(batch []writeJob) ([]error, error) {
 			if errs[i] = runJob(&writeTx{db: db, s: s, audit: job.audit, later: later}, job.fn); errs[i] != nil {
 				later.drop()
 				if err := db.RollbackTo(savepoint).Error; err != nil {
-					return err
+					return afterFailedWrite(errs[i], err)
 				}
 			} else {
 				later.keep()
 			}
 			if err := db.Exec("RELEASE SAVEPOINT " + savepoint).Error; err != nil {
-				return err
+				return afterFailedWrite(errs[i], err)
 			}
 		}
 		if err := w.flushIndex(db, later); err != nil {
@@ -127,6 +127,18 @@ func (w *sqliteWriter) commit(batch []writeJob) ([]error, error) {
 	}
 	w.busy.Add(int64(time.Since(start)))
 	return errs, nil
+}
+
+// afterFailedWrite is the error of a savepoint statement that failed
+// after a write that failed with writeErr (nil: none). When writeErr says
+// the database is unavailable, SQLite may have rolled back the whole
+// transaction, savepoint included, and err is a consequence of it: the
+// batch fails as ErrUnavailable, not as a missing savepoint.
+func afterFailedWrite(writeErr, err error) error {
+	if writeErr != nil && Unavailable(writeErr) {
+		return fmt.Errorf("%w (%w): %w", ErrUnavailable, writeErr, err)
+	}
+	return err
 }
 
 // flushIndex writes the index entries the batch's writes kept so far.

@@ -132,3 +132,65 @@ func TestGroupCommitDefersEventsAndIndexEntries(t *testing.T) {
 		t.Errorf("%d events counted, %d stored", counted, stored)
 	}
 }
+
+// A group commit one of whose writes finds the disk full fails as
+// ErrUnavailable for every write of the batch, also when SQLite rolled the
+// whole transaction back and what fails next is the write's savepoint:
+// the INSERT … RETURNING every SQLite connection create runs reports its
+// error through its row, which the transaction's pool never sees.
+func TestGroupCommitOnAFullDiskIsUnavailable(t *testing.T) {
+	keys, err := seal.New("full-disk-test-secret-key-0123456789")
+	if err != nil {
+		t.Fatal(err)
+	}
+	s, err := Open(filepath.Join(t.TempDir(), "test.db"), Options{Keyring: keys})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { _ = s.Close() })
+	if err := s.db.Exec("CREATE TABLE blobs (v BLOB)").Error; err != nil {
+		t.Fatal(err)
+	}
+	insert := func(size int) writeJob {
+		return writeJob{leavesConnections: true, fn: func(tx *writeTx) error {
+			var id int64
+			return tx.db.Raw("INSERT INTO blobs VALUES (zeroblob(?)) RETURNING rowid", size).Row().Scan(&id)
+		}}
+	}
+	full := writeJob{leavesConnections: true, fn: func(tx *writeTx) error {
+		var pages int64
+		if err := tx.db.Raw("PRAGMA page_count").Row().Scan(&pages); err != nil {
+			return err
+		}
+		if err := tx.db.Exec(fmt.Sprintf("PRAGMA max_page_count = %d", pages)).Error; err != nil {
+			return err
+		}
+		err := insert(1 << 20).fn(tx)
+		if !Unavailable(err) {
+			return fmt.Errorf("the disk did not fill: %v", err)
+		}
+		// What SQLite may do on SQLITE_FULL: roll back the transaction.
+		if rerr := tx.db.Exec("ROLLBACK").Error; rerr != nil {
+			return rerr
+		}
+		return err
+	}}
+	w := &sqliteWriter{s: s, conn: writerConn{db: s.sqlDB}}
+	defer w.conn.close()
+	errs, err := w.commit([]writeJob{insert(10), full, insert(10)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for i, err := range errs {
+		if !Unavailable(err) { // what translate makes ErrUnavailable
+			t.Errorf("write %d: %v, want the database unavailable", i, err)
+		}
+	}
+	var stored int64
+	if err := s.db.Raw("SELECT COUNT(*) FROM blobs").Scan(&stored).Error; err != nil {
+		t.Fatal(err)
+	}
+	if stored != 0 {
+		t.Errorf("%d rows stored by a batch that failed", stored)
+	}
+}

@@ -11,6 +11,7 @@ import (
 	"path/filepath"
 	"runtime"
 	"strings"
+	"sync"
 	"sync/atomic"
 	"time"
 
@@ -46,6 +47,9 @@ type Store struct {
 	// batches PostgreSQL's connection creates (nil on SQLite).
 	sqlite   *sqliteWriter
 	postgres *postgresCreates
+	// closed is closed by Close.
+	closed    chan struct{}
+	closeOnce sync.Once
 }
 
 // batchStats counts a writer's batches and the writes they carried.
@@ -146,7 +150,7 @@ func Open(url string, opts Options) (*Store, error) {
 	sqlDB.SetMaxOpenConns(opts.MaxOpenConns)
 	sqlDB.SetMaxIdleConns(opts.MaxIdleConns)
 	sqlDB.SetConnMaxLifetime(opts.ConnMaxLifetime)
-	s := &Store{db: db, sqlDB: sqlDB, dialect: dialect, opts: opts, keys: opts.Keyring,
+	s := &Store{db: db, sqlDB: sqlDB, dialect: dialect, opts: opts, keys: opts.Keyring, closed: make(chan struct{}),
 		writeStmts: &stmtCache{db: sqlDB, stmts: map[string]*sql.Stmt{}, preparing: map[string]bool{}}}
 	if dialect == SQLite {
 		s.sqlite = startSQLiteWriter(s)
@@ -259,9 +263,13 @@ func (s *Store) Options() Options { return s.opts }
 // Dialect returns SQLite or Postgres.
 func (s *Store) Dialect() string { return s.dialect }
 
+// Closed is closed once Close has been called.
+func (s *Store) Closed() <-chan struct{} { return s.closed }
+
 // Close finishes the writes under way and releases the database
 // connections.
 func (s *Store) Close() error {
+	s.closeOnce.Do(func() { close(s.closed) })
 	if s.sqlite != nil {
 		s.sqlite.stop()
 	}

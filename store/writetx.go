@@ -153,17 +153,13 @@ func (tx *writeTx) addConnection(c *Connection) error {
 	return tx.s.indexConnections(tx.db, []searchEntry{e})
 }
 
-// nextConnectionID takes, in tx, an id for a connection about to be
-// inserted. On PostgreSQL it comes from the block of ids reserved from the
-// id's sequence (a new block is reserved in tx, whose connection it
-// already holds: never a wait on the pool). On SQLite it is the one
-// AUTOINCREMENT would choose, which no other writer can take meanwhile (a
-// write transaction holds the database's write lock from its start).
+// nextConnectionID takes, in tx, an id for a SQLite connection about to
+// be inserted: the one AUTOINCREMENT would choose, which no other writer
+// can take meanwhile (a write transaction holds the database's write lock
+// from its start). PostgreSQL's creates take theirs from the block of ids
+// reserved from the sequence (idBlock).
 func (tx *writeTx) nextConnectionID() (int64, error) {
 	conn, ctx := tx.db.Statement.ConnPool, tx.db.Statement.Context
-	if tx.s.dialect == Postgres {
-		return tx.s.postgres.ids.reserve(ctx, conn)
-	}
 	// After a connection inserted earlier in the same group commit, the
 	// next id is the one after it, without a query on the writer; a row of
 	// that batch rolled back since leaves a gap, as AUTOINCREMENT may.
