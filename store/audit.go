@@ -268,6 +268,9 @@ func (e *Event) index(details map[string]any) {
 	if app, ok := details["authorized_application"].(map[string]any); ok {
 		e.AuthorizedApp = pkText(app["pk"])
 	}
+	if device, ok := details["device"].(map[string]any); ok {
+		e.DevicePK = pkText(device["pk"])
+	}
 }
 
 // pkText is a primary key as the filters compare it: UUIDs without dashes.

@@ -20,7 +20,7 @@ import (
 // out; the columns after them are
 // copied out of them for the filters and the scope of ordinary users.
 type Event struct {
-	UUID     string    `gorm:"column:event_uuid;primaryKey;index:idx_events_created,priority:2;index:idx_events_user,priority:3;index:idx_events_action,priority:3;index:idx_events_username,priority:3;index:idx_events_model_pk,priority:3;index:idx_events_client_ip,priority:3;index:idx_events_model_name,priority:3;index:idx_events_model_app,priority:3"`
+	UUID     string    `gorm:"column:event_uuid;primaryKey;index:idx_events_created,priority:2;index:idx_events_user,priority:3;index:idx_events_action,priority:3;index:idx_events_username,priority:3;index:idx_events_model_pk,priority:3;index:idx_events_client_ip,priority:3;index:idx_events_model_name,priority:3;index:idx_events_model_app,priority:3;index:idx_events_device_pk,priority:3"`
 	UserPK   *int64    `gorm:"column:user_pk;index:idx_events_user,priority:1"`
 	Username string    `gorm:"not null;index:idx_events_username,priority:1"`
 	User     JSON      `gorm:"column:user;not null"`
@@ -28,7 +28,7 @@ type Event struct {
 	App      string    `gorm:"not null"`
 	Context  JSON      `gorm:"not null"`
 	ClientIP *string   `gorm:"column:client_ip;index:idx_events_client_ip,priority:1"`
-	Created  time.Time `gorm:"not null;index:idx_events_created,priority:1;index:idx_events_user,priority:2;index:idx_events_action,priority:2;index:idx_events_username,priority:2;index:idx_events_model_pk,priority:2;index:idx_events_client_ip,priority:2;index:idx_events_model_name,priority:2;index:idx_events_model_app,priority:2"`
+	Created  time.Time `gorm:"not null;index:idx_events_created,priority:1;index:idx_events_user,priority:2;index:idx_events_action,priority:2;index:idx_events_username,priority:2;index:idx_events_model_pk,priority:2;index:idx_events_client_ip,priority:2;index:idx_events_model_name,priority:2;index:idx_events_model_app,priority:2;index:idx_events_device_pk,priority:2"`
 	Expires  time.Time `gorm:"not null;index:idx_events_expires"`
 	Brand    JSON      `gorm:"not null"`
 
@@ -37,6 +37,7 @@ type Event struct {
 	ModelPK       string `gorm:"column:model_pk;not null;index:idx_events_model_pk,priority:1"`
 	AuthorizedApp string `gorm:"not null"`
 	BrandName     string `gorm:"not null"`
+	DevicePK      string `gorm:"column:device_pk;not null;index:idx_events_device_pk,priority:1"`
 }
 
 // TableName names the events table.
@@ -59,10 +60,10 @@ type EventFilter struct {
 	Scope Scope
 	// Actions is the set of actions the action filter names (nil: any;
 	// empty: none, as when the filter matches no action).
-	Actions                                     []string
-	UserPK, App                                 *string
-	ClientIP, Username, BrandName               *string
-	ModelApp, ModelName, ModelPK, AuthorizedApp *string
+	Actions                                                    []string
+	UserPK, App                                                *string
+	ClientIP, Username, BrandName                              *string
+	ModelApp, ModelName, ModelPK, AuthorizedApp, ContextDevice *string
 	// Search matches the uuid, the user, action, app, context or client
 	// IP, ignoring case.
 	Search string
@@ -111,7 +112,7 @@ func (s *Store) filterEvents(q *gorm.DB, f EventFilter) *gorm.DB {
 		q = q.Where("action IN ?", dedupe(f.Actions))
 	}
 	for _, eq := range equalities("", eq{"user_pk", f.UserPK}, eq{"app", f.App}, eq{"client_ip", f.ClientIP}, eq{"username", f.Username}, eq{"brand_name", f.BrandName},
-		eq{"model_app", f.ModelApp}, eq{"model_name", f.ModelName}, eq{"model_pk", f.ModelPK}, eq{"authorized_app", f.AuthorizedApp}) {
+		eq{"model_app", f.ModelApp}, eq{"model_name", f.ModelName}, eq{"model_pk", f.ModelPK}, eq{"authorized_app", f.AuthorizedApp}, eq{"device_pk", devicePK(f.ContextDevice)}) {
 		q = q.Where(eq)
 	}
 	if f.Since != nil {
@@ -154,7 +155,7 @@ func (s *Store) ListEvents(ctx context.Context, f EventFilter, p Page) ([]Event,
 // filter, or two of those, is counted on the rows.
 func (s *Store) countEvents(db *gorm.DB, f EventFilter) (int64, bool, error) {
 	other := f.UserPK != nil || f.App != nil || f.ClientIP != nil || f.Username != nil || f.BrandName != nil ||
-		f.ModelPK != nil || f.AuthorizedApp != nil || f.Search != "" || f.Since != nil
+		f.ModelPK != nil || f.AuthorizedApp != nil || f.ContextDevice != nil || f.Search != "" || f.Since != nil
 	model := f.ModelApp != nil || f.ModelName != nil
 	conditions := 0
 	for _, c := range []bool{!f.Scope.All, f.Actions != nil, model} {

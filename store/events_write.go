@@ -61,6 +61,7 @@ var eventColumns = []eventColumn{
 	eventColumnOf("model_pk", "text", func(e *Event) string { return e.ModelPK }),
 	eventColumnOf("authorized_app", "text", func(e *Event) string { return e.AuthorizedApp }),
 	eventColumnOf("brand_name", "text", func(e *Event) string { return e.BrandName }),
+	eventColumnOf("device_pk", "text", func(e *Event) string { return e.DevicePK }),
 }
 
 // eventColumnList is eventColumns' names, comma-separated.

@@ -31,7 +31,7 @@ var (
 		"idx_events_uuid": "unique index(event_uuid)", "idx_events_created": "index(created)", "idx_events_user": "index(user_pk)",
 		"idx_events_action": "index(action)", "idx_events_username": "index(username)", "idx_events_model_pk": "index(model_pk)",
 		"idx_events_client_ip": "index(client_ip)", "idx_events_model_name": "index(model_name)",
-		"idx_events_model_app": "index(model_app)",
+		"idx_events_model_app": "index(model_app)", "idx_events_device_pk": "index(device_pk)",
 	}
 )
 

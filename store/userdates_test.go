@@ -99,14 +99,7 @@ func TestUserDatesOnCreateAndUpdate(t *testing.T) {
 func TestMigrationBackfillsAuthentik2026Data(t *testing.T) {
 	backends(t, func(t *testing.T, backend string) {
 		ctx := context.Background()
-		st, err := store.Open(testenv.DatabaseURL(t, backend), store.Options{SkipMigrations: true, Keyring: testenv.Keyring(t)})
-		if err != nil {
-			t.Fatal(err)
-		}
-		defer st.Close()
-		if err := st.MigrateTo(ctx, 13); err != nil {
-			t.Fatal(err)
-		}
+		st := storeAtVersion(t, backend, 13)
 		joined := "2025-01-02 03:04:05"
 		for _, stmt := range []string{
 			`INSERT INTO users (id, uuid, username, name, email, is_active, is_superuser, path, type, attributes, date_joined)

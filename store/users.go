@@ -142,7 +142,9 @@ type UserFilter struct {
 	// GroupNames and GroupPKs select members of those groups. Groups are
 	// not modelled, so no user matches when either is given.
 	GroupNames, GroupPKs []string
-	Ordering             []string
+	// UserDates compares date_joined, last_updated and last_login.
+	UserDates
+	Ordering []string
 }
 
 // equalities pairs each set field of f with its column.
@@ -193,7 +195,7 @@ func (s *Store) filterUsers(q *gorm.DB, f UserFilter) *gorm.DB {
 	if f.Search != "" {
 		q = s.searchAny(q, f.Search, "username", "name", "email")
 	}
-	return q
+	return f.UserDates.where(q)
 }
 
 // whereJSONKey matches rows whose JSON column holds key with exactly
