@@ -130,6 +130,16 @@ func TestMigrationBackfillsAuthentik2026Data(t *testing.T) {
 		if u.LastUpdated.Before(before) || u.LastUpdated.After(after) {
 			t.Errorf("last_updated %v: want the migration's time, in [%v, %v]", u.LastUpdated, before, after)
 		}
+		// The backfilled text compares equal to the same instant as the store
+		// writes it (on SQLite a time is text: "05.1", not "05.100").
+		at := u.LastUpdated
+		found, _, err := st.ListUsers(ctx, store.UserFilter{Scope: store.Scope{All: true}, UserDates: store.UserDates{LastUpdated: &at}}, store.Page{Limit: 10})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if len(found) != 1 || found[0].ID != 7 {
+			t.Errorf("last_updated = its own backfilled value (%v) finds %d users, want the backfilled one", at, len(found))
+		}
 		src, err := st.GetSourceBySlug(ctx, "old")
 		if err != nil {
 			t.Fatal(err)

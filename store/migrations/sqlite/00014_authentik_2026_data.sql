@@ -28,7 +28,9 @@ ALTER TABLE `oauth_sources` ADD COLUMN `icon` text NOT NULL DEFAULT '';
 ALTER TABLE `users` ADD COLUMN `last_updated` datetime NOT NULL DEFAULT '1970-01-01 00:00:00+00:00';
 ALTER TABLE `users` ADD COLUMN `password_change_date` datetime NOT NULL DEFAULT '1970-01-01 00:00:00+00:00';
 UPDATE `users` SET `password_change_date` = `date_joined`,
-  `last_updated` = strftime('%Y-%m-%d %H:%M:%f+00:00', 'now');
+  -- written as the driver writes times (no trailing zeros in the fraction),
+  -- so that the text compares equal to the same instant written by the store
+  `last_updated` = rtrim(rtrim(strftime('%Y-%m-%d %H:%M:%f', 'now'), '0'), '.') || '+00:00';
 
 -- +goose Down
 ALTER TABLE `users` DROP COLUMN `password_change_date`;
