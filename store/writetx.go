@@ -159,17 +159,16 @@ func (tx *writeTx) addConnection(c *Connection) error {
 // from its start). PostgreSQL's creates take theirs from the block of ids
 // reserved from the sequence (idBlock).
 func (tx *writeTx) nextConnectionID() (int64, error) {
-	conn, ctx := tx.db.Statement.ConnPool, tx.db.Statement.Context
 	// After a connection inserted earlier in the same group commit, the
 	// next id is the one after it, without a query on the writer; a row of
 	// that batch rolled back since leaves a gap, as AUTOINCREMENT may.
 	if tx.later != nil && tx.later.lastConnectionID > 0 {
 		return tx.later.lastConnectionID + 1, nil
 	}
-	// Straight to the transaction's statement cache, past GORM's Scan.
+	// A row, scanned by database/sql rather than by GORM's reflection.
 	var id int64
-	err := conn.QueryRowContext(ctx, "SELECT MAX(COALESCE((SELECT seq FROM sqlite_sequence WHERE name = 'connections'), 0), "+
-		"COALESCE((SELECT MAX(id) FROM connections), 0)) + 1").Scan(&id)
+	err := tx.db.Raw("SELECT MAX(COALESCE((SELECT seq FROM sqlite_sequence WHERE name = 'connections'), 0), " +
+		"COALESCE((SELECT MAX(id) FROM connections), 0)) + 1").Row().Scan(&id)
 	if err != nil {
 		return 0, fmt.Errorf("next connection id: %w", err)
 	}
