@@ -35,6 +35,21 @@ func newBlockedQueue(size int, run func([]int) ([]int, error)) *blockedQueue {
 	return b
 }
 
+// fill offers jobs 1, 2, … (one per result), the first once alone, and
+// returns when the queue is full; their answers land in results and errs.
+func (b *blockedQueue) fill(wg *sync.WaitGroup, results []int, errs []error) {
+	for i := range results {
+		wg.Add(1)
+		go func() { defer wg.Done(); results[i], errs[i] = b.q.do(context.Background(), i+1) }()
+		if i == 0 {
+			<-b.started
+		}
+	}
+	for len(b.q.jobs) < cap(b.q.jobs) {
+		time.Sleep(time.Millisecond)
+	}
+}
+
 // double answers each job with twice its value.
 func double(batch []int) ([]int, error) {
 	out := make([]int, len(batch))
@@ -167,17 +182,7 @@ func TestBatchQueueStopWhileBusy(t *testing.T) {
 	b := newBlockedQueue(2, double)
 	results, errs := make([]int, 3), make([]error, 3)
 	var wg sync.WaitGroup
-	for i := range 3 {
-		wg.Add(1)
-		go func() { defer wg.Done(); results[i], errs[i] = b.q.do(context.Background(), i+1) }()
-		if i == 0 {
-			<-b.started
-		}
-	}
-	// One runs, two wait in the queue.
-	for len(b.q.jobs) < cap(b.q.jobs) {
-		time.Sleep(time.Millisecond)
-	}
+	b.fill(&wg, results, errs) // one runs, two wait in the queue
 	stopped := make(chan struct{})
 	go func() { b.q.stop(); close(stopped) }()
 	select {
@@ -206,17 +211,7 @@ func TestBatchQueueStopWithABlockedSender(t *testing.T) {
 	b := newBlockedQueue(1, double)
 	results, errs := make([]int, 4), make([]error, 4)
 	var wg sync.WaitGroup
-	for i := range 3 {
-		wg.Add(1)
-		go func() { defer wg.Done(); results[i], errs[i] = b.q.do(context.Background(), i+1) }()
-		if i == 0 {
-			<-b.started
-		}
-	}
-	// One runs, one waits in the queue, one is blocked sending.
-	for len(b.q.jobs) < cap(b.q.jobs) {
-		time.Sleep(time.Millisecond)
-	}
+	b.fill(&wg, results[:3], errs[:3]) // one runs, one waits in the queue, one is blocked sending
 	time.Sleep(20 * time.Millisecond)
 	stopped := make(chan struct{})
 	go func() { b.q.stop(); close(stopped) }()

@@ -13,13 +13,10 @@ import (
 	"akconn/seal"
 )
 
-// One group commit whose writes create connections (their events and
-// index entries deferred), fail after writing, and rename and remove
-// connections created earlier in the same batch: the commit holds exactly
-// the events and index entries of the writes that succeeded, and the
-// index has one entry per connection, as it names it now.
-func TestGroupCommitDefersEventsAndIndexEntries(t *testing.T) {
-	keys, err := seal.New("deferred-test-secret-key-0123456789")
+// openSQLite opens a store on a new SQLite file, closed at the test's end.
+func openSQLite(t *testing.T) *Store {
+	t.Helper()
+	keys, err := seal.New("sqlite-writer-test-secret-key-0123456789")
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -28,6 +25,16 @@ func TestGroupCommitDefersEventsAndIndexEntries(t *testing.T) {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { _ = s.Close() })
+	return s
+}
+
+// One group commit whose writes create connections (their events and
+// index entries deferred), fail after writing, and rename and remove
+// connections created earlier in the same batch: the commit holds exactly
+// the events and index entries of the writes that succeeded, and the
+// index has one entry per connection, as it names it now.
+func TestGroupCommitDefersEventsAndIndexEntries(t *testing.T) {
+	s := openSQLite(t)
 	pk := int64(1)
 	ctx := WithAudit(context.Background(), &Audit{User: map[string]any{"pk": 1}, UserPK: &pk, Username: "t"})
 	src := &OAuthSource{ID: uuid.NewString(), Name: "src", Slug: "src", ProviderType: "github",
@@ -139,15 +146,7 @@ func TestGroupCommitDefersEventsAndIndexEntries(t *testing.T) {
 // the INSERT … RETURNING every SQLite connection create runs reports its
 // error through its row, which the transaction's pool never sees.
 func TestGroupCommitOnAFullDiskIsUnavailable(t *testing.T) {
-	keys, err := seal.New("full-disk-test-secret-key-0123456789")
-	if err != nil {
-		t.Fatal(err)
-	}
-	s, err := Open(filepath.Join(t.TempDir(), "test.db"), Options{Keyring: keys})
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { _ = s.Close() })
+	s := openSQLite(t)
 	if err := s.db.Exec("CREATE TABLE blobs (v BLOB)").Error; err != nil {
 		t.Fatal(err)
 	}
