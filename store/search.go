@@ -38,7 +38,7 @@ func fold(term string) string { return strings.ToLower(term) }
 // (SQLite's LIKE refuses patterns over 50,000 bytes) and scans. A NULL
 // (an event's client_ip) matches no term: akconn_fold takes text only, and
 // mattn's driver fails the whole statement on a NULL argument, so NULL is
-// read as ''.
+// read as the empty string.
 func (s *Store) contains(column, term string) (string, any) {
 	if s.dialect == SQLite {
 		return "instr(akconn_fold(COALESCE(" + column + ", '')), ?) > 0", fold(term)
