@@ -35,10 +35,13 @@ func fold(term string) string { return strings.ToLower(term) }
 // its argument. Both backends fold every letter: PostgreSQL matches
 // LOWER(column) LIKE '%term%', which its trigram indexes serve; SQLite
 // uses instr on akconn_fold, which has no limit on the term's length
-// (SQLite's LIKE refuses patterns over 50,000 bytes) and scans.
+// (SQLite's LIKE refuses patterns over 50,000 bytes) and scans. A NULL
+// (an event's client_ip) matches no term: akconn_fold takes text only, and
+// mattn's driver fails the whole statement on a NULL argument, so NULL is
+// read as the empty string.
 func (s *Store) contains(column, term string) (string, any) {
 	if s.dialect == SQLite {
-		return "instr(akconn_fold(" + column + "), ?) > 0", fold(term)
+		return "instr(akconn_fold(COALESCE(" + column + ", '')), ?) > 0", fold(term)
 	}
 	return "LOWER(" + column + `) LIKE ? ESCAPE '\'`, likePattern(term)
 }
