@@ -8,6 +8,7 @@ import (
 	"strings"
 
 	"github.com/getkin/kin-openapi/openapi3"
+	"github.com/labstack/echo/v4"
 
 	"akconn/api"
 )
@@ -32,7 +33,15 @@ type Contract struct {
 	// requests go through them in order, responses in reverse. None for a
 	// contract whose shapes are the current contract's.
 	Changes []VersionChange
+	// Operations serve, by operationId, the operations of this contract
+	// that the current one no longer has: the generated handlers have none
+	// for them. Each runs behind the mount's validators, authentication and
+	// audit, as the generated ones do.
+	Operations map[string]OperationHandler
 }
+
+// OperationHandler serves an operation only an older contract has.
+type OperationHandler func(s *Server, c echo.Context) error
 
 // Registry is every released contract the server serves beside the
 // current one. Adding a contract is adding an entry (its spec under api/
@@ -55,6 +64,8 @@ type mount struct {
 	doc     *openapi3.T
 	schema  []byte // served at base+"/schema/", its servers naming base
 	changes []VersionChange
+	// operations serve the contract's operations the current one lacks.
+	operations map[string]OperationHandler
 }
 
 // etagSalt is what the mount's entity tags carry to name its
@@ -98,7 +109,7 @@ func planMounts(current []byte, released []Contract, apiVersion string) ([]*moun
 		if err != nil {
 			return nil, nil, err
 		}
-		if err := sameOperations(m.doc, cur.doc); err != nil {
+		if err := sameOperations(m.doc, cur.doc, c.Operations); err != nil {
 			return nil, nil, fmt.Errorf("contract %s: %w", c.Version, err)
 		}
 		byVersion[c.Version] = m
@@ -111,14 +122,16 @@ func planMounts(current []byte, released []Contract, apiVersion string) ([]*moun
 	if apiVersion == CurrentVersion {
 		speak = cur // /api/v3/ speaks openapi.yaml itself, additions included
 	}
-	out := []*mount{{base: BaseURL, version: speak.version, doc: speak.doc, schema: speak.schema, changes: speak.changes}}
+	out := []*mount{{base: BaseURL, version: speak.version, doc: speak.doc, schema: speak.schema, changes: speak.changes,
+		operations: speak.operations}}
 	for _, v := range versions {
 		m := byVersion[v]
 		schema, err := withServer(m.schema, CompatBase(v))
 		if err != nil {
 			return nil, nil, fmt.Errorf("contract %s: %w", v, err)
 		}
-		out = append(out, &mount{base: CompatBase(v), version: v, doc: m.doc, schema: schema, changes: m.changes})
+		out = append(out, &mount{base: CompatBase(v), version: v, doc: m.doc, schema: schema, changes: m.changes,
+			operations: m.operations})
 	}
 	return out, operationIDs(cur.doc), nil
 }
@@ -159,7 +172,7 @@ func loadContract(c Contract) (*mount, error) {
 	if doc.Info == nil || series(doc.Info.Version) != c.Version {
 		return nil, fmt.Errorf("contract %s: its spec's info.version is not of that series", c.Version)
 	}
-	return &mount{base: BaseURL, version: c.Version, doc: doc, schema: c.Spec, changes: c.Changes}, nil
+	return &mount{base: BaseURL, version: c.Version, doc: doc, schema: c.Spec, changes: c.Changes, operations: c.Operations}, nil
 }
 
 // series is the release series of an info.version: "2024.8" of
@@ -172,14 +185,19 @@ func series(version string) string {
 	return parts[0] + "." + parts[1]
 }
 
-// sameOperations refuses a contract with an operation the current one
-// does not have: the handlers are the current contract's, and an older
-// operation needs one of its own before it can be served.
-func sameOperations(doc, current *openapi3.T) error {
-	have := operationIDs(current)
-	for id := range operationIDs(doc) {
-		if !have[id] {
-			return fmt.Errorf("operation %s is not in the current contract", id)
+// sameOperations refuses a contract with an operation that neither the
+// current contract nor the contract's own Operations serve, and an own
+// handler for an operation the contract lacks or the current one serves.
+func sameOperations(doc, current *openapi3.T, own map[string]OperationHandler) error {
+	have, mine := operationIDs(current), operationIDs(doc)
+	for id := range mine {
+		if !have[id] && own[id] == nil {
+			return fmt.Errorf("operation %s is not in the current contract, and the contract brings no handler for it", id)
+		}
+	}
+	for id := range own {
+		if !mine[id] || have[id] {
+			return fmt.Errorf("handler for operation %s: only an operation of the contract that the current one lacks takes one", id)
 		}
 	}
 	return nil

@@ -37,6 +37,12 @@ func (s *Server) serveMount(e *echo.Echo, m *mount, current map[string]bool, cfg
 		perOperation[id] = chain
 		operations[v.route.Method+" "+echoPattern(m.base+v.route.Path)] = id
 	}
+	for id, v := range validators {
+		if !current[id] { // the contract's own (sameOperations checked it has a handler)
+			handler := m.operations[id]
+			e.Add(v.route.Method, echoPattern(m.base+v.route.Path), func(c echo.Context) error { return handler(s, c) }, perOperation[id]...)
+		}
+	}
 	for id := range current {
 		if perOperation[id] == nil { // not in this contract: as if the path did not exist
 			perOperation[id] = []echo.MiddlewareFunc{notInContract}
