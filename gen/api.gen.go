@@ -15,12 +15,36 @@ import (
 	openapi_types "github.com/oapi-codegen/runtime/types"
 )
 
+// Defines values for AuthorizationCodeAuthMethodEnum.
+const (
+	BasicAuth AuthorizationCodeAuthMethodEnum = "basic_auth"
+	PostBody  AuthorizationCodeAuthMethodEnum = "post_body"
+)
+
+// Valid indicates whether the value is a known member of the AuthorizationCodeAuthMethodEnum enum.
+func (e AuthorizationCodeAuthMethodEnum) Valid() bool {
+	switch e {
+	case BasicAuth:
+		return true
+	case PostBody:
+		return true
+	default:
+		return false
+	}
+}
+
 // Defines values for EventActions.
 const (
+	AccessRequestApproved    EventActions = "access_request_approved"
+	AccessRequestCreated     EventActions = "access_request_created"
+	AccessRequestDenied      EventActions = "access_request_denied"
+	AccessRequestRevoked     EventActions = "access_request_revoked"
 	AuthorizeApplication     EventActions = "authorize_application"
 	ConfigurationError       EventActions = "configuration_error"
+	ConfigurationWarning     EventActions = "configuration_warning"
 	Custom                   EventActions = "custom_"
 	EmailSent                EventActions = "email_sent"
+	ExportReady              EventActions = "export_ready"
 	FlowExecution            EventActions = "flow_execution"
 	ImpersonationEnded       EventActions = "impersonation_ended"
 	ImpersonationStarted     EventActions = "impersonation_started"
@@ -35,6 +59,10 @@ const (
 	PolicyException          EventActions = "policy_exception"
 	PolicyExecution          EventActions = "policy_execution"
 	PropertyMappingException EventActions = "property_mapping_exception"
+	ReviewAttested           EventActions = "review_attested"
+	ReviewCompleted          EventActions = "review_completed"
+	ReviewInitiated          EventActions = "review_initiated"
+	ReviewOverdue            EventActions = "review_overdue"
 	SecretRotate             EventActions = "secret_rotate"
 	SecretView               EventActions = "secret_view"
 	SourceLinked             EventActions = "source_linked"
@@ -43,19 +71,32 @@ const (
 	SystemTaskException      EventActions = "system_task_exception"
 	SystemTaskExecution      EventActions = "system_task_execution"
 	UpdateAvailable          EventActions = "update_available"
+	UserOffboarded           EventActions = "user_offboarded"
 	UserWrite                EventActions = "user_write"
 )
 
 // Valid indicates whether the value is a known member of the EventActions enum.
 func (e EventActions) Valid() bool {
 	switch e {
+	case AccessRequestApproved:
+		return true
+	case AccessRequestCreated:
+		return true
+	case AccessRequestDenied:
+		return true
+	case AccessRequestRevoked:
+		return true
 	case AuthorizeApplication:
 		return true
 	case ConfigurationError:
 		return true
+	case ConfigurationWarning:
+		return true
 	case Custom:
 		return true
 	case EmailSent:
+		return true
+	case ExportReady:
 		return true
 	case FlowExecution:
 		return true
@@ -85,6 +126,14 @@ func (e EventActions) Valid() bool {
 		return true
 	case PropertyMappingException:
 		return true
+	case ReviewAttested:
+		return true
+	case ReviewCompleted:
+		return true
+	case ReviewInitiated:
+		return true
+	case ReviewOverdue:
+		return true
 	case SecretRotate:
 		return true
 	case SecretView:
@@ -100,6 +149,8 @@ func (e EventActions) Valid() bool {
 	case SystemTaskExecution:
 		return true
 	case UpdateAvailable:
+		return true
+	case UserOffboarded:
 		return true
 	case UserWrite:
 		return true
@@ -153,6 +204,27 @@ func (e IntentEnum) Valid() bool {
 	}
 }
 
+// Defines values for PKCEMethodEnum.
+const (
+	None  PKCEMethodEnum = "none"
+	Plain PKCEMethodEnum = "plain"
+	S256  PKCEMethodEnum = "S256"
+)
+
+// Valid indicates whether the value is a known member of the PKCEMethodEnum enum.
+func (e PKCEMethodEnum) Valid() bool {
+	switch e {
+	case None:
+		return true
+	case Plain:
+		return true
+	case S256:
+		return true
+	default:
+		return false
+	}
+}
+
 // Defines values for PolicyEngineMode.
 const (
 	PolicyEngineModeAll PolicyEngineMode = "all"
@@ -174,8 +246,8 @@ func (e PolicyEngineMode) Valid() bool {
 // Defines values for ProviderTypeEnum.
 const (
 	Apple         ProviderTypeEnum = "apple"
-	Azuread       ProviderTypeEnum = "azuread"
 	Discord       ProviderTypeEnum = "discord"
+	Entraid       ProviderTypeEnum = "entraid"
 	Facebook      ProviderTypeEnum = "facebook"
 	Github        ProviderTypeEnum = "github"
 	Gitlab        ProviderTypeEnum = "gitlab"
@@ -185,8 +257,10 @@ const (
 	Openidconnect ProviderTypeEnum = "openidconnect"
 	Patreon       ProviderTypeEnum = "patreon"
 	Reddit        ProviderTypeEnum = "reddit"
+	Slack         ProviderTypeEnum = "slack"
 	Twitch        ProviderTypeEnum = "twitch"
 	Twitter       ProviderTypeEnum = "twitter"
+	Wechat        ProviderTypeEnum = "wechat"
 )
 
 // Valid indicates whether the value is a known member of the ProviderTypeEnum enum.
@@ -194,9 +268,9 @@ func (e ProviderTypeEnum) Valid() bool {
 	switch e {
 	case Apple:
 		return true
-	case Azuread:
-		return true
 	case Discord:
+		return true
+	case Entraid:
 		return true
 	case Facebook:
 		return true
@@ -216,9 +290,13 @@ func (e ProviderTypeEnum) Valid() bool {
 		return true
 	case Reddit:
 		return true
+	case Slack:
+		return true
 	case Twitch:
 		return true
 	case Twitter:
+		return true
+	case Wechat:
 		return true
 	default:
 		return false
@@ -227,14 +305,11 @@ func (e ProviderTypeEnum) Valid() bool {
 
 // Defines values for UsedByActionEnum.
 const (
-	Cascade     UsedByActionEnum = "cascade"
-	CascadeMany UsedByActionEnum = "cascade_many"
-	Name        UsedByActionEnum = "name"
-	NumPk       UsedByActionEnum = "num_pk"
-	ParentName  UsedByActionEnum = "parent_name"
-	Pk          UsedByActionEnum = "pk"
-	SetDefault  UsedByActionEnum = "set_default"
-	SetNull     UsedByActionEnum = "set_null"
+	Cascade      UsedByActionEnum = "cascade"
+	CascadeMany  UsedByActionEnum = "cascade_many"
+	LeftDangling UsedByActionEnum = "left_dangling"
+	SetDefault   UsedByActionEnum = "set_default"
+	SetNull      UsedByActionEnum = "set_null"
 )
 
 // Valid indicates whether the value is a known member of the UsedByActionEnum enum.
@@ -244,13 +319,7 @@ func (e UsedByActionEnum) Valid() bool {
 		return true
 	case CascadeMany:
 		return true
-	case Name:
-		return true
-	case NumPk:
-		return true
-	case ParentName:
-		return true
-	case Pk:
+	case LeftDangling:
 		return true
 	case SetDefault:
 		return true
@@ -360,27 +429,6 @@ func (e CoreUsersListParamsType) Valid() bool {
 	}
 }
 
-// Defines values for SourcesOauthListParamsGroupMatchingMode.
-const (
-	SourcesOauthListParamsGroupMatchingModeIdentifier SourcesOauthListParamsGroupMatchingMode = "identifier"
-	SourcesOauthListParamsGroupMatchingModeNameDeny   SourcesOauthListParamsGroupMatchingMode = "name_deny"
-	SourcesOauthListParamsGroupMatchingModeNameLink   SourcesOauthListParamsGroupMatchingMode = "name_link"
-)
-
-// Valid indicates whether the value is a known member of the SourcesOauthListParamsGroupMatchingMode enum.
-func (e SourcesOauthListParamsGroupMatchingMode) Valid() bool {
-	switch e {
-	case SourcesOauthListParamsGroupMatchingModeIdentifier:
-		return true
-	case SourcesOauthListParamsGroupMatchingModeNameDeny:
-		return true
-	case SourcesOauthListParamsGroupMatchingModeNameLink:
-		return true
-	default:
-		return false
-	}
-}
-
 // Defines values for SourcesOauthListParamsPolicyEngineMode.
 const (
 	SourcesOauthListParamsPolicyEngineModeAll SourcesOauthListParamsPolicyEngineMode = "all"
@@ -399,50 +447,23 @@ func (e SourcesOauthListParamsPolicyEngineMode) Valid() bool {
 	}
 }
 
-// Defines values for SourcesOauthListParamsUserMatchingMode.
-const (
-	SourcesOauthListParamsUserMatchingModeEmailDeny    SourcesOauthListParamsUserMatchingMode = "email_deny"
-	SourcesOauthListParamsUserMatchingModeEmailLink    SourcesOauthListParamsUserMatchingMode = "email_link"
-	SourcesOauthListParamsUserMatchingModeIdentifier   SourcesOauthListParamsUserMatchingMode = "identifier"
-	SourcesOauthListParamsUserMatchingModeUsernameDeny SourcesOauthListParamsUserMatchingMode = "username_deny"
-	SourcesOauthListParamsUserMatchingModeUsernameLink SourcesOauthListParamsUserMatchingMode = "username_link"
-)
+// AuthorizationCodeAuthMethodEnum defines model for AuthorizationCodeAuthMethodEnum.
+type AuthorizationCodeAuthMethodEnum string
 
-// Valid indicates whether the value is a known member of the SourcesOauthListParamsUserMatchingMode enum.
-func (e SourcesOauthListParamsUserMatchingMode) Valid() bool {
-	switch e {
-	case SourcesOauthListParamsUserMatchingModeEmailDeny:
-		return true
-	case SourcesOauthListParamsUserMatchingModeEmailLink:
-		return true
-	case SourcesOauthListParamsUserMatchingModeIdentifier:
-		return true
-	case SourcesOauthListParamsUserMatchingModeUsernameDeny:
-		return true
-	case SourcesOauthListParamsUserMatchingModeUsernameLink:
-		return true
-	default:
-		return false
-	}
-}
-
-// Coordinate Coordinates for diagrams
-type Coordinate struct {
-	XCord *int `json:"x_cord,omitempty"`
-	YCord *int `json:"y_cord,omitempty"`
-}
+// Autocomplete defines model for Autocomplete.
+type Autocomplete map[string]interface{}
 
 // Event Event Serializer
 type Event struct {
 	Action   EventActions              `json:"action"`
 	App      string                    `json:"app"`
-	Brand    interface{}               `json:"brand,omitempty"`
+	Brand    *json.RawMessage          `json:"brand,omitempty"`
 	ClientIp nullable.Nullable[string] `json:"client_ip,omitempty"`
-	Context  interface{}               `json:"context,omitempty"`
+	Context  *json.RawMessage          `json:"context,omitempty"`
 	Created  *time.Time                `json:"created,omitempty"`
 	Expires  *time.Time                `json:"expires,omitempty"`
 	Pk       *openapi_types.UUID       `json:"pk,omitempty"`
-	User     interface{}               `json:"user,omitempty"`
+	User     *json.RawMessage          `json:"user,omitempty"`
 }
 
 // EventActions defines model for EventActions.
@@ -452,11 +473,17 @@ type EventActions string
 type EventRequest struct {
 	Action   EventActions              `json:"action"`
 	App      string                    `json:"app"`
-	Brand    interface{}               `json:"brand,omitempty"`
+	Brand    *map[string]interface{}   `json:"brand,omitempty"`
 	ClientIp nullable.Nullable[string] `json:"client_ip,omitempty"`
-	Context  interface{}               `json:"context,omitempty"`
+	Context  *map[string]interface{}   `json:"context,omitempty"`
 	Expires  *time.Time                `json:"expires,omitempty"`
-	User     interface{}               `json:"user,omitempty"`
+	User     *map[string]interface{}   `json:"user,omitempty"`
+}
+
+// EventStats Count of unique users in events and aggregated counts per specified deltas
+type EventStats struct {
+	CountStep   map[string]interface{} `json:"count_step"`
+	UniqueUsers int                    `json:"unique_users"`
 }
 
 // EventTopPerUser Response object of Event's top_per_user
@@ -464,6 +491,13 @@ type EventTopPerUser struct {
 	Application   map[string]interface{} `json:"application"`
 	CountedEvents int                    `json:"counted_events"`
 	UniqueUsers   int                    `json:"unique_users"`
+}
+
+// EventVolume Count of events of action created on day for a single event action
+type EventVolume struct {
+	Action EventActions `json:"action"`
+	Count  int          `json:"count"`
+	Time   time.Time    `json:"time"`
 }
 
 // GenericError Generic API Error
@@ -487,6 +521,9 @@ type OAuthSource struct {
 	// AuthenticationFlow Flow to use when authenticating existing users.
 	AuthenticationFlow nullable.Nullable[openapi_types.UUID] `json:"authentication_flow,omitempty"`
 
+	// AuthorizationCodeAuthMethod How to perform authentication during an authorization_code token request flow
+	AuthorizationCodeAuthMethod *AuthorizationCodeAuthMethodEnum `json:"authorization_code_auth_method,omitempty"`
+
 	// AuthorizationUrl URL the user is redirect to to conest the flow.
 	AuthorizationUrl nullable.Nullable[string] `json:"authorization_url,omitempty"`
 
@@ -500,21 +537,29 @@ type OAuthSource struct {
 	EnrollmentFlow        nullable.Nullable[openapi_types.UUID] `json:"enrollment_flow,omitempty"`
 	GroupMatchingMode     *GroupMatchingModeEnum                `json:"group_matching_mode,omitempty"`
 	GroupPropertyMappings *[]openapi_types.UUID                 `json:"group_property_mappings,omitempty"`
-	Icon                  nullable.Nullable[string]             `json:"icon,omitempty"`
-	Managed               nullable.Nullable[string]             `json:"managed,omitempty"`
-	MetaModelName         *string                               `json:"meta_model_name,omitempty"`
+	Icon                  *string                               `json:"icon,omitempty"`
+	IconThemedUrls        nullable.Nullable[ThemedUrls]         `json:"icon_themed_urls,omitempty"`
+
+	// IconUrl Get the URL to the source icon
+	IconUrl       nullable.Nullable[string] `json:"icon_url,omitempty"`
+	Managed       nullable.Nullable[string] `json:"managed,omitempty"`
+	MetaModelName *string                   `json:"meta_model_name,omitempty"`
 
 	// Name Source's display Name.
-	Name             string              `json:"name"`
-	OidcJwks         interface{}         `json:"oidc_jwks,omitempty"`
-	OidcJwksUrl      *string             `json:"oidc_jwks_url,omitempty"`
-	OidcWellKnownUrl *string             `json:"oidc_well_known_url,omitempty"`
-	Pk               *openapi_types.UUID `json:"pk,omitempty"`
-	PolicyEngineMode *PolicyEngineMode   `json:"policy_engine_mode,omitempty"`
+	Name             string                  `json:"name"`
+	OidcJwks         *map[string]interface{} `json:"oidc_jwks,omitempty"`
+	OidcJwksUrl      *string                 `json:"oidc_jwks_url,omitempty"`
+	OidcWellKnownUrl *string                 `json:"oidc_well_known_url,omitempty"`
+	Pk               *openapi_types.UUID     `json:"pk,omitempty"`
+	Pkce             *PKCEMethodEnum         `json:"pkce,omitempty"`
+	PolicyEngineMode *PolicyEngineMode       `json:"policy_engine_mode,omitempty"`
 
 	// ProfileUrl URL used by authentik to get user information.
-	ProfileUrl   nullable.Nullable[string] `json:"profile_url,omitempty"`
-	ProviderType ProviderTypeEnum          `json:"provider_type"`
+	ProfileUrl nullable.Nullable[string] `json:"profile_url,omitempty"`
+
+	// Promoted When enabled, this source will be displayed as a prominent button on the login page, instead of a small icon.
+	Promoted     *bool            `json:"promoted,omitempty"`
+	ProviderType ProviderTypeEnum `json:"provider_type"`
 
 	// RequestTokenUrl URL used to request the initial token. This URL is only required for OAuth 1.
 	RequestTokenUrl nullable.Nullable[string] `json:"request_token_url,omitempty"`
@@ -531,24 +576,30 @@ type OAuthSource struct {
 
 // OAuthSourceRequest OAuth Source Serializer
 type OAuthSourceRequest struct {
-	AccessTokenUrl        nullable.Nullable[string]             `json:"access_token_url,omitempty"`
-	AdditionalScopes      *string                               `json:"additional_scopes,omitempty"`
-	AuthenticationFlow    nullable.Nullable[openapi_types.UUID] `json:"authentication_flow,omitempty"`
-	AuthorizationUrl      nullable.Nullable[string]             `json:"authorization_url,omitempty"`
-	ConsumerKey           string                                `json:"consumer_key"`
-	ConsumerSecret        *string                               `json:"consumer_secret,omitempty"`
-	Enabled               *bool                                 `json:"enabled,omitempty"`
-	EnrollmentFlow        nullable.Nullable[openapi_types.UUID] `json:"enrollment_flow,omitempty"`
-	GroupMatchingMode     *GroupMatchingModeEnum                `json:"group_matching_mode,omitempty"`
-	GroupPropertyMappings *[]openapi_types.UUID                 `json:"group_property_mappings,omitempty"`
+	AccessTokenUrl              nullable.Nullable[string]             `json:"access_token_url,omitempty"`
+	AdditionalScopes            *string                               `json:"additional_scopes,omitempty"`
+	AuthenticationFlow          nullable.Nullable[openapi_types.UUID] `json:"authentication_flow,omitempty"`
+	AuthorizationCodeAuthMethod *AuthorizationCodeAuthMethodEnum      `json:"authorization_code_auth_method,omitempty"`
+	AuthorizationUrl            nullable.Nullable[string]             `json:"authorization_url,omitempty"`
+	ConsumerKey                 string                                `json:"consumer_key"`
+	ConsumerSecret              *string                               `json:"consumer_secret,omitempty"`
+	Enabled                     *bool                                 `json:"enabled,omitempty"`
+	EnrollmentFlow              nullable.Nullable[openapi_types.UUID] `json:"enrollment_flow,omitempty"`
+	GroupMatchingMode           *GroupMatchingModeEnum                `json:"group_matching_mode,omitempty"`
+	GroupPropertyMappings       *[]openapi_types.UUID                 `json:"group_property_mappings,omitempty"`
+
+	// Icon A URL (http, https or fa://), a /static path, or a relative file name; empty for none. As in authentik, at most 1024 characters.
+	Icon *string `json:"icon,omitempty"`
 
 	// Name Source's display Name.
 	Name             string                    `json:"name"`
-	OidcJwks         interface{}               `json:"oidc_jwks,omitempty"`
+	OidcJwks         *map[string]interface{}   `json:"oidc_jwks,omitempty"`
 	OidcJwksUrl      *string                   `json:"oidc_jwks_url,omitempty"`
 	OidcWellKnownUrl *string                   `json:"oidc_well_known_url,omitempty"`
+	Pkce             *PKCEMethodEnum           `json:"pkce,omitempty"`
 	PolicyEngineMode *PolicyEngineMode         `json:"policy_engine_mode,omitempty"`
 	ProfileUrl       nullable.Nullable[string] `json:"profile_url,omitempty"`
+	Promoted         *bool                     `json:"promoted,omitempty"`
 	ProviderType     ProviderTypeEnum          `json:"provider_type"`
 	RequestTokenUrl  nullable.Nullable[string] `json:"request_token_url,omitempty"`
 
@@ -559,34 +610,42 @@ type OAuthSourceRequest struct {
 	UserPropertyMappings *[]openapi_types.UUID `json:"user_property_mappings,omitempty"`
 }
 
+// PKCEMethodEnum defines model for PKCEMethodEnum.
+type PKCEMethodEnum string
+
 // PaginatedEventList defines model for PaginatedEventList.
 type PaginatedEventList struct {
-	Pagination Pagination `json:"pagination"`
-	Results    []Event    `json:"results"`
+	Autocomplete Autocomplete `json:"autocomplete"`
+	Pagination   Pagination   `json:"pagination"`
+	Results      []Event      `json:"results"`
 }
 
 // PaginatedOAuthSourceList defines model for PaginatedOAuthSourceList.
 type PaginatedOAuthSourceList struct {
-	Pagination Pagination    `json:"pagination"`
-	Results    []OAuthSource `json:"results"`
+	Autocomplete Autocomplete  `json:"autocomplete"`
+	Pagination   Pagination    `json:"pagination"`
+	Results      []OAuthSource `json:"results"`
 }
 
 // PaginatedTokenList defines model for PaginatedTokenList.
 type PaginatedTokenList struct {
-	Pagination Pagination `json:"pagination"`
-	Results    []Token    `json:"results"`
+	Autocomplete Autocomplete `json:"autocomplete"`
+	Pagination   Pagination   `json:"pagination"`
+	Results      []Token      `json:"results"`
 }
 
 // PaginatedUserList defines model for PaginatedUserList.
 type PaginatedUserList struct {
-	Pagination Pagination `json:"pagination"`
-	Results    []User     `json:"results"`
+	Autocomplete Autocomplete `json:"autocomplete"`
+	Pagination   Pagination   `json:"pagination"`
+	Results      []User       `json:"results"`
 }
 
 // PaginatedUserOAuthSourceConnectionList defines model for PaginatedUserOAuthSourceConnectionList.
 type PaginatedUserOAuthSourceConnectionList struct {
-	Pagination Pagination                  `json:"pagination"`
-	Results    []UserOAuthSourceConnection `json:"results"`
+	Autocomplete Autocomplete                `json:"autocomplete"`
+	Pagination   Pagination                  `json:"pagination"`
+	Results      []UserOAuthSourceConnection `json:"results"`
 }
 
 // Pagination defines model for Pagination.
@@ -600,37 +659,56 @@ type Pagination struct {
 	TotalPages int64 `json:"total_pages"`
 }
 
+// PartialGroup Partial Group Serializer, does not include child relations.
+type PartialGroup struct {
+	Attributes *map[string]interface{} `json:"attributes,omitempty"`
+
+	// IsSuperuser Users added to this group will be superusers.
+	IsSuperuser *bool  `json:"is_superuser,omitempty"`
+	Name        string `json:"name"`
+
+	// NumPk Get a numerical, int32 ID for the group
+	NumPk *int                `json:"num_pk,omitempty"`
+	Pk    *openapi_types.UUID `json:"pk,omitempty"`
+}
+
 // PatchedEventRequest Event Serializer
 type PatchedEventRequest struct {
 	Action   *EventActions             `json:"action,omitempty"`
 	App      *string                   `json:"app,omitempty"`
-	Brand    interface{}               `json:"brand,omitempty"`
+	Brand    *map[string]interface{}   `json:"brand,omitempty"`
 	ClientIp nullable.Nullable[string] `json:"client_ip,omitempty"`
-	Context  interface{}               `json:"context,omitempty"`
+	Context  *map[string]interface{}   `json:"context,omitempty"`
 	Expires  *time.Time                `json:"expires,omitempty"`
-	User     interface{}               `json:"user,omitempty"`
+	User     *map[string]interface{}   `json:"user,omitempty"`
 }
 
 // PatchedOAuthSourceRequest OAuth Source Serializer
 type PatchedOAuthSourceRequest struct {
-	AccessTokenUrl        nullable.Nullable[string]             `json:"access_token_url,omitempty"`
-	AdditionalScopes      *string                               `json:"additional_scopes,omitempty"`
-	AuthenticationFlow    nullable.Nullable[openapi_types.UUID] `json:"authentication_flow,omitempty"`
-	AuthorizationUrl      nullable.Nullable[string]             `json:"authorization_url,omitempty"`
-	ConsumerKey           *string                               `json:"consumer_key,omitempty"`
-	ConsumerSecret        *string                               `json:"consumer_secret,omitempty"`
-	Enabled               *bool                                 `json:"enabled,omitempty"`
-	EnrollmentFlow        nullable.Nullable[openapi_types.UUID] `json:"enrollment_flow,omitempty"`
-	GroupMatchingMode     *GroupMatchingModeEnum                `json:"group_matching_mode,omitempty"`
-	GroupPropertyMappings *[]openapi_types.UUID                 `json:"group_property_mappings,omitempty"`
+	AccessTokenUrl              nullable.Nullable[string]             `json:"access_token_url,omitempty"`
+	AdditionalScopes            *string                               `json:"additional_scopes,omitempty"`
+	AuthenticationFlow          nullable.Nullable[openapi_types.UUID] `json:"authentication_flow,omitempty"`
+	AuthorizationCodeAuthMethod *AuthorizationCodeAuthMethodEnum      `json:"authorization_code_auth_method,omitempty"`
+	AuthorizationUrl            nullable.Nullable[string]             `json:"authorization_url,omitempty"`
+	ConsumerKey                 *string                               `json:"consumer_key,omitempty"`
+	ConsumerSecret              *string                               `json:"consumer_secret,omitempty"`
+	Enabled                     *bool                                 `json:"enabled,omitempty"`
+	EnrollmentFlow              nullable.Nullable[openapi_types.UUID] `json:"enrollment_flow,omitempty"`
+	GroupMatchingMode           *GroupMatchingModeEnum                `json:"group_matching_mode,omitempty"`
+	GroupPropertyMappings       *[]openapi_types.UUID                 `json:"group_property_mappings,omitempty"`
+
+	// Icon A URL (http, https or fa://), a /static path, or a relative file name; empty for none. As in authentik, at most 1024 characters.
+	Icon *string `json:"icon,omitempty"`
 
 	// Name Source's display Name.
 	Name             *string                   `json:"name,omitempty"`
-	OidcJwks         interface{}               `json:"oidc_jwks,omitempty"`
+	OidcJwks         *map[string]interface{}   `json:"oidc_jwks,omitempty"`
 	OidcJwksUrl      *string                   `json:"oidc_jwks_url,omitempty"`
 	OidcWellKnownUrl *string                   `json:"oidc_well_known_url,omitempty"`
+	Pkce             *PKCEMethodEnum           `json:"pkce,omitempty"`
 	PolicyEngineMode *PolicyEngineMode         `json:"policy_engine_mode,omitempty"`
 	ProfileUrl       nullable.Nullable[string] `json:"profile_url,omitempty"`
+	Promoted         *bool                     `json:"promoted,omitempty"`
 	ProviderType     *ProviderTypeEnum         `json:"provider_type,omitempty"`
 	RequestTokenUrl  nullable.Nullable[string] `json:"request_token_url,omitempty"`
 
@@ -652,19 +730,14 @@ type PatchedTokenRequest struct {
 	User        *int                         `json:"user,omitempty"`
 }
 
-// PatchedUserOAuthSourceConnectionRequest OAuth Source Serializer
+// PatchedUserOAuthSourceConnectionRequest User source connection
 type PatchedUserOAuthSourceConnectionRequest struct {
 	AccessToken nullable.Nullable[string] `json:"access_token,omitempty"`
 
-	// Expires When the linked account's access expires, if known. Kept when omitted on update.
-	Expires    nullable.Nullable[time.Time] `json:"expires,omitempty"`
-	Identifier *string                      `json:"identifier,omitempty"`
-
-	// Source OAuth source (its pk) the connection belongs to. Required on create; kept when omitted on update.
-	Source *openapi_types.UUID `json:"source,omitempty"`
-
-	// User Local user (pk). Defaults to the caller; only a superuser may name another user.
-	User *int `json:"user,omitempty"`
+	// Expires When the linked account's access expires. Kept when omitted on update; a connection created without it has no known expiry and answers without the field.
+	Expires    *time.Time          `json:"expires,omitempty"`
+	Identifier *string             `json:"identifier,omitempty"`
+	Source     *openapi_types.UUID `json:"source,omitempty"`
 }
 
 // PatchedUserRequest User Serializer
@@ -678,10 +751,13 @@ type PatchedUserRequest struct {
 	LastLogin nullable.Nullable[time.Time] `json:"last_login,omitempty"`
 
 	// Name User's display name.
-	Name     *string       `json:"name,omitempty"`
-	Path     *string       `json:"path,omitempty"`
-	Type     *UserTypeEnum `json:"type,omitempty"`
-	Username *string       `json:"username,omitempty"`
+	Name *string `json:"name,omitempty"`
+	Path *string `json:"path,omitempty"`
+
+	// Roles Roles are not modelled by this server; only an empty list is accepted.
+	Roles    *[]openapi_types.UUID `json:"roles,omitempty"`
+	Type     *UserTypeEnum         `json:"type,omitempty"`
+	Username *string               `json:"username,omitempty"`
 }
 
 // PolicyEngineMode defines model for PolicyEngineMode.
@@ -690,6 +766,12 @@ type PolicyEngineMode string
 // ProviderTypeEnum defines model for ProviderTypeEnum.
 type ProviderTypeEnum string
 
+// Role Role serializer
+type Role struct {
+	Name string              `json:"name"`
+	Pk   *openapi_types.UUID `json:"pk,omitempty"`
+}
+
 // SessionUser Response for the /user/me endpoint, returns the currently active user (as `user` property) and, if this user is being impersonated, the original user in the `original` property.
 type SessionUser struct {
 	// Original User Serializer for information a user can retrieve about themselves
@@ -697,6 +779,9 @@ type SessionUser struct {
 
 	// User User Serializer for information a user can retrieve about themselves
 	User UserSelf `json:"user"`
+
+	// Users The users signed in to the current session; here, the caller alone.
+	Users []UserSelf `json:"users"`
 }
 
 // Source Source Serializer
@@ -711,9 +796,11 @@ type Source struct {
 	// EnrollmentFlow Flow to use when enrolling new users.
 	EnrollmentFlow        nullable.Nullable[openapi_types.UUID] `json:"enrollment_flow,omitempty"`
 	GroupPropertyMappings *[]openapi_types.UUID                 `json:"group_property_mappings,omitempty"`
+	Icon                  *string                               `json:"icon,omitempty"`
+	IconThemedUrls        nullable.Nullable[ThemedUrls]         `json:"icon_themed_urls,omitempty"`
 
-	// Icon Get the URL to the Icon. If the name is /static or starts with http it is returned as-is
-	Icon nullable.Nullable[string] `json:"icon,omitempty"`
+	// IconUrl Get the URL to the source icon
+	IconUrl nullable.Nullable[string] `json:"icon_url,omitempty"`
 
 	// Managed Objects that are managed by authentik. These objects are created and updated automatically.
 	Managed nullable.Nullable[string] `json:"managed,omitempty"`
@@ -725,6 +812,9 @@ type Source struct {
 	Name             string              `json:"name"`
 	Pk               *openapi_types.UUID `json:"pk,omitempty"`
 	PolicyEngineMode *PolicyEngineMode   `json:"policy_engine_mode,omitempty"`
+
+	// Promoted When enabled, this source will be displayed as a prominent button on the login page, instead of a small icon.
+	Promoted *bool `json:"promoted,omitempty"`
 
 	// Slug Internal source name, used in URLs.
 	Slug string `json:"slug"`
@@ -752,6 +842,12 @@ type SourceType struct {
 	RequestTokenUrl  nullable.Nullable[string] `json:"request_token_url,omitempty"`
 	UrlsCustomizable bool                      `json:"urls_customizable"`
 	VerboseName      string                    `json:"verbose_name"`
+}
+
+// ThemedUrls Themed URLs - maps theme names to URLs for light and dark themes
+type ThemedUrls struct {
+	Dark  nullable.Nullable[string] `json:"dark,omitempty"`
+	Light nullable.Nullable[string] `json:"light,omitempty"`
 }
 
 // Token Token Serializer
@@ -786,6 +882,7 @@ type TokenView struct {
 // TypeCreate Types of an object that can be created
 type TypeCreate struct {
 	Component          string  `json:"component"`
+	Deprecated         *bool   `json:"deprecated,omitempty"`
 	Description        string  `json:"description"`
 	IconUrl            *string `json:"icon_url,omitempty"`
 	ModelName          string  `json:"model_name"`
@@ -810,70 +907,54 @@ type User struct {
 	Attributes *map[string]interface{} `json:"attributes,omitempty"`
 
 	// Avatar User's avatar, either a http/https URL or a data URI
-	Avatar    *string                        `json:"avatar,omitempty"`
-	Email     *string                        `json:"email,omitempty"`
-	Groups    *[]openapi_types.UUID          `json:"groups,omitempty"`
-	GroupsObj nullable.Nullable[[]UserGroup] `json:"groups_obj,omitempty"`
+	Avatar     *string                           `json:"avatar,omitempty"`
+	DateJoined *time.Time                        `json:"date_joined,omitempty"`
+	Email      *string                           `json:"email,omitempty"`
+	Groups     *[]openapi_types.UUID             `json:"groups,omitempty"`
+	GroupsObj  nullable.Nullable[[]PartialGroup] `json:"groups_obj,omitempty"`
 
 	// IsActive Designates whether this user should be treated as active. Unselect this instead of deleting accounts.
 	IsActive    *bool                        `json:"is_active,omitempty"`
 	IsSuperuser *bool                        `json:"is_superuser,omitempty"`
 	LastLogin   nullable.Nullable[time.Time] `json:"last_login,omitempty"`
+	LastUpdated *time.Time                   `json:"last_updated,omitempty"`
 
 	// Name User's display name.
-	Name     string              `json:"name"`
-	Path     *string             `json:"path,omitempty"`
-	Pk       *int                `json:"pk,omitempty"`
-	Type     *UserTypeEnum       `json:"type,omitempty"`
-	Uid      *string             `json:"uid,omitempty"`
-	Username string              `json:"username"`
-	Uuid     *openapi_types.UUID `json:"uuid,omitempty"`
-}
-
-// UserGroup Simplified Group Serializer for user's groups
-type UserGroup struct {
-	Attributes *map[string]interface{} `json:"attributes,omitempty"`
-
-	// IsSuperuser Users added to this group will be superusers.
-	IsSuperuser *bool  `json:"is_superuser,omitempty"`
-	Name        string `json:"name"`
-
-	// NumPk Get a numerical, int32 ID for the group
-	NumPk      *int                                  `json:"num_pk,omitempty"`
-	Parent     nullable.Nullable[openapi_types.UUID] `json:"parent,omitempty"`
-	ParentName nullable.Nullable[string]             `json:"parent_name,omitempty"`
-	Pk         *openapi_types.UUID                   `json:"pk,omitempty"`
+	Name               string                    `json:"name"`
+	PasswordChangeDate *time.Time                `json:"password_change_date,omitempty"`
+	Path               *string                   `json:"path,omitempty"`
+	Pk                 *int                      `json:"pk,omitempty"`
+	Roles              *[]openapi_types.UUID     `json:"roles,omitempty"`
+	RolesObj           nullable.Nullable[[]Role] `json:"roles_obj,omitempty"`
+	Type               *UserTypeEnum             `json:"type,omitempty"`
+	Uid                *string                   `json:"uid,omitempty"`
+	Username           string                    `json:"username"`
+	Uuid               *openapi_types.UUID       `json:"uuid,omitempty"`
 }
 
 // UserMatchingModeEnum defines model for UserMatchingModeEnum.
 type UserMatchingModeEnum string
 
-// UserOAuthSourceConnection OAuth Source Serializer
+// UserOAuthSourceConnection User source connection
 type UserOAuthSourceConnection struct {
-	Created *time.Time `json:"created,omitempty"`
-
-	// Expires When the linked account's access expires, if known.
-	Expires     nullable.Nullable[time.Time] `json:"expires,omitempty"`
-	Identifier  string                       `json:"identifier"`
-	LastUpdated *time.Time                   `json:"last_updated,omitempty"`
-	Pk          *int                         `json:"pk,omitempty"`
-	Source      *Source                      `json:"source,omitempty"`
-	User        *int                         `json:"user,omitempty"`
+	Created     *time.Time         `json:"created,omitempty"`
+	Expires     *time.Time         `json:"expires,omitempty"`
+	Identifier  string             `json:"identifier"`
+	LastUpdated *time.Time         `json:"last_updated,omitempty"`
+	Pk          *int               `json:"pk,omitempty"`
+	Source      openapi_types.UUID `json:"source"`
+	SourceObj   *Source            `json:"source_obj,omitempty"`
+	User        *int               `json:"user,omitempty"`
 }
 
-// UserOAuthSourceConnectionRequest OAuth Source Serializer
+// UserOAuthSourceConnectionRequest User source connection
 type UserOAuthSourceConnectionRequest struct {
 	AccessToken nullable.Nullable[string] `json:"access_token,omitempty"`
 
-	// Expires When the linked account's access expires, if known. Kept when omitted on update.
-	Expires    nullable.Nullable[time.Time] `json:"expires,omitempty"`
-	Identifier string                       `json:"identifier"`
-
-	// Source OAuth source (its pk) the connection belongs to. Required on create; kept when omitted on update.
-	Source *openapi_types.UUID `json:"source,omitempty"`
-
-	// User Local user (pk). Defaults to the caller; only a superuser may name another user.
-	User *int `json:"user,omitempty"`
+	// Expires When the linked account's access expires. Kept when omitted on update; a connection created without it has no known expiry and answers without the field.
+	Expires    *time.Time         `json:"expires,omitempty"`
+	Identifier string             `json:"identifier"`
+	Source     openapi_types.UUID `json:"source"`
 }
 
 // UserRequest User Serializer
@@ -887,23 +968,30 @@ type UserRequest struct {
 	LastLogin nullable.Nullable[time.Time] `json:"last_login,omitempty"`
 
 	// Name User's display name.
-	Name     string        `json:"name"`
-	Path     *string       `json:"path,omitempty"`
-	Type     *UserTypeEnum `json:"type,omitempty"`
-	Username string        `json:"username"`
+	Name string  `json:"name"`
+	Path *string `json:"path,omitempty"`
+
+	// Roles Roles are not modelled by this server; only an empty list is accepted.
+	Roles    *[]openapi_types.UUID `json:"roles,omitempty"`
+	Type     *UserTypeEnum         `json:"type,omitempty"`
+	Username string                `json:"username"`
 }
 
 // UserSelf User Serializer for information a user can retrieve about themselves
 type UserSelf struct {
-	Avatar      *string           `json:"avatar,omitempty"`
-	Email       *string           `json:"email,omitempty"`
-	Groups      *[]UserSelfGroups `json:"groups,omitempty"`
-	IsActive    *bool             `json:"is_active,omitempty"`
-	IsSuperuser *bool             `json:"is_superuser,omitempty"`
+	Avatar   *string           `json:"avatar,omitempty"`
+	Email    *string           `json:"email,omitempty"`
+	Groups   *[]UserSelfGroups `json:"groups,omitempty"`
+	IsActive *bool             `json:"is_active,omitempty"`
+
+	// IsCurrent Return whether this user owns the current browser session.
+	IsCurrent   *bool `json:"is_current,omitempty"`
+	IsSuperuser *bool `json:"is_superuser,omitempty"`
 
 	// Name User's display name.
-	Name string `json:"name"`
-	Pk   *int   `json:"pk,omitempty"`
+	Name  string           `json:"name"`
+	Pk    *int             `json:"pk,omitempty"`
+	Roles *[]UserSelfRoles `json:"roles,omitempty"`
 
 	// Settings Get user settings with brand and group settings applied
 	Settings *map[string]interface{} `json:"settings,omitempty"`
@@ -923,6 +1011,12 @@ type UserSelfGroups struct {
 	Pk   *string `json:"pk,omitempty"`
 }
 
+// UserSelfRoles defines model for UserSelfRoles.
+type UserSelfRoles struct {
+	Name *string `json:"name,omitempty"`
+	Pk   *string `json:"pk,omitempty"`
+}
+
 // UserTypeEnum defines model for UserTypeEnum.
 type UserTypeEnum string
 
@@ -936,8 +1030,38 @@ type ValidationError struct {
 // ConnectionID defines model for ConnectionID.
 type ConnectionID = int
 
+// EventAction defines model for EventAction.
+type EventAction = string
+
+// EventActionsFilter defines model for EventActionsFilter.
+type EventActionsFilter = []EventActions
+
+// EventBrandName defines model for EventBrandName.
+type EventBrandName = string
+
+// EventClientIP defines model for EventClientIP.
+type EventClientIP = string
+
+// EventContextAuthorizedApp defines model for EventContextAuthorizedApp.
+type EventContextAuthorizedApp = string
+
+// EventContextDevice defines model for EventContextDevice.
+type EventContextDevice = string
+
+// EventContextModelApp defines model for EventContextModelApp.
+type EventContextModelApp = string
+
+// EventContextModelName defines model for EventContextModelName.
+type EventContextModelName = string
+
+// EventContextModelPK defines model for EventContextModelPK.
+type EventContextModelPK = string
+
 // EventUUID defines model for EventUUID.
 type EventUUID = openapi_types.UUID
+
+// EventUsername defines model for EventUsername.
+type EventUsername = string
 
 // IfMatch defines model for IfMatch.
 type IfMatch = string
@@ -1052,14 +1176,25 @@ type CoreTokensUpdateParams struct {
 // CoreUsersListParams defines parameters for CoreUsersList.
 type CoreUsersListParams struct {
 	// Attributes Attributes (a JSON object; users whose attributes hold every key with the given value)
-	Attributes    *string               `form:"attributes,omitempty" json:"attributes,omitempty"`
-	Email         *string               `form:"email,omitempty" json:"email,omitempty"`
-	GroupsByName  *[]string             `form:"groups_by_name,omitempty" json:"groups_by_name,omitempty"`
-	GroupsByPk    *[]openapi_types.UUID `form:"groups_by_pk,omitempty" json:"groups_by_pk,omitempty"`
-	IncludeGroups *bool                 `form:"include_groups,omitempty" json:"include_groups,omitempty"`
-	IsActive      *bool                 `form:"is_active,omitempty" json:"is_active,omitempty"`
-	IsSuperuser   *bool                 `form:"is_superuser,omitempty" json:"is_superuser,omitempty"`
-	Name          *string               `form:"name,omitempty" json:"name,omitempty"`
+	Attributes      *string               `form:"attributes,omitempty" json:"attributes,omitempty"`
+	DateJoined      *time.Time            `form:"date_joined,omitempty" json:"date_joined,omitempty"`
+	DateJoinedGt    *time.Time            `form:"date_joined__gt,omitempty" json:"date_joined__gt,omitempty"`
+	DateJoinedLt    *time.Time            `form:"date_joined__lt,omitempty" json:"date_joined__lt,omitempty"`
+	Email           *string               `form:"email,omitempty" json:"email,omitempty"`
+	GroupsByName    *[]string             `form:"groups_by_name,omitempty" json:"groups_by_name,omitempty"`
+	GroupsByPk      *[]openapi_types.UUID `form:"groups_by_pk,omitempty" json:"groups_by_pk,omitempty"`
+	IncludeGroups   *bool                 `form:"include_groups,omitempty" json:"include_groups,omitempty"`
+	IncludeRoles    *bool                 `form:"include_roles,omitempty" json:"include_roles,omitempty"`
+	IsActive        *bool                 `form:"is_active,omitempty" json:"is_active,omitempty"`
+	IsSuperuser     *bool                 `form:"is_superuser,omitempty" json:"is_superuser,omitempty"`
+	LastLogin       *time.Time            `form:"last_login,omitempty" json:"last_login,omitempty"`
+	LastLoginGt     *time.Time            `form:"last_login__gt,omitempty" json:"last_login__gt,omitempty"`
+	LastLoginIsnull *bool                 `form:"last_login__isnull,omitempty" json:"last_login__isnull,omitempty"`
+	LastLoginLt     *time.Time            `form:"last_login__lt,omitempty" json:"last_login__lt,omitempty"`
+	LastUpdated     *time.Time            `form:"last_updated,omitempty" json:"last_updated,omitempty"`
+	LastUpdatedGt   *time.Time            `form:"last_updated__gt,omitempty" json:"last_updated__gt,omitempty"`
+	LastUpdatedLt   *time.Time            `form:"last_updated__lt,omitempty" json:"last_updated__lt,omitempty"`
+	Name            *string               `form:"name,omitempty" json:"name,omitempty"`
 
 	// Ordering Which field to use when ordering the results.
 	Ordering *Ordering `form:"ordering,omitempty" json:"ordering,omitempty"`
@@ -1071,6 +1206,12 @@ type CoreUsersListParams struct {
 	PageSize       *PageSize `form:"page_size,omitempty" json:"page_size,omitempty"`
 	Path           *string   `form:"path,omitempty" json:"path,omitempty"`
 	PathStartswith *string   `form:"path_startswith,omitempty" json:"path_startswith,omitempty"`
+
+	// RolesByName Roles are not modelled by this server; any value answers 400, as authentik does for a role that does not exist.
+	RolesByName *[]string `form:"roles_by_name,omitempty" json:"roles_by_name,omitempty"`
+
+	// RolesByPk Roles are not modelled by this server; any value answers 400, as authentik does for a role that does not exist.
+	RolesByPk *[]openapi_types.UUID `form:"roles_by_pk,omitempty" json:"roles_by_pk,omitempty"`
 
 	// Search A search term.
 	Search   *Search                    `form:"search,omitempty" json:"search,omitempty"`
@@ -1109,23 +1250,29 @@ type CoreUsersUpdateParams struct {
 // EventsEventsListParams defines parameters for EventsEventsList.
 type EventsEventsListParams struct {
 	// Action Actions containing this text (case ignored)
-	Action *string `form:"action,omitempty" json:"action,omitempty"`
+	Action *EventAction `form:"action,omitempty" json:"action,omitempty"`
+
+	// Actions Any of these actions (exact).
+	Actions *EventActionsFilter `form:"actions,omitempty" json:"actions,omitempty"`
 
 	// BrandName Brand name
-	BrandName *string `form:"brand_name,omitempty" json:"brand_name,omitempty"`
-	ClientIp  *string `form:"client_ip,omitempty" json:"client_ip,omitempty"`
+	BrandName *EventBrandName `form:"brand_name,omitempty" json:"brand_name,omitempty"`
+	ClientIp  *EventClientIP  `form:"client_ip,omitempty" json:"client_ip,omitempty"`
 
 	// ContextAuthorizedApp Context Authorized application
-	ContextAuthorizedApp *string `form:"context_authorized_app,omitempty" json:"context_authorized_app,omitempty"`
+	ContextAuthorizedApp *EventContextAuthorizedApp `form:"context_authorized_app,omitempty" json:"context_authorized_app,omitempty"`
+
+	// ContextDevice Context Device Primary Key
+	ContextDevice *EventContextDevice `form:"context_device,omitempty" json:"context_device,omitempty"`
 
 	// ContextModelApp Context Model App
-	ContextModelApp *string `form:"context_model_app,omitempty" json:"context_model_app,omitempty"`
+	ContextModelApp *EventContextModelApp `form:"context_model_app,omitempty" json:"context_model_app,omitempty"`
 
 	// ContextModelName Context Model Name
-	ContextModelName *string `form:"context_model_name,omitempty" json:"context_model_name,omitempty"`
+	ContextModelName *EventContextModelName `form:"context_model_name,omitempty" json:"context_model_name,omitempty"`
 
 	// ContextModelPk Context Model Primary Key
-	ContextModelPk *string `form:"context_model_pk,omitempty" json:"context_model_pk,omitempty"`
+	ContextModelPk *EventContextModelPK `form:"context_model_pk,omitempty" json:"context_model_pk,omitempty"`
 
 	// Ordering Which field to use when ordering the results.
 	Ordering *Ordering `form:"ordering,omitempty" json:"ordering,omitempty"`
@@ -1140,43 +1287,38 @@ type EventsEventsListParams struct {
 	Search *Search `form:"search,omitempty" json:"search,omitempty"`
 
 	// Username Username
-	Username *string `form:"username,omitempty" json:"username,omitempty"`
+	Username *EventUsername `form:"username,omitempty" json:"username,omitempty"`
 }
 
-// EventsEventsPerMonthListParams defines parameters for EventsEventsPerMonthList.
-type EventsEventsPerMonthListParams struct {
-	Action *string `form:"action,omitempty" json:"action,omitempty"`
-
-	// Query A JSON object of further conditions, as authentik's Django lookups; this server takes user__pk, user__username, app, client_ip, context__model__app, context__model__model_name and context__model__pk (others answer 400).
-	Query *string `form:"query,omitempty" json:"query,omitempty"`
-}
-
-// EventsEventsTopPerUserListParams defines parameters for EventsEventsTopPerUserList.
-type EventsEventsTopPerUserListParams struct {
-	Action *string `form:"action,omitempty" json:"action,omitempty"`
-	TopN   *int    `form:"top_n,omitempty" json:"top_n,omitempty"`
-}
-
-// EventsEventsVolumeListParams defines parameters for EventsEventsVolumeList.
-type EventsEventsVolumeListParams struct {
+// EventsEventsStatsRetrieveParams defines parameters for EventsEventsStatsRetrieve.
+type EventsEventsStatsRetrieveParams struct {
 	// Action Actions containing this text (case ignored)
-	Action *string `form:"action,omitempty" json:"action,omitempty"`
+	Action *EventAction `form:"action,omitempty" json:"action,omitempty"`
+
+	// Actions Any of these actions (exact).
+	Actions *EventActionsFilter `form:"actions,omitempty" json:"actions,omitempty"`
 
 	// BrandName Brand name
-	BrandName *string `form:"brand_name,omitempty" json:"brand_name,omitempty"`
-	ClientIp  *string `form:"client_ip,omitempty" json:"client_ip,omitempty"`
+	BrandName *EventBrandName `form:"brand_name,omitempty" json:"brand_name,omitempty"`
+	ClientIp  *EventClientIP  `form:"client_ip,omitempty" json:"client_ip,omitempty"`
 
 	// ContextAuthorizedApp Context Authorized application
-	ContextAuthorizedApp *string `form:"context_authorized_app,omitempty" json:"context_authorized_app,omitempty"`
+	ContextAuthorizedApp *EventContextAuthorizedApp `form:"context_authorized_app,omitempty" json:"context_authorized_app,omitempty"`
+
+	// ContextDevice Context Device Primary Key
+	ContextDevice *EventContextDevice `form:"context_device,omitempty" json:"context_device,omitempty"`
 
 	// ContextModelApp Context Model App
-	ContextModelApp *string `form:"context_model_app,omitempty" json:"context_model_app,omitempty"`
+	ContextModelApp *EventContextModelApp `form:"context_model_app,omitempty" json:"context_model_app,omitempty"`
 
 	// ContextModelName Context Model Name
-	ContextModelName *string `form:"context_model_name,omitempty" json:"context_model_name,omitempty"`
+	ContextModelName *EventContextModelName `form:"context_model_name,omitempty" json:"context_model_name,omitempty"`
 
 	// ContextModelPk Context Model Primary Key
-	ContextModelPk *string `form:"context_model_pk,omitempty" json:"context_model_pk,omitempty"`
+	ContextModelPk *EventContextModelPK `form:"context_model_pk,omitempty" json:"context_model_pk,omitempty"`
+
+	// CountSteps Timedelta, format of 'weeks=3;days=2;hours=3,seconds=2'
+	CountSteps []string `form:"count_steps" json:"count_steps"`
 
 	// Ordering Which field to use when ordering the results.
 	Ordering *Ordering `form:"ordering,omitempty" json:"ordering,omitempty"`
@@ -1185,7 +1327,83 @@ type EventsEventsVolumeListParams struct {
 	Search *Search `form:"search,omitempty" json:"search,omitempty"`
 
 	// Username Username
-	Username *string `form:"username,omitempty" json:"username,omitempty"`
+	Username *EventUsername `form:"username,omitempty" json:"username,omitempty"`
+}
+
+// EventsEventsTopPerUserListParams defines parameters for EventsEventsTopPerUserList.
+type EventsEventsTopPerUserListParams struct {
+	// Action Actions containing this text (case ignored)
+	Action *EventAction `form:"action,omitempty" json:"action,omitempty"`
+
+	// Actions Any of these actions (exact).
+	Actions *EventActionsFilter `form:"actions,omitempty" json:"actions,omitempty"`
+
+	// BrandName Brand name
+	BrandName *EventBrandName `form:"brand_name,omitempty" json:"brand_name,omitempty"`
+	ClientIp  *EventClientIP  `form:"client_ip,omitempty" json:"client_ip,omitempty"`
+
+	// ContextAuthorizedApp Context Authorized application
+	ContextAuthorizedApp *EventContextAuthorizedApp `form:"context_authorized_app,omitempty" json:"context_authorized_app,omitempty"`
+
+	// ContextDevice Context Device Primary Key
+	ContextDevice *EventContextDevice `form:"context_device,omitempty" json:"context_device,omitempty"`
+
+	// ContextModelApp Context Model App
+	ContextModelApp *EventContextModelApp `form:"context_model_app,omitempty" json:"context_model_app,omitempty"`
+
+	// ContextModelName Context Model Name
+	ContextModelName *EventContextModelName `form:"context_model_name,omitempty" json:"context_model_name,omitempty"`
+
+	// ContextModelPk Context Model Primary Key
+	ContextModelPk *EventContextModelPK `form:"context_model_pk,omitempty" json:"context_model_pk,omitempty"`
+
+	// Ordering Which field to use when ordering the results.
+	Ordering *Ordering `form:"ordering,omitempty" json:"ordering,omitempty"`
+
+	// Search A search term.
+	Search *Search `form:"search,omitempty" json:"search,omitempty"`
+	TopN   *int    `form:"top_n,omitempty" json:"top_n,omitempty"`
+
+	// Username Username
+	Username *EventUsername `form:"username,omitempty" json:"username,omitempty"`
+}
+
+// EventsEventsVolumeListParams defines parameters for EventsEventsVolumeList.
+type EventsEventsVolumeListParams struct {
+	// Action Actions containing this text (case ignored)
+	Action *EventAction `form:"action,omitempty" json:"action,omitempty"`
+
+	// Actions Any of these actions (exact).
+	Actions *EventActionsFilter `form:"actions,omitempty" json:"actions,omitempty"`
+
+	// BrandName Brand name
+	BrandName *EventBrandName `form:"brand_name,omitempty" json:"brand_name,omitempty"`
+	ClientIp  *EventClientIP  `form:"client_ip,omitempty" json:"client_ip,omitempty"`
+
+	// ContextAuthorizedApp Context Authorized application
+	ContextAuthorizedApp *EventContextAuthorizedApp `form:"context_authorized_app,omitempty" json:"context_authorized_app,omitempty"`
+
+	// ContextDevice Context Device Primary Key
+	ContextDevice *EventContextDevice `form:"context_device,omitempty" json:"context_device,omitempty"`
+
+	// ContextModelApp Context Model App
+	ContextModelApp *EventContextModelApp `form:"context_model_app,omitempty" json:"context_model_app,omitempty"`
+
+	// ContextModelName Context Model Name
+	ContextModelName *EventContextModelName `form:"context_model_name,omitempty" json:"context_model_name,omitempty"`
+
+	// ContextModelPk Context Model Primary Key
+	ContextModelPk *EventContextModelPK `form:"context_model_pk,omitempty" json:"context_model_pk,omitempty"`
+	HistoryDays    *int                 `form:"history_days,omitempty" json:"history_days,omitempty"`
+
+	// Ordering Which field to use when ordering the results.
+	Ordering *Ordering `form:"ordering,omitempty" json:"ordering,omitempty"`
+
+	// Search A search term.
+	Search *Search `form:"search,omitempty" json:"search,omitempty"`
+
+	// Username Username
+	Username *EventUsername `form:"username,omitempty" json:"username,omitempty"`
 }
 
 // SourcesOauthListParams defines parameters for SourcesOauthList.
@@ -1199,7 +1417,7 @@ type SourcesOauthListParams struct {
 	EnrollmentFlow     *openapi_types.UUID `form:"enrollment_flow,omitempty" json:"enrollment_flow,omitempty"`
 
 	// GroupMatchingMode How the source determines if an existing group should be used or a new group created.
-	GroupMatchingMode *SourcesOauthListParamsGroupMatchingMode `form:"group_matching_mode,omitempty" json:"group_matching_mode,omitempty"`
+	GroupMatchingMode *GroupMatchingModeEnum `form:"group_matching_mode,omitempty" json:"group_matching_mode,omitempty"`
 
 	// HasJwks Only return sources with JWKS data
 	HasJwks *bool   `form:"has_jwks,omitempty" json:"has_jwks,omitempty"`
@@ -1213,6 +1431,7 @@ type SourcesOauthListParams struct {
 
 	// PageSize Number of results to return per page (at most 1000; larger values are capped).
 	PageSize         *PageSize                               `form:"page_size,omitempty" json:"page_size,omitempty"`
+	PbmUuid          *openapi_types.UUID                     `form:"pbm_uuid,omitempty" json:"pbm_uuid,omitempty"`
 	PolicyEngineMode *SourcesOauthListParamsPolicyEngineMode `form:"policy_engine_mode,omitempty" json:"policy_engine_mode,omitempty"`
 	ProfileUrl       *string                                 `form:"profile_url,omitempty" json:"profile_url,omitempty"`
 	ProviderType     *string                                 `form:"provider_type,omitempty" json:"provider_type,omitempty"`
@@ -1223,17 +1442,11 @@ type SourcesOauthListParams struct {
 	Slug   *string `form:"slug,omitempty" json:"slug,omitempty"`
 
 	// UserMatchingMode How the source determines if an existing user should be authenticated or a new user enrolled.
-	UserMatchingMode *SourcesOauthListParamsUserMatchingMode `form:"user_matching_mode,omitempty" json:"user_matching_mode,omitempty"`
+	UserMatchingMode *UserMatchingModeEnum `form:"user_matching_mode,omitempty" json:"user_matching_mode,omitempty"`
 }
-
-// SourcesOauthListParamsGroupMatchingMode defines parameters for SourcesOauthList.
-type SourcesOauthListParamsGroupMatchingMode string
 
 // SourcesOauthListParamsPolicyEngineMode defines parameters for SourcesOauthList.
 type SourcesOauthListParamsPolicyEngineMode string
-
-// SourcesOauthListParamsUserMatchingMode defines parameters for SourcesOauthList.
-type SourcesOauthListParamsUserMatchingMode string
 
 // SourcesOauthSourceTypesListParams defines parameters for SourcesOauthSourceTypesList.
 type SourcesOauthSourceTypesListParams struct {
@@ -1493,8 +1706,8 @@ type ServerInterface interface {
 	// (GET /events/events/actions/)
 	EventsEventsActionsList(ctx echo.Context) error
 
-	// (GET /events/events/per_month/)
-	EventsEventsPerMonthList(ctx echo.Context, params EventsEventsPerMonthListParams) error
+	// (GET /events/events/stats/)
+	EventsEventsStatsRetrieve(ctx echo.Context, params EventsEventsStatsRetrieveParams) error
 
 	// (GET /events/events/top_per_user/)
 	EventsEventsTopPerUserList(ctx echo.Context, params EventsEventsTopPerUserListParams) error
@@ -1851,6 +2064,27 @@ func (w *ServerInterfaceWrapper) CoreUsersList(ctx echo.Context) error {
 		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter attributes: %s", err))
 	}
 
+	// ------------- Optional query parameter "date_joined" -------------
+
+	err = runtime.BindQueryParameterWithOptions("form", true, false, "date_joined", ctx.QueryParams(), &params.DateJoined, runtime.BindQueryParameterOptions{Type: "string", Format: "date-time"})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter date_joined: %s", err))
+	}
+
+	// ------------- Optional query parameter "date_joined__gt" -------------
+
+	err = runtime.BindQueryParameterWithOptions("form", true, false, "date_joined__gt", ctx.QueryParams(), &params.DateJoinedGt, runtime.BindQueryParameterOptions{Type: "string", Format: "date-time"})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter date_joined__gt: %s", err))
+	}
+
+	// ------------- Optional query parameter "date_joined__lt" -------------
+
+	err = runtime.BindQueryParameterWithOptions("form", true, false, "date_joined__lt", ctx.QueryParams(), &params.DateJoinedLt, runtime.BindQueryParameterOptions{Type: "string", Format: "date-time"})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter date_joined__lt: %s", err))
+	}
+
 	// ------------- Optional query parameter "email" -------------
 
 	err = runtime.BindQueryParameterWithOptions("form", true, false, "email", ctx.QueryParams(), &params.Email, runtime.BindQueryParameterOptions{Type: "string", Format: ""})
@@ -1879,6 +2113,13 @@ func (w *ServerInterfaceWrapper) CoreUsersList(ctx echo.Context) error {
 		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter include_groups: %s", err))
 	}
 
+	// ------------- Optional query parameter "include_roles" -------------
+
+	err = runtime.BindQueryParameterWithOptions("form", true, false, "include_roles", ctx.QueryParams(), &params.IncludeRoles, runtime.BindQueryParameterOptions{Type: "boolean", Format: ""})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter include_roles: %s", err))
+	}
+
 	// ------------- Optional query parameter "is_active" -------------
 
 	err = runtime.BindQueryParameterWithOptions("form", true, false, "is_active", ctx.QueryParams(), &params.IsActive, runtime.BindQueryParameterOptions{Type: "boolean", Format: ""})
@@ -1891,6 +2132,55 @@ func (w *ServerInterfaceWrapper) CoreUsersList(ctx echo.Context) error {
 	err = runtime.BindQueryParameterWithOptions("form", true, false, "is_superuser", ctx.QueryParams(), &params.IsSuperuser, runtime.BindQueryParameterOptions{Type: "boolean", Format: ""})
 	if err != nil {
 		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter is_superuser: %s", err))
+	}
+
+	// ------------- Optional query parameter "last_login" -------------
+
+	err = runtime.BindQueryParameterWithOptions("form", true, false, "last_login", ctx.QueryParams(), &params.LastLogin, runtime.BindQueryParameterOptions{Type: "string", Format: "date-time"})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter last_login: %s", err))
+	}
+
+	// ------------- Optional query parameter "last_login__gt" -------------
+
+	err = runtime.BindQueryParameterWithOptions("form", true, false, "last_login__gt", ctx.QueryParams(), &params.LastLoginGt, runtime.BindQueryParameterOptions{Type: "string", Format: "date-time"})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter last_login__gt: %s", err))
+	}
+
+	// ------------- Optional query parameter "last_login__isnull" -------------
+
+	err = runtime.BindQueryParameterWithOptions("form", true, false, "last_login__isnull", ctx.QueryParams(), &params.LastLoginIsnull, runtime.BindQueryParameterOptions{Type: "boolean", Format: ""})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter last_login__isnull: %s", err))
+	}
+
+	// ------------- Optional query parameter "last_login__lt" -------------
+
+	err = runtime.BindQueryParameterWithOptions("form", true, false, "last_login__lt", ctx.QueryParams(), &params.LastLoginLt, runtime.BindQueryParameterOptions{Type: "string", Format: "date-time"})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter last_login__lt: %s", err))
+	}
+
+	// ------------- Optional query parameter "last_updated" -------------
+
+	err = runtime.BindQueryParameterWithOptions("form", true, false, "last_updated", ctx.QueryParams(), &params.LastUpdated, runtime.BindQueryParameterOptions{Type: "string", Format: "date-time"})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter last_updated: %s", err))
+	}
+
+	// ------------- Optional query parameter "last_updated__gt" -------------
+
+	err = runtime.BindQueryParameterWithOptions("form", true, false, "last_updated__gt", ctx.QueryParams(), &params.LastUpdatedGt, runtime.BindQueryParameterOptions{Type: "string", Format: "date-time"})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter last_updated__gt: %s", err))
+	}
+
+	// ------------- Optional query parameter "last_updated__lt" -------------
+
+	err = runtime.BindQueryParameterWithOptions("form", true, false, "last_updated__lt", ctx.QueryParams(), &params.LastUpdatedLt, runtime.BindQueryParameterOptions{Type: "string", Format: "date-time"})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter last_updated__lt: %s", err))
 	}
 
 	// ------------- Optional query parameter "name" -------------
@@ -1933,6 +2223,20 @@ func (w *ServerInterfaceWrapper) CoreUsersList(ctx echo.Context) error {
 	err = runtime.BindQueryParameterWithOptions("form", true, false, "path_startswith", ctx.QueryParams(), &params.PathStartswith, runtime.BindQueryParameterOptions{Type: "string", Format: ""})
 	if err != nil {
 		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter path_startswith: %s", err))
+	}
+
+	// ------------- Optional query parameter "roles_by_name" -------------
+
+	err = runtime.BindQueryParameterWithOptions("form", true, false, "roles_by_name", ctx.QueryParams(), &params.RolesByName, runtime.BindQueryParameterOptions{Type: "array", Format: ""})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter roles_by_name: %s", err))
+	}
+
+	// ------------- Optional query parameter "roles_by_pk" -------------
+
+	err = runtime.BindQueryParameterWithOptions("form", true, false, "roles_by_pk", ctx.QueryParams(), &params.RolesByPk, runtime.BindQueryParameterOptions{Type: "array", Format: ""})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter roles_by_pk: %s", err))
 	}
 
 	// ------------- Optional query parameter "search" -------------
@@ -2159,6 +2463,13 @@ func (w *ServerInterfaceWrapper) EventsEventsList(ctx echo.Context) error {
 		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter action: %s", err))
 	}
 
+	// ------------- Optional query parameter "actions" -------------
+
+	err = runtime.BindQueryParameterWithOptions("form", true, false, "actions", ctx.QueryParams(), &params.Actions, runtime.BindQueryParameterOptions{Type: "array", Format: ""})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter actions: %s", err))
+	}
+
 	// ------------- Optional query parameter "brand_name" -------------
 
 	err = runtime.BindQueryParameterWithOptions("form", true, false, "brand_name", ctx.QueryParams(), &params.BrandName, runtime.BindQueryParameterOptions{Type: "string", Format: ""})
@@ -2178,6 +2489,13 @@ func (w *ServerInterfaceWrapper) EventsEventsList(ctx echo.Context) error {
 	err = runtime.BindQueryParameterWithOptions("form", true, false, "context_authorized_app", ctx.QueryParams(), &params.ContextAuthorizedApp, runtime.BindQueryParameterOptions{Type: "string", Format: ""})
 	if err != nil {
 		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter context_authorized_app: %s", err))
+	}
+
+	// ------------- Optional query parameter "context_device" -------------
+
+	err = runtime.BindQueryParameterWithOptions("form", true, false, "context_device", ctx.QueryParams(), &params.ContextDevice, runtime.BindQueryParameterOptions{Type: "string", Format: ""})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter context_device: %s", err))
 	}
 
 	// ------------- Optional query parameter "context_model_app" -------------
@@ -2259,12 +2577,12 @@ func (w *ServerInterfaceWrapper) EventsEventsActionsList(ctx echo.Context) error
 	return err
 }
 
-// EventsEventsPerMonthList converts echo context to params.
-func (w *ServerInterfaceWrapper) EventsEventsPerMonthList(ctx echo.Context) error {
+// EventsEventsStatsRetrieve converts echo context to params.
+func (w *ServerInterfaceWrapper) EventsEventsStatsRetrieve(ctx echo.Context) error {
 	var err error
 
 	// Parameter object where we will unmarshal all parameters from the context
-	var params EventsEventsPerMonthListParams
+	var params EventsEventsStatsRetrieveParams
 	// ------------- Optional query parameter "action" -------------
 
 	err = runtime.BindQueryParameterWithOptions("form", true, false, "action", ctx.QueryParams(), &params.Action, runtime.BindQueryParameterOptions{Type: "string", Format: ""})
@@ -2272,54 +2590,11 @@ func (w *ServerInterfaceWrapper) EventsEventsPerMonthList(ctx echo.Context) erro
 		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter action: %s", err))
 	}
 
-	// ------------- Optional query parameter "query" -------------
+	// ------------- Optional query parameter "actions" -------------
 
-	err = runtime.BindQueryParameterWithOptions("form", true, false, "query", ctx.QueryParams(), &params.Query, runtime.BindQueryParameterOptions{Type: "string", Format: ""})
+	err = runtime.BindQueryParameterWithOptions("form", true, false, "actions", ctx.QueryParams(), &params.Actions, runtime.BindQueryParameterOptions{Type: "array", Format: ""})
 	if err != nil {
-		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter query: %s", err))
-	}
-
-	// Invoke the callback with all the unmarshaled arguments
-	err = w.Handler.EventsEventsPerMonthList(ctx, params)
-	return err
-}
-
-// EventsEventsTopPerUserList converts echo context to params.
-func (w *ServerInterfaceWrapper) EventsEventsTopPerUserList(ctx echo.Context) error {
-	var err error
-
-	// Parameter object where we will unmarshal all parameters from the context
-	var params EventsEventsTopPerUserListParams
-	// ------------- Optional query parameter "action" -------------
-
-	err = runtime.BindQueryParameterWithOptions("form", true, false, "action", ctx.QueryParams(), &params.Action, runtime.BindQueryParameterOptions{Type: "string", Format: ""})
-	if err != nil {
-		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter action: %s", err))
-	}
-
-	// ------------- Optional query parameter "top_n" -------------
-
-	err = runtime.BindQueryParameterWithOptions("form", true, false, "top_n", ctx.QueryParams(), &params.TopN, runtime.BindQueryParameterOptions{Type: "integer", Format: ""})
-	if err != nil {
-		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter top_n: %s", err))
-	}
-
-	// Invoke the callback with all the unmarshaled arguments
-	err = w.Handler.EventsEventsTopPerUserList(ctx, params)
-	return err
-}
-
-// EventsEventsVolumeList converts echo context to params.
-func (w *ServerInterfaceWrapper) EventsEventsVolumeList(ctx echo.Context) error {
-	var err error
-
-	// Parameter object where we will unmarshal all parameters from the context
-	var params EventsEventsVolumeListParams
-	// ------------- Optional query parameter "action" -------------
-
-	err = runtime.BindQueryParameterWithOptions("form", true, false, "action", ctx.QueryParams(), &params.Action, runtime.BindQueryParameterOptions{Type: "string", Format: ""})
-	if err != nil {
-		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter action: %s", err))
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter actions: %s", err))
 	}
 
 	// ------------- Optional query parameter "brand_name" -------------
@@ -2343,6 +2618,13 @@ func (w *ServerInterfaceWrapper) EventsEventsVolumeList(ctx echo.Context) error 
 		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter context_authorized_app: %s", err))
 	}
 
+	// ------------- Optional query parameter "context_device" -------------
+
+	err = runtime.BindQueryParameterWithOptions("form", true, false, "context_device", ctx.QueryParams(), &params.ContextDevice, runtime.BindQueryParameterOptions{Type: "string", Format: ""})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter context_device: %s", err))
+	}
+
 	// ------------- Optional query parameter "context_model_app" -------------
 
 	err = runtime.BindQueryParameterWithOptions("form", true, false, "context_model_app", ctx.QueryParams(), &params.ContextModelApp, runtime.BindQueryParameterOptions{Type: "string", Format: ""})
@@ -2362,6 +2644,217 @@ func (w *ServerInterfaceWrapper) EventsEventsVolumeList(ctx echo.Context) error 
 	err = runtime.BindQueryParameterWithOptions("form", true, false, "context_model_pk", ctx.QueryParams(), &params.ContextModelPk, runtime.BindQueryParameterOptions{Type: "string", Format: ""})
 	if err != nil {
 		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter context_model_pk: %s", err))
+	}
+
+	// ------------- Required query parameter "count_steps" -------------
+
+	err = runtime.BindQueryParameterWithOptions("form", true, true, "count_steps", ctx.QueryParams(), &params.CountSteps, runtime.BindQueryParameterOptions{Type: "array", Format: ""})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter count_steps: %s", err))
+	}
+
+	// ------------- Optional query parameter "ordering" -------------
+
+	err = runtime.BindQueryParameterWithOptions("form", true, false, "ordering", ctx.QueryParams(), &params.Ordering, runtime.BindQueryParameterOptions{Type: "string", Format: ""})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter ordering: %s", err))
+	}
+
+	// ------------- Optional query parameter "search" -------------
+
+	err = runtime.BindQueryParameterWithOptions("form", true, false, "search", ctx.QueryParams(), &params.Search, runtime.BindQueryParameterOptions{Type: "string", Format: ""})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter search: %s", err))
+	}
+
+	// ------------- Optional query parameter "username" -------------
+
+	err = runtime.BindQueryParameterWithOptions("form", true, false, "username", ctx.QueryParams(), &params.Username, runtime.BindQueryParameterOptions{Type: "string", Format: ""})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter username: %s", err))
+	}
+
+	// Invoke the callback with all the unmarshaled arguments
+	err = w.Handler.EventsEventsStatsRetrieve(ctx, params)
+	return err
+}
+
+// EventsEventsTopPerUserList converts echo context to params.
+func (w *ServerInterfaceWrapper) EventsEventsTopPerUserList(ctx echo.Context) error {
+	var err error
+
+	// Parameter object where we will unmarshal all parameters from the context
+	var params EventsEventsTopPerUserListParams
+	// ------------- Optional query parameter "action" -------------
+
+	err = runtime.BindQueryParameterWithOptions("form", true, false, "action", ctx.QueryParams(), &params.Action, runtime.BindQueryParameterOptions{Type: "string", Format: ""})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter action: %s", err))
+	}
+
+	// ------------- Optional query parameter "actions" -------------
+
+	err = runtime.BindQueryParameterWithOptions("form", true, false, "actions", ctx.QueryParams(), &params.Actions, runtime.BindQueryParameterOptions{Type: "array", Format: ""})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter actions: %s", err))
+	}
+
+	// ------------- Optional query parameter "brand_name" -------------
+
+	err = runtime.BindQueryParameterWithOptions("form", true, false, "brand_name", ctx.QueryParams(), &params.BrandName, runtime.BindQueryParameterOptions{Type: "string", Format: ""})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter brand_name: %s", err))
+	}
+
+	// ------------- Optional query parameter "client_ip" -------------
+
+	err = runtime.BindQueryParameterWithOptions("form", true, false, "client_ip", ctx.QueryParams(), &params.ClientIp, runtime.BindQueryParameterOptions{Type: "string", Format: ""})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter client_ip: %s", err))
+	}
+
+	// ------------- Optional query parameter "context_authorized_app" -------------
+
+	err = runtime.BindQueryParameterWithOptions("form", true, false, "context_authorized_app", ctx.QueryParams(), &params.ContextAuthorizedApp, runtime.BindQueryParameterOptions{Type: "string", Format: ""})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter context_authorized_app: %s", err))
+	}
+
+	// ------------- Optional query parameter "context_device" -------------
+
+	err = runtime.BindQueryParameterWithOptions("form", true, false, "context_device", ctx.QueryParams(), &params.ContextDevice, runtime.BindQueryParameterOptions{Type: "string", Format: ""})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter context_device: %s", err))
+	}
+
+	// ------------- Optional query parameter "context_model_app" -------------
+
+	err = runtime.BindQueryParameterWithOptions("form", true, false, "context_model_app", ctx.QueryParams(), &params.ContextModelApp, runtime.BindQueryParameterOptions{Type: "string", Format: ""})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter context_model_app: %s", err))
+	}
+
+	// ------------- Optional query parameter "context_model_name" -------------
+
+	err = runtime.BindQueryParameterWithOptions("form", true, false, "context_model_name", ctx.QueryParams(), &params.ContextModelName, runtime.BindQueryParameterOptions{Type: "string", Format: ""})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter context_model_name: %s", err))
+	}
+
+	// ------------- Optional query parameter "context_model_pk" -------------
+
+	err = runtime.BindQueryParameterWithOptions("form", true, false, "context_model_pk", ctx.QueryParams(), &params.ContextModelPk, runtime.BindQueryParameterOptions{Type: "string", Format: ""})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter context_model_pk: %s", err))
+	}
+
+	// ------------- Optional query parameter "ordering" -------------
+
+	err = runtime.BindQueryParameterWithOptions("form", true, false, "ordering", ctx.QueryParams(), &params.Ordering, runtime.BindQueryParameterOptions{Type: "string", Format: ""})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter ordering: %s", err))
+	}
+
+	// ------------- Optional query parameter "search" -------------
+
+	err = runtime.BindQueryParameterWithOptions("form", true, false, "search", ctx.QueryParams(), &params.Search, runtime.BindQueryParameterOptions{Type: "string", Format: ""})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter search: %s", err))
+	}
+
+	// ------------- Optional query parameter "top_n" -------------
+
+	err = runtime.BindQueryParameterWithOptions("form", true, false, "top_n", ctx.QueryParams(), &params.TopN, runtime.BindQueryParameterOptions{Type: "integer", Format: ""})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter top_n: %s", err))
+	}
+
+	// ------------- Optional query parameter "username" -------------
+
+	err = runtime.BindQueryParameterWithOptions("form", true, false, "username", ctx.QueryParams(), &params.Username, runtime.BindQueryParameterOptions{Type: "string", Format: ""})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter username: %s", err))
+	}
+
+	// Invoke the callback with all the unmarshaled arguments
+	err = w.Handler.EventsEventsTopPerUserList(ctx, params)
+	return err
+}
+
+// EventsEventsVolumeList converts echo context to params.
+func (w *ServerInterfaceWrapper) EventsEventsVolumeList(ctx echo.Context) error {
+	var err error
+
+	// Parameter object where we will unmarshal all parameters from the context
+	var params EventsEventsVolumeListParams
+	// ------------- Optional query parameter "action" -------------
+
+	err = runtime.BindQueryParameterWithOptions("form", true, false, "action", ctx.QueryParams(), &params.Action, runtime.BindQueryParameterOptions{Type: "string", Format: ""})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter action: %s", err))
+	}
+
+	// ------------- Optional query parameter "actions" -------------
+
+	err = runtime.BindQueryParameterWithOptions("form", true, false, "actions", ctx.QueryParams(), &params.Actions, runtime.BindQueryParameterOptions{Type: "array", Format: ""})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter actions: %s", err))
+	}
+
+	// ------------- Optional query parameter "brand_name" -------------
+
+	err = runtime.BindQueryParameterWithOptions("form", true, false, "brand_name", ctx.QueryParams(), &params.BrandName, runtime.BindQueryParameterOptions{Type: "string", Format: ""})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter brand_name: %s", err))
+	}
+
+	// ------------- Optional query parameter "client_ip" -------------
+
+	err = runtime.BindQueryParameterWithOptions("form", true, false, "client_ip", ctx.QueryParams(), &params.ClientIp, runtime.BindQueryParameterOptions{Type: "string", Format: ""})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter client_ip: %s", err))
+	}
+
+	// ------------- Optional query parameter "context_authorized_app" -------------
+
+	err = runtime.BindQueryParameterWithOptions("form", true, false, "context_authorized_app", ctx.QueryParams(), &params.ContextAuthorizedApp, runtime.BindQueryParameterOptions{Type: "string", Format: ""})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter context_authorized_app: %s", err))
+	}
+
+	// ------------- Optional query parameter "context_device" -------------
+
+	err = runtime.BindQueryParameterWithOptions("form", true, false, "context_device", ctx.QueryParams(), &params.ContextDevice, runtime.BindQueryParameterOptions{Type: "string", Format: ""})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter context_device: %s", err))
+	}
+
+	// ------------- Optional query parameter "context_model_app" -------------
+
+	err = runtime.BindQueryParameterWithOptions("form", true, false, "context_model_app", ctx.QueryParams(), &params.ContextModelApp, runtime.BindQueryParameterOptions{Type: "string", Format: ""})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter context_model_app: %s", err))
+	}
+
+	// ------------- Optional query parameter "context_model_name" -------------
+
+	err = runtime.BindQueryParameterWithOptions("form", true, false, "context_model_name", ctx.QueryParams(), &params.ContextModelName, runtime.BindQueryParameterOptions{Type: "string", Format: ""})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter context_model_name: %s", err))
+	}
+
+	// ------------- Optional query parameter "context_model_pk" -------------
+
+	err = runtime.BindQueryParameterWithOptions("form", true, false, "context_model_pk", ctx.QueryParams(), &params.ContextModelPk, runtime.BindQueryParameterOptions{Type: "string", Format: ""})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter context_model_pk: %s", err))
+	}
+
+	// ------------- Optional query parameter "history_days" -------------
+
+	err = runtime.BindQueryParameterWithOptions("form", true, false, "history_days", ctx.QueryParams(), &params.HistoryDays, runtime.BindQueryParameterOptions{Type: "integer", Format: ""})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter history_days: %s", err))
 	}
 
 	// ------------- Optional query parameter "ordering" -------------
@@ -2511,7 +3004,7 @@ func (w *ServerInterfaceWrapper) SourcesOauthList(ctx echo.Context) error {
 
 	// ------------- Optional query parameter "group_matching_mode" -------------
 
-	err = runtime.BindQueryParameterWithOptions("form", true, false, "group_matching_mode", ctx.QueryParams(), &params.GroupMatchingMode, runtime.BindQueryParameterOptions{Type: "string", Format: ""})
+	err = runtime.BindQueryParameterWithOptions("form", true, false, "group_matching_mode", ctx.QueryParams(), &params.GroupMatchingMode, runtime.BindQueryParameterOptions{Type: "", Format: ""})
 	if err != nil {
 		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter group_matching_mode: %s", err))
 	}
@@ -2549,6 +3042,13 @@ func (w *ServerInterfaceWrapper) SourcesOauthList(ctx echo.Context) error {
 	err = runtime.BindQueryParameterWithOptions("form", true, false, "page_size", ctx.QueryParams(), &params.PageSize, runtime.BindQueryParameterOptions{Type: "integer", Format: ""})
 	if err != nil {
 		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter page_size: %s", err))
+	}
+
+	// ------------- Optional query parameter "pbm_uuid" -------------
+
+	err = runtime.BindQueryParameterWithOptions("form", true, false, "pbm_uuid", ctx.QueryParams(), &params.PbmUuid, runtime.BindQueryParameterOptions{Type: "string", Format: "uuid"})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter pbm_uuid: %s", err))
 	}
 
 	// ------------- Optional query parameter "policy_engine_mode" -------------
@@ -2595,7 +3095,7 @@ func (w *ServerInterfaceWrapper) SourcesOauthList(ctx echo.Context) error {
 
 	// ------------- Optional query parameter "user_matching_mode" -------------
 
-	err = runtime.BindQueryParameterWithOptions("form", true, false, "user_matching_mode", ctx.QueryParams(), &params.UserMatchingMode, runtime.BindQueryParameterOptions{Type: "string", Format: ""})
+	err = runtime.BindQueryParameterWithOptions("form", true, false, "user_matching_mode", ctx.QueryParams(), &params.UserMatchingMode, runtime.BindQueryParameterOptions{Type: "", Format: ""})
 	if err != nil {
 		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter user_matching_mode: %s", err))
 	}
@@ -3099,7 +3599,7 @@ func RegisterHandlersWithOptions(router EchoRouter, si ServerInterface, options 
 	router.PATCH(options.BaseURL+"/events/events/:event_uuid/", wrapper.EventsEventsPartialUpdate, options.OperationMiddlewares["events_events_partial_update"]...)
 	router.PUT(options.BaseURL+"/events/events/:event_uuid/", wrapper.EventsEventsUpdate, options.OperationMiddlewares["events_events_update"]...)
 	router.GET(options.BaseURL+"/events/events/actions/", wrapper.EventsEventsActionsList, options.OperationMiddlewares["events_events_actions_list"]...)
-	router.GET(options.BaseURL+"/events/events/per_month/", wrapper.EventsEventsPerMonthList, options.OperationMiddlewares["events_events_per_month_list"]...)
+	router.GET(options.BaseURL+"/events/events/stats/", wrapper.EventsEventsStatsRetrieve, options.OperationMiddlewares["events_events_stats_retrieve"]...)
 	router.GET(options.BaseURL+"/events/events/top_per_user/", wrapper.EventsEventsTopPerUserList, options.OperationMiddlewares["events_events_top_per_user_list"]...)
 	router.GET(options.BaseURL+"/events/events/volume/", wrapper.EventsEventsVolumeList, options.OperationMiddlewares["events_events_volume_list"]...)
 

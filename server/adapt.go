@@ -9,6 +9,8 @@ import (
 	"strings"
 
 	"github.com/labstack/echo/v4"
+
+	"akconn/store"
 )
 
 // VersionChange is one step between two contracts, as in Stripe's version
@@ -39,6 +41,8 @@ type Request struct {
 	Query url.Values
 	// Path are the path parameters by name.
 	Path map[string]string
+	// Caller is the authenticated user making the request.
+	Caller *store.User
 }
 
 // adaptation is the middleware that runs changes for operation op between
@@ -79,7 +83,7 @@ func adaptation(op string, changes []VersionChange) echo.MiddlewareFunc {
 // parameters.
 func adaptRequest(c echo.Context, changes []func(*Request) error) error {
 	body, _ := c.Get(bodyKey).(*requestBody)
-	r := &Request{Query: c.QueryParams(), Path: map[string]string{}}
+	r := &Request{Query: c.QueryParams(), Path: map[string]string{}, Caller: caller(c)}
 	if body != nil {
 		r.Body, _ = body.value.(map[string]any)
 	}

@@ -11,17 +11,24 @@ import (
 )
 
 // connectionJSON converts a stored connection (with its source loaded) to
-// the seed's UserOAuthSourceConnection. The access token never leaves.
+// a UserOAuthSourceConnection: source is the source's pk and source_obj
+// the source itself. The access token never leaves; an expiry that was
+// never given is left out (the field is not nullable).
 func (s *Server) connectionJSON(conn *store.Connection) gen.UserOAuthSourceConnection {
-	return gen.UserOAuthSourceConnection{
+	view := s.sources.of(&conn.Source)
+	out := gen.UserOAuthSourceConnection{
 		Pk:          ptr(int(conn.ID)),
 		User:        ptr(int(conn.UserID)),
-		Source:      s.sources.of(&conn.Source),
+		Source:      *view.Pk,
+		SourceObj:   view,
 		Created:     apiTime(conn.Created),
 		LastUpdated: apiTime(conn.LastUpdated),
 		Identifier:  conn.Identifier,
-		Expires:     nullTime(conn.Expires),
 	}
+	if conn.Expires != nil {
+		out.Expires = apiTime(*conn.Expires)
+	}
+	return out
 }
 
 // SourcesUserConnectionsOauthList lists the caller's connections (every
@@ -42,6 +49,7 @@ func (s *Server) SourcesUserConnectionsOauthList(c echo.Context, params gen.Sour
 	if params.Search != nil {
 		f.Search = *params.Search
 	}
+	shownOf(c).connections(&f)
 	rows, total, err := s.store.ListConnections(c.Request().Context(), f, pg.window())
 	if err != nil {
 		return err
@@ -50,27 +58,21 @@ func (s *Server) SourcesUserConnectionsOauthList(c echo.Context, params gen.Sour
 	if err != nil {
 		return err
 	}
-	out := gen.PaginatedUserOAuthSourceConnectionList{Pagination: page, Results: make([]gen.UserOAuthSourceConnection, len(rows))}
+	out := gen.PaginatedUserOAuthSourceConnectionList{Pagination: page, Results: make([]gen.UserOAuthSourceConnection, len(rows)), Autocomplete: noAutocomplete}
 	for i := range rows {
 		out.Results[i] = s.connectionJSON(&rows[i])
 	}
 	return c.JSON(http.StatusOK, out)
 }
 
-// SourcesUserConnectionsOauthCreate links a user (the caller unless a
-// superuser names another) to an OAuth source.
+// SourcesUserConnectionsOauthCreate links the caller to an OAuth source:
+// a connection's user is read-only, always the user who creates it.
 func (s *Server) SourcesUserConnectionsOauthCreate(c echo.Context) error {
 	var req gen.PatchedUserOAuthSourceConnectionRequest
 	if err := bindBody(c, &req); err != nil {
 		return err
 	}
-	if req.Source == nil {
-		return fieldError("source", "This field is required.")
-	}
 	me := caller(c)
-	if req.User != nil && int64(*req.User) != me.ID && !me.IsSuperuser {
-		return errPermissionDenied
-	}
 	// The store checks that the user and the source exist (foreign keys),
 	// so that a create reads neither first; which one is missing is looked
 	// up only when one is.
@@ -96,11 +98,14 @@ func (s *Server) SourcesUserConnectionsOauthRetrieve(c echo.Context, id gen.Conn
 	if err != nil {
 		return err
 	}
+	if !shownOf(c).connection(conn) {
+		return errNotFound
+	}
 	return sendObject(c, http.StatusOK, connectionETag(conn), params.IfNoneMatch, s.connectionJSON(conn))
 }
 
 // SourcesUserConnectionsOauthUpdate changes the sent fields of a connection;
-// source and user are kept when omitted.
+// its user never changes.
 func (s *Server) SourcesUserConnectionsOauthUpdate(c echo.Context, id gen.ConnectionID, params gen.SourcesUserConnectionsOauthUpdateParams) error {
 	return s.updateConnection(c, id, params.IfMatch)
 }
@@ -123,6 +128,9 @@ func (s *Server) updateConnection(c echo.Context, id int, match *string) error {
 	conn, err := s.store.UpdateConnection(c.Request().Context(), scopeOf(caller(c)), int64(id), func(conn *store.Connection) error {
 		// Only a connection the caller may see gets here: another user's
 		// answers 404 before the request's own errors (412, 403, 400) apply.
+		if !shownOf(c).connection(conn) {
+			return errNotFound
+		}
 		if err := ifMatch(c, match, connectionETag(conn)); err != nil {
 			return err
 		}
@@ -140,29 +148,14 @@ func (s *Server) updateConnection(c echo.Context, id int, match *string) error {
 // connectionRefs are the objects a connection request names.
 type connectionRefs struct {
 	source *store.OAuthSource
-	user   *store.User
 }
 
-// resolveConnectionRefs checks the owner rule and looks up the source and
-// user a request names. It runs before any transaction, so that lookups
-// never wait on a connection held by a writer.
+// resolveConnectionRefs looks up the source a request names. It runs
+// before any transaction, so that lookups never wait on a connection held
+// by a writer.
 func (s *Server) resolveConnectionRefs(c echo.Context, req gen.PatchedUserOAuthSourceConnectionRequest) (connectionRefs, error) {
 	ctx := c.Request().Context()
-	me := caller(c)
 	var refs connectionRefs
-	if req.User != nil && int64(*req.User) != me.ID {
-		if !me.IsSuperuser {
-			return refs, errPermissionDenied
-		}
-		u, err := s.store.GetUser(ctx, int64(*req.User))
-		if errors.Is(err, store.ErrNotFound) {
-			return refs, invalidPK("user", *req.User)
-		}
-		if err != nil {
-			return refs, err
-		}
-		refs.user = u
-	}
 	if req.Source != nil {
 		src, err := s.store.GetSourceByID(ctx, req.Source.String())
 		if errors.Is(err, store.ErrNotFound) {
@@ -178,9 +171,6 @@ func (s *Server) resolveConnectionRefs(c echo.Context, req gen.PatchedUserOAuthS
 
 // applyConnection writes the sent fields onto conn.
 func applyConnection(conn *store.Connection, req gen.PatchedUserOAuthSourceConnectionRequest, refs connectionRefs) error {
-	if req.User != nil {
-		conn.UserID = int64(*req.User)
-	}
 	if refs.source != nil {
 		conn.SourceID, conn.Source = refs.source.ID, *refs.source
 	}
@@ -193,12 +183,21 @@ func applyConnection(conn *store.Connection, req gen.PatchedUserOAuthSourceConne
 			conn.AccessToken = token
 		}
 	}
-	return setTime(&conn.Expires, "expires", req.Expires)
+	if req.Expires != nil {
+		if err := checkTime("expires", *req.Expires); err != nil {
+			return err
+		}
+		conn.Expires = apiTime(*req.Expires)
+	}
+	return nil
 }
 
 // SourcesUserConnectionsOauthDestroy deletes a connection the caller may see.
 func (s *Server) SourcesUserConnectionsOauthDestroy(c echo.Context, id gen.ConnectionID, params gen.SourcesUserConnectionsOauthDestroyParams) error {
 	err := s.store.DeleteConnection(c.Request().Context(), scopeOf(caller(c)), int64(id), func(conn *store.Connection) error {
+		if !shownOf(c).connection(conn) {
+			return errNotFound
+		}
 		return ifMatch(c, params.IfMatch, connectionETag(conn))
 	})
 	if err != nil {
@@ -209,8 +208,12 @@ func (s *Server) SourcesUserConnectionsOauthDestroy(c echo.Context, id gen.Conne
 
 // SourcesUserConnectionsOauthUsedByList lists what uses a connection: nothing.
 func (s *Server) SourcesUserConnectionsOauthUsedByList(c echo.Context, id gen.ConnectionID) error {
-	if _, err := s.store.GetConnection(c.Request().Context(), scopeOf(caller(c)), int64(id)); err != nil {
+	conn, err := s.store.GetConnection(c.Request().Context(), scopeOf(caller(c)), int64(id))
+	if err != nil {
 		return err
+	}
+	if !shownOf(c).connection(conn) {
+		return errNotFound
 	}
 	return c.JSON(http.StatusOK, []gen.UsedBy{})
 }

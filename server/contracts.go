@@ -15,7 +15,7 @@ import (
 
 // CurrentVersion is the version of the current contract, openapi.yaml:
 // the one gen/ is generated from and the handlers implement.
-const CurrentVersion = "2024.8"
+const CurrentVersion = "2026.8"
 
 // Contract is one API contract the server serves: a version, its spec, and
 // the changes that carry its requests to the current contract and the
@@ -38,6 +38,9 @@ type Contract struct {
 	// for them. Each runs behind the mount's validators, authentication and
 	// audit, as the generated ones do.
 	Operations map[string]OperationHandler
+	// Shows limits the stored objects the contract's mounts show to those
+	// it can express (nil: all).
+	Shows *Shown
 }
 
 // OperationHandler serves an operation only an older contract has.
@@ -49,7 +52,8 @@ type OperationHandler func(s *Server, c echo.Context) error
 // at /compat/<version>/api/v3/ in place of openapi.yaml, which may carry
 // additions that version's release never had.
 var Registry = []Contract{
-	{Version: "2024.8", Spec: api.Spec2024_8},
+	{Version: "2024.8", Spec: api.Spec2024_8, Changes: []VersionChange{change2024to2026},
+		Operations: map[string]OperationHandler{"events_events_per_month_list": perMonth2024}, Shows: &shown2024},
 }
 
 // legacyETagVersion is the contract whose entity tags carry no version:
@@ -66,6 +70,7 @@ type mount struct {
 	changes []VersionChange
 	// operations serve the contract's operations the current one lacks.
 	operations map[string]OperationHandler
+	shown      *Shown
 }
 
 // etagSalt is what the mount's entity tags carry to name its
@@ -123,7 +128,7 @@ func planMounts(current []byte, released []Contract, apiVersion string) ([]*moun
 		speak = cur // /api/v3/ speaks openapi.yaml itself, additions included
 	}
 	out := []*mount{{base: BaseURL, version: speak.version, doc: speak.doc, schema: speak.schema, changes: speak.changes,
-		operations: speak.operations}}
+		operations: speak.operations, shown: speak.shown}}
 	for _, v := range versions {
 		m := byVersion[v]
 		schema, err := withServer(m.schema, CompatBase(v))
@@ -131,7 +136,7 @@ func planMounts(current []byte, released []Contract, apiVersion string) ([]*moun
 			return nil, nil, fmt.Errorf("contract %s: %w", v, err)
 		}
 		out = append(out, &mount{base: CompatBase(v), version: v, doc: m.doc, schema: schema, changes: m.changes,
-			operations: m.operations})
+			operations: m.operations, shown: m.shown})
 	}
 	return out, operationIDs(cur.doc), nil
 }
@@ -172,7 +177,8 @@ func loadContract(c Contract) (*mount, error) {
 	if doc.Info == nil || series(doc.Info.Version) != c.Version {
 		return nil, fmt.Errorf("contract %s: its spec's info.version is not of that series", c.Version)
 	}
-	return &mount{base: BaseURL, version: c.Version, doc: doc, schema: c.Spec, changes: c.Changes, operations: c.Operations}, nil
+	return &mount{base: BaseURL, version: c.Version, doc: doc, schema: c.Spec, changes: c.Changes, operations: c.Operations,
+		shown: c.Shows}, nil
 }
 
 // series is the release series of an info.version: "2024.8" of

@@ -4,6 +4,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"net/http"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -26,13 +27,13 @@ func eventJSON(e *store.Event) gen.Event {
 	id, _ := uuid.Parse(e.UUID)
 	out := gen.Event{
 		Pk:      &id,
-		User:    e.User,
+		User:    jsonObject(e.User),
 		Action:  gen.EventActions(e.Action),
 		App:     e.App,
-		Context: e.Context,
+		Context: jsonObject(e.Context),
 		Created: apiTime(e.Created),
 		Expires: apiTime(e.Expires),
-		Brand:   e.Brand,
+		Brand:   jsonObject(e.Brand),
 	}
 	if e.ClientIP != nil {
 		out.ClientIp = nullable.NewNullableWithValue(*e.ClientIP)
@@ -42,29 +43,63 @@ func eventJSON(e *store.Event) gen.Event {
 	return out
 }
 
-// eventFilter is the list's filters, as authentik's EventsFilter reads
-// them, for the caller's scope.
-func eventFilter(c echo.Context, action, clientIP, username, brand, modelApp, modelName, modelPK, authorizedApp, search *string) store.EventFilter {
+// jsonObject serves a stored free-form field of an event as the JSON
+// object the contract declares: as stored when it is one, else empty (an
+// earlier release took any JSON there; the stored value is kept).
+func jsonObject(stored store.JSON) *json.RawMessage {
+	raw := json.RawMessage(stored)
+	if len(raw) == 0 || raw[0] != '{' {
+		raw = json.RawMessage("{}")
+	}
+	return &raw
+}
+
+// eventQuery is the filters authentik's EventsFilter reads, which the
+// list, volume, stats and top_per_user share.
+type eventQuery struct {
+	Action, ClientIP, Username, Brand, ModelApp, ModelName, ModelPK, AuthorizedApp, Device, Search *string
+	Actions                                                                                        *[]gen.EventActions
+}
+
+// filter is q for the caller's scope.
+func (q eventQuery) filter(c echo.Context) store.EventFilter {
 	// As django-filter, an empty value filters nothing.
-	for _, p := range []**string{&action, &clientIP, &username, &brand, &modelApp, &modelName, &modelPK, &authorizedApp, &search} {
+	for _, p := range []**string{&q.Action, &q.ClientIP, &q.Username, &q.Brand, &q.ModelApp, &q.ModelName, &q.ModelPK,
+		&q.AuthorizedApp, &q.Device, &q.Search} {
 		if *p != nil && **p == "" {
 			*p = nil
 		}
 	}
-	f := store.EventFilter{Scope: scopeOf(caller(c)), ClientIP: clientIP, Username: username, BrandName: brand,
-		ModelApp: modelApp, ModelName: modelName, AuthorizedApp: authorizedApp}
-	if action != nil {
-		f.Actions = store.ActionsContaining(*action)
+	f := store.EventFilter{Scope: scopeOf(caller(c)), ClientIP: q.ClientIP, Username: q.Username, BrandName: q.Brand,
+		ModelApp: q.ModelApp, ModelName: q.ModelName, AuthorizedApp: q.AuthorizedApp, ContextDevice: q.Device}
+	if q.Action != nil {
+		f.Actions = store.ActionsContaining(*q.Action)
 	}
-	if modelPK != nil {
+	if q.Actions != nil && len(*q.Actions) > 0 {
+		f.Actions = withinActions(f.Actions, *q.Actions)
+	}
+	if q.ModelPK != nil {
 		// authentik keeps a UUID primary key as its hex: a client's dashes
 		// are dropped.
-		f.ModelPK = ptr(strings.ReplaceAll(*modelPK, "-", ""))
+		f.ModelPK = ptr(strings.ReplaceAll(*q.ModelPK, "-", ""))
 	}
-	if search != nil {
-		f.Search = *search
+	if q.Search != nil {
+		f.Search = *q.Search
 	}
+	shownOf(c).events(&f)
 	return f
+}
+
+// withinActions narrows the actions the action filter selected (nil: any)
+// to those named by the actions filter: both filters apply.
+func withinActions(selected []string, named []gen.EventActions) []string {
+	out := []string{}
+	for _, a := range named {
+		if (selected == nil || slices.Contains(selected, string(a))) && !slices.Contains(out, string(a)) {
+			out = append(out, string(a))
+		}
+	}
+	return out
 }
 
 // EventsEventsList lists the events the caller may see, newest first.
@@ -73,8 +108,9 @@ func (s *Server) EventsEventsList(c echo.Context, params gen.EventsEventsListPar
 	if err != nil {
 		return err
 	}
-	f := eventFilter(c, params.Action, params.ClientIp, params.Username, params.BrandName, params.ContextModelApp,
-		params.ContextModelName, params.ContextModelPk, params.ContextAuthorizedApp, params.Search)
+	f := eventQuery{params.Action, params.ClientIp, params.Username, params.BrandName, params.ContextModelApp,
+		params.ContextModelName, params.ContextModelPk, params.ContextAuthorizedApp, params.ContextDevice, params.Search,
+		params.Actions}.filter(c)
 	f.Ordering = orderingFields(params.Ordering)
 	rows, total, err := s.store.ListEvents(c.Request().Context(), f, pg.window())
 	if err != nil {
@@ -84,7 +120,7 @@ func (s *Server) EventsEventsList(c echo.Context, params gen.EventsEventsListPar
 	if err != nil {
 		return err
 	}
-	out := gen.PaginatedEventList{Pagination: page, Results: make([]gen.Event, len(rows))}
+	out := gen.PaginatedEventList{Pagination: page, Results: make([]gen.Event, len(rows)), Autocomplete: noAutocomplete}
 	for i := range rows {
 		out.Results[i] = eventJSON(&rows[i])
 	}
@@ -96,6 +132,9 @@ func (s *Server) EventsEventsRetrieve(c echo.Context, id gen.EventUUID) error {
 	e, err := s.store.GetEvent(c.Request().Context(), scopeOf(caller(c)), id.String())
 	if err != nil {
 		return err
+	}
+	if !shownOf(c).event(e) {
+		return errNotFound
 	}
 	return c.JSON(http.StatusOK, eventJSON(e))
 }
@@ -169,85 +208,82 @@ func (s *Server) EventsEventsDestroy(c echo.Context, _ gen.EventUUID) error { re
 func (s *Server) EventsEventsActionsList(c echo.Context) error {
 	out := make([]gen.TypeCreate, len(store.EventActions))
 	for i, a := range store.EventActions {
-		out[i] = gen.TypeCreate{Name: a[1], Description: "", Component: a[0], ModelName: "", RequiresEnterprise: ptr(false)}
+		out[i] = gen.TypeCreate{Name: a[1], Description: "", Component: a[0], ModelName: "", RequiresEnterprise: ptr(false),
+			Deprecated: ptr(false)}
 	}
 	return c.JSON(http.StatusOK, out)
 }
 
 // EventsEventsVolumeList counts the events the list's filters select over
-// the last 7 days, in 21 equal buckets (8 hours), oldest first.
+// the last history_days days (7 unless given, at most 90), per six-hour
+// bucket and action: only buckets with events, oldest first.
 func (s *Server) EventsEventsVolumeList(c echo.Context, params gen.EventsEventsVolumeListParams) error {
-	f := eventFilter(c, params.Action, params.ClientIp, params.Username, params.BrandName, params.ContextModelApp,
-		params.ContextModelName, params.ContextModelPk, params.ContextAuthorizedApp, params.Search)
-	return s.eventVolume(c, f, 7*24*time.Hour, 21)
-}
-
-// perMonthLookups are the Django lookups per_month's query may use, and
-// the filter field each sets.
-var perMonthLookups = map[string]func(*store.EventFilter, string){
-	"user__pk":                   func(f *store.EventFilter, v string) { f.UserPK = &v }, // checked an integer
-	"user__username":             func(f *store.EventFilter, v string) { f.Username = &v },
-	"client_ip":                  func(f *store.EventFilter, v string) { f.ClientIP = &v },
-	"context__model__app":        func(f *store.EventFilter, v string) { f.ModelApp = &v },
-	"context__model__model_name": func(f *store.EventFilter, v string) { f.ModelName = &v },
-	"context__model__pk":         func(f *store.EventFilter, v string) { f.ModelPK = ptr(strings.ReplaceAll(v, "-", "")) },
-	"app":                        func(f *store.EventFilter, v string) { f.App = &v },
-}
-
-// EventsEventsPerMonthList counts the events of one action (login unless
-// named) over the last 4 weeks, in 30 equal buckets, oldest first.
-func (s *Server) EventsEventsPerMonthList(c echo.Context, params gen.EventsEventsPerMonthListParams) error {
-	f := store.EventFilter{Scope: scopeOf(caller(c)), Actions: []string{"login"}}
-	if params.Action != nil {
-		f.Actions = []string{*params.Action}
+	f := eventQuery{params.Action, params.ClientIp, params.Username, params.BrandName, params.ContextModelApp,
+		params.ContextModelName, params.ContextModelPk, params.ContextAuthorizedApp, params.ContextDevice, params.Search,
+		params.Actions}.filter(c)
+	days := 7
+	if params.HistoryDays != nil {
+		days = *params.HistoryDays
 	}
-	if params.Query != nil && *params.Query != "" {
-		var query map[string]any
-		if err := json.Unmarshal([]byte(*params.Query), &query); err != nil {
-			return fieldError("query", "Enter a JSON object.")
-		}
-		for k, v := range query {
-			lookup, ok := perMonthLookups[k]
-			if !ok {
-				return fieldError("query", fmt.Sprintf("Unsupported lookup %q.", truncate(k, 64)))
-			}
-			value := fmt.Sprint(v)
-			if _, err := strconv.ParseInt(value, 10, 64); k == "user__pk" && err != nil {
-				return fieldError("query", "user__pk must be an integer.")
-			}
-			lookup(&f, value)
-		}
-	}
-	return s.eventVolume(c, f, 28*24*time.Hour, 30)
-}
-
-// eventVolume answers the number of events f selects over the last span,
-// in buckets equal parts, as coordinates: x the start of the bucket in
-// milliseconds since the epoch, y the count.
-func (s *Server) eventVolume(c echo.Context, f store.EventFilter, span time.Duration, buckets int) error {
-	now := time.Now().UTC()
-	since := now.Add(-span)
-	f.Since = &since
-	counts, err := s.store.EventBuckets(c.Request().Context(), f, now, buckets)
+	rows, err := s.store.EventVolume(c.Request().Context(), f, time.Now().UTC(), days)
 	if err != nil {
 		return err
 	}
-	width := span / time.Duration(buckets)
-	out := make([]gen.Coordinate, buckets)
-	for i, n := range counts {
-		out[i] = gen.Coordinate{XCord: ptr(int(since.Add(time.Duration(i) * width).UnixMilli())), YCord: ptr(int(n))}
+	out := make([]gen.EventVolume, len(rows))
+	for i, r := range rows {
+		out[i] = gen.EventVolume{Action: gen.EventActions(r.Action), Time: r.Time.UTC(), Count: int(r.Count)}
 	}
 	return c.JSON(http.StatusOK, out)
 }
 
-// EventsEventsTopPerUserList groups the events of one action (login unless
-// named) that name an authorized application by it: the top_n (15 unless
-// given) with most events.
-func (s *Server) EventsEventsTopPerUserList(c echo.Context, params gen.EventsEventsTopPerUserListParams) error {
-	f := store.EventFilter{Scope: scopeOf(caller(c)), Actions: []string{"login"}}
-	if params.Action != nil {
-		f.Actions = []string{*params.Action}
+// EventsEventsStatsRetrieve counts, among the events the list's filters
+// select in the last 60 days, the distinct users and, per count step, the
+// events created within it, keyed as authentik slugifies the step.
+func (s *Server) EventsEventsStatsRetrieve(c echo.Context, params gen.EventsEventsStatsRetrieveParams) error {
+	f := eventQuery{params.Action, params.ClientIp, params.Username, params.BrandName, params.ContextModelApp,
+		params.ContextModelName, params.ContextModelPk, params.ContextAuthorizedApp, params.ContextDevice, params.Search,
+		params.Actions}.filter(c)
+	steps := make([]time.Duration, len(params.CountSteps))
+	bad := map[string][]string{}
+	for i, step := range params.CountSteps {
+		d, err := timedeltaFromString(step)
+		if err != nil {
+			bad[strconv.Itoa(i)] = []string{fmt.Sprintf("%s is not in the correct format of 'hours=3;minutes=1'.", truncate(step, 64))}
+		}
+		steps[i] = d
 	}
+	if len(bad) > 0 {
+		return &Problem{Status: http.StatusBadRequest, Items: map[string]map[string][]string{"count_steps": bad}}
+	}
+	users, counts, err := s.store.EventStats(c.Request().Context(), f, time.Now().UTC(), steps)
+	if err != nil {
+		return err
+	}
+	out := gen.EventStats{UniqueUsers: int(users), CountStep: map[string]any{}}
+	for i, step := range params.CountSteps {
+		out.CountStep[countStepKey(step)] = counts[i]
+	}
+	return c.JSON(http.StatusOK, out)
+}
+
+// EventsEventsTopPerUserList groups the events the list's filters select,
+// of one action (login unless action or actions name others), that name an
+// authorized application by it: the top_n (15 unless given) with most
+// events.
+func (s *Server) EventsEventsTopPerUserList(c echo.Context, params gen.EventsEventsTopPerUserListParams) error {
+	action := params.Action
+	params.Action = nil
+	f := eventQuery{params.Action, params.ClientIp, params.Username, params.BrandName, params.ContextModelApp,
+		params.ContextModelName, params.ContextModelPk, params.ContextAuthorizedApp, params.ContextDevice, params.Search,
+		params.Actions}.filter(c)
+	switch {
+	case action != nil && *action != "":
+		// authentik matches top_per_user's action exactly.
+		f.Actions = withinActions([]string{*action}, actionsOr(params.Actions, *action))
+	case f.Actions == nil:
+		f.Actions = []string{"login"}
+	}
+	shownOf(c).events(&f)
 	n := 15
 	if params.TopN != nil {
 		n = min(max(*params.TopN, 0), maxPageSize)
@@ -261,4 +297,12 @@ func (s *Server) EventsEventsTopPerUserList(c echo.Context, params gen.EventsEve
 		out[i] = gen.EventTopPerUser{Application: t.Application, CountedEvents: int(t.CountedEvents), UniqueUsers: int(t.UniqueUsers)}
 	}
 	return c.JSON(http.StatusOK, out)
+}
+
+// actionsOr is the actions filter, or the one action when it names none.
+func actionsOr(named *[]gen.EventActions, action string) []gen.EventActions {
+	if named != nil && len(*named) > 0 {
+		return *named
+	}
+	return []gen.EventActions{gen.EventActions(action)}
 }

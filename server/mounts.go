@@ -34,6 +34,9 @@ func (s *Server) serveMount(e *echo.Echo, m *mount, current map[string]bool, cfg
 		if salt != "" {
 			chain = append([]echo.MiddlewareFunc{etagSalted(salt)}, chain...)
 		}
+		if m.shown != nil {
+			chain = append([]echo.MiddlewareFunc{showing(m.shown)}, chain...)
+		}
 		perOperation[id] = chain
 		operations[v.route.Method+" "+echoPattern(m.base+v.route.Path)] = id
 	}

@@ -13,6 +13,14 @@ const (
 	maxPageSize     = 1000
 )
 
+// noAutocomplete is every list's autocomplete: authentik fills it with the
+// fields of its query language (djangoql) for the views that take one
+// (users, events) and answers {} for the others. This server's search is
+// plain text, with no query language, so no view offers one: a client
+// that read fields there would send queries the search cannot parse.
+// Shared and read-only.
+var noAutocomplete = gen.Autocomplete{}
+
 // pager is a requested page of a list.
 type pager struct {
 	page, size int

@@ -21,11 +21,18 @@ type Problem struct {
 	Status int
 	Detail string
 	Fields map[string][]string
+	// Items, when set, is a ValidationError whose fields hold errors per
+	// list item ({"field": {"0": ["message"]}}), as DRF reports a list
+	// parameter's items.
+	Items map[string]map[string][]string
 	// RetryAfter, when set, is sent as Retry-After (in whole seconds).
 	RetryAfter time.Duration
 }
 
 func (p *Problem) Error() string {
+	if p.Items != nil {
+		return fmt.Sprintf("%d %v", p.Status, p.Items)
+	}
 	if p.Fields != nil {
 		return fmt.Sprintf("%d %v", p.Status, p.Fields)
 	}
@@ -33,6 +40,9 @@ func (p *Problem) Error() string {
 }
 
 func (p *Problem) body() any {
+	if p.Items != nil {
+		return p.Items
+	}
 	if p.Fields != nil {
 		return p.Fields
 	}

@@ -31,7 +31,10 @@ func sourceJSON(src *store.OAuthSource) gen.Source {
 		UserMatchingMode:      ptr(gen.UserMatchingModeEnum(src.UserMatchingMode)),
 		Managed:               nullString(src.Managed),
 		UserPathTemplate:      ptr(src.UserPathTemplate),
-		Icon:                  nullString(nil),
+		Promoted:              ptr(src.Promoted),
+		Icon:                  ptr(src.Icon),
+		IconUrl:               iconURL(src.Icon),
+		IconThemedUrls:        iconThemedURLs(src.Icon),
 	}
 }
 
@@ -39,7 +42,7 @@ func sourceJSON(src *store.OAuthSource) gen.Source {
 // consumer secret never leaves the server.
 func oauthSourceJSON(src *store.OAuthSource) gen.OAuthSource {
 	base := sourceJSON(src)
-	jwks := src.OIDCJWKS
+	jwks, _ := src.OIDCJWKS.(map[string]any)
 	if jwks == nil {
 		jwks = map[string]any{}
 	}
@@ -49,20 +52,23 @@ func oauthSourceJSON(src *store.OAuthSource) gen.OAuthSource {
 		UserPropertyMappings: base.UserPropertyMappings, GroupPropertyMappings: base.GroupPropertyMappings,
 		Component: base.Component, VerboseName: base.VerboseName, VerboseNamePlural: base.VerboseNamePlural,
 		MetaModelName: base.MetaModelName, PolicyEngineMode: base.PolicyEngineMode, UserMatchingMode: base.UserMatchingMode,
-		Managed: base.Managed, UserPathTemplate: base.UserPathTemplate, Icon: base.Icon,
-		GroupMatchingMode: ptr(gen.GroupMatchingModeEnum(src.GroupMatchingMode)),
-		ProviderType:      gen.ProviderTypeEnum(src.ProviderType),
-		RequestTokenUrl:   nullString(src.RequestTokenURL),
-		AuthorizationUrl:  nullString(src.AuthorizationURL),
-		AccessTokenUrl:    nullString(src.AccessTokenURL),
-		ProfileUrl:        nullString(src.ProfileURL),
-		ConsumerKey:       src.ConsumerKey,
-		CallbackUrl:       ptr("/source/oauth/callback/" + src.Slug + "/"),
-		AdditionalScopes:  ptr(src.AdditionalScopes),
-		Type:              ptr(findSourceType(src.ProviderType).json()),
-		OidcWellKnownUrl:  ptr(src.OIDCWellKnownURL),
-		OidcJwksUrl:       ptr(src.OIDCJWKSURL),
-		OidcJwks:          jwks,
+		Managed: base.Managed, UserPathTemplate: base.UserPathTemplate, Promoted: base.Promoted,
+		Icon: base.Icon, IconUrl: base.IconUrl, IconThemedUrls: base.IconThemedUrls,
+		Pkce:                        ptr(gen.PKCEMethodEnum(src.PKCE)),
+		AuthorizationCodeAuthMethod: ptr(gen.AuthorizationCodeAuthMethodEnum(src.AuthorizationCodeAuthMethod)),
+		GroupMatchingMode:           ptr(gen.GroupMatchingModeEnum(src.GroupMatchingMode)),
+		ProviderType:                gen.ProviderTypeEnum(src.ProviderType),
+		RequestTokenUrl:             nullString(src.RequestTokenURL),
+		AuthorizationUrl:            nullString(src.AuthorizationURL),
+		AccessTokenUrl:              nullString(src.AccessTokenURL),
+		ProfileUrl:                  nullString(src.ProfileURL),
+		ConsumerKey:                 src.ConsumerKey,
+		CallbackUrl:                 ptr("/source/oauth/callback/" + src.Slug + "/"),
+		AdditionalScopes:            ptr(src.AdditionalScopes),
+		Type:                        ptr(findSourceType(src.ProviderType).json()),
+		OidcWellKnownUrl:            ptr(src.OIDCWellKnownURL),
+		OidcJwksUrl:                 ptr(src.OIDCJWKSURL),
+		OidcJwks:                    &jwks,
 	}
 }
 
@@ -88,6 +94,9 @@ func newSource() *store.OAuthSource {
 		UserPropertyMappings:  []string{},
 		GroupPropertyMappings: []string{},
 		OIDCJWKS:              map[string]any{},
+		PKCE:                  "none",
+		// authentik's default (its model's field default).
+		AuthorizationCodeAuthMethod: "basic_auth",
 	}
 }
 
@@ -127,10 +136,19 @@ func applySource(src *store.OAuthSource, r gen.PatchedOAuthSourceRequest) error 
 	setNullable(&src.AccessTokenURL, r.AccessTokenUrl)
 	setNullable(&src.ProfileURL, r.ProfileUrl)
 	if r.OidcJwks != nil {
-		if err := checkJSONSize("oidc_jwks", r.OidcJwks); err != nil {
+		if err := checkJSONSize("oidc_jwks", *r.OidcJwks); err != nil {
 			return err
 		}
-		src.OIDCJWKS = r.OidcJwks
+		src.OIDCJWKS = *r.OidcJwks
+	}
+	set(&src.Promoted, r.Promoted)
+	setAs(&src.PKCE, r.Pkce)
+	setAs(&src.AuthorizationCodeAuthMethod, r.AuthorizationCodeAuthMethod)
+	if r.Icon != nil {
+		if err := checkIcon(*r.Icon); err != nil {
+			return err
+		}
+		src.Icon = *r.Icon
 	}
 	// authentik requires the URLs a provider type does not fix.
 	t := findSourceType(src.ProviderType)
@@ -163,9 +181,11 @@ func (s *Server) SourcesOauthList(c echo.Context, params gen.SourcesOauthListPar
 		AuthenticationFlow: uuidString(params.AuthenticationFlow), EnrollmentFlow: uuidString(params.EnrollmentFlow),
 		PolicyEngineMode: stringOf(params.PolicyEngineMode), UserMatchingMode: stringOf(params.UserMatchingMode),
 		GroupMatchingMode: stringOf(params.GroupMatchingMode), Enabled: params.Enabled, HasJWKS: params.HasJwks,
+		PBMUUID:  uuidString(params.PbmUuid),
 		Ordering: orderingFields(params.Ordering),
 	}
 	set(&f.Search, params.Search)
+	shownOf(c).sources(&f)
 	rows, total, err := s.store.ListSources(c.Request().Context(), f, pg.window())
 	if err != nil {
 		return err
@@ -174,7 +194,7 @@ func (s *Server) SourcesOauthList(c echo.Context, params gen.SourcesOauthListPar
 	if err != nil {
 		return err
 	}
-	out := gen.PaginatedOAuthSourceList{Pagination: page, Results: make([]gen.OAuthSource, len(rows))}
+	out := gen.PaginatedOAuthSourceList{Pagination: page, Results: make([]gen.OAuthSource, len(rows)), Autocomplete: noAutocomplete}
 	for i := range rows {
 		out.Results[i] = oauthSourceJSON(&rows[i])
 	}
@@ -203,6 +223,9 @@ func (s *Server) SourcesOauthRetrieve(c echo.Context, slug gen.SourceSlug, param
 	if err != nil {
 		return err
 	}
+	if !shownOf(c).source(src) {
+		return errNotFound
+	}
 	return sendObject(c, http.StatusOK, sourceETag(src), params.IfNoneMatch, oauthSourceJSON(src))
 }
 
@@ -222,6 +245,9 @@ func (s *Server) updateSource(c echo.Context, slug string, match *string) error 
 		return err
 	}
 	src, err := s.store.UpdateSource(c.Request().Context(), slug, func(src *store.OAuthSource) error {
+		if !shownOf(c).source(src) {
+			return errNotFound
+		}
 		if err := ifMatch(c, match, sourceETag(src)); err != nil {
 			return err
 		}
@@ -236,6 +262,9 @@ func (s *Server) updateSource(c echo.Context, slug string, match *string) error 
 // SourcesOauthDestroy deletes a source and its connections (superusers only).
 func (s *Server) SourcesOauthDestroy(c echo.Context, slug gen.SourceSlug, params gen.SourcesOauthDestroyParams) error {
 	err := s.store.DeleteSource(c.Request().Context(), slug, func(src *store.OAuthSource) error {
+		if !shownOf(c).source(src) {
+			return errNotFound
+		}
 		return ifMatch(c, params.IfMatch, sourceETag(src))
 	})
 	if err != nil {
@@ -251,6 +280,9 @@ func (s *Server) SourcesOauthUsedByList(c echo.Context, slug gen.SourceSlug) err
 	src, err := s.store.GetSourceBySlug(ctx, slug)
 	if err != nil {
 		return err
+	}
+	if !shownOf(c).source(src) {
+		return errNotFound
 	}
 	conns, err := s.store.ConnectionsOfSource(ctx, scopeOf(caller(c)), src.ID)
 	if err != nil {

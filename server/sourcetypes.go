@@ -3,7 +3,7 @@ package server
 import "akconn/gen"
 
 // sourceType describes an OAuth provider as authentik's source type
-// registry does (authentik 2024.8).
+// registry does (authentik 2026.8).
 type sourceType struct {
 	name, verboseName                   string
 	urlsCustomizable                    bool
@@ -11,20 +11,20 @@ type sourceType struct {
 	profile, oidcWellKnown, oidcJWKS    *string
 }
 
-// sourceTypes lists every provider type, in authentik's registration order.
+// sourceTypes lists every provider type, in the order of authentik's
+// ProviderTypeEnum.
 var sourceTypes = []sourceType{
+	{name: "openidconnect", verboseName: "OpenID Connect", urlsCustomizable: true},
 	{name: "apple", verboseName: "Apple",
 		authorization: ptr("https://appleid.apple.com/auth/authorize"), access: ptr("https://appleid.apple.com/auth/token"), profile: ptr("")},
-	{name: "openidconnect", verboseName: "OpenID Connect", urlsCustomizable: true},
-	{name: "azuread", verboseName: "Azure AD", urlsCustomizable: true,
-		authorization: ptr("https://login.microsoftonline.com/common/oauth2/v2.0/authorize"),
-		access:        ptr("https://login.microsoftonline.com/common/oauth2/v2.0/token"),
-		profile:       ptr("https://graph.microsoft.com/v1.0/me"),
-		oidcWellKnown: ptr("https://login.microsoftonline.com/common/.well-known/openid-configuration"),
-		oidcJWKS:      ptr("https://login.microsoftonline.com/common/discovery/keys")},
 	{name: "discord", verboseName: "Discord",
 		authorization: ptr("https://discord.com/api/oauth2/authorize"), access: ptr("https://discord.com/api/oauth2/token"),
 		profile: ptr("https://discord.com/api/users/@me")},
+	{name: "entraid", verboseName: "Entra ID", urlsCustomizable: true,
+		authorization: ptr("https://login.microsoftonline.com/common/oauth2/v2.0/authorize"),
+		access:        ptr("https://login.microsoftonline.com/common/oauth2/v2.0/token"),
+		profile:       ptr("https://graph.microsoft.com/v1.0/me"),
+		oidcJWKS:      ptr("https://login.microsoftonline.com/common/discovery/keys")},
 	{name: "facebook", verboseName: "Facebook",
 		authorization: ptr("https://www.facebook.com/v7.0/dialog/oauth"), access: ptr("https://graph.facebook.com/v7.0/oauth/access_token"),
 		profile: ptr("https://graph.facebook.com/v7.0/me?fields=id,name,email")},
@@ -51,12 +51,18 @@ var sourceTypes = []sourceType{
 	{name: "reddit", verboseName: "Reddit",
 		authorization: ptr("https://www.reddit.com/api/v1/authorize"), access: ptr("https://www.reddit.com/api/v1/access_token"),
 		profile: ptr("https://oauth.reddit.com/api/v1/me")},
+	{name: "slack", verboseName: "Slack",
+		authorization: ptr("https://slack.com/oauth/v2/authorize"), access: ptr("https://slack.com/api/oauth.v2.access"),
+		profile: ptr("https://slack.com/api/openid.connect.userInfo")},
 	{name: "twitch", verboseName: "Twitch",
 		authorization: ptr("https://id.twitch.tv/oauth2/authorize"), access: ptr("https://id.twitch.tv/oauth2/token"),
 		profile: ptr("https://id.twitch.tv/oauth2/userinfo")},
 	{name: "twitter", verboseName: "Twitter",
 		authorization: ptr("https://twitter.com/i/oauth2/authorize"), access: ptr("https://api.twitter.com/2/oauth2/token"),
 		profile: ptr("https://api.twitter.com/2/users/me")},
+	{name: "wechat", verboseName: "WeChat",
+		authorization: ptr("https://open.weixin.qq.com/connect/qrconnect"), access: ptr("https://api.weixin.qq.com/sns/oauth2/access_token"),
+		profile: ptr("https://api.weixin.qq.com/sns/userinfo")},
 }
 
 // defaultSourceType is what authentik answers for an unknown type name.

@@ -22,7 +22,7 @@ const defaultTokenLifetime = 30 * time.Minute
 // tokenJSON converts a token (with its user loaded) to the Token form. The
 // key is never part of it: only view_key reveals it.
 func tokenJSON(t *store.Token) gen.Token {
-	user := userJSON(&t.User, true)
+	user := userJSON(&t.User, allViews)
 	return gen.Token{
 		Pk:          ptr(uuid.MustParse(t.ID)),
 		Managed:     nullString(t.Managed),
@@ -168,7 +168,7 @@ func (s *Server) CoreTokensList(c echo.Context, params gen.CoreTokensListParams)
 	if err != nil {
 		return err
 	}
-	out := gen.PaginatedTokenList{Pagination: page, Results: make([]gen.Token, len(rows))}
+	out := gen.PaginatedTokenList{Pagination: page, Results: make([]gen.Token, len(rows)), Autocomplete: noAutocomplete}
 	for i := range rows {
 		out.Results[i] = tokenJSON(&rows[i])
 	}

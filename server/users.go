@@ -25,12 +25,25 @@ func uid(u *store.User) string {
 	return hex.EncodeToString(sum[:])
 }
 
-// userJSON converts a user to the User form. Groups are not modelled, so
-// groups is empty and groups_obj empty (or null without include_groups).
-func userJSON(u *store.User, includeGroups bool) gen.User {
-	groupsObj := nullable.NewNullNullable[[]gen.UserGroup]()
-	if includeGroups {
-		groupsObj = nullable.NewNullableWithValue([]gen.UserGroup{})
+// userViews says which related objects a User answer embeds: authentik's
+// include_groups and include_roles (null when left out).
+type userViews struct{ groups, roles bool }
+
+// allViews embeds every related object, as every answer but a list with
+// include_groups or include_roles false does.
+var allViews = userViews{groups: true, roles: true}
+
+// userJSON converts a user to the User form. Groups and roles are not
+// modelled, so groups and roles are empty, and groups_obj and roles_obj
+// empty (or null when views leave them out).
+func userJSON(u *store.User, views userViews) gen.User {
+	groupsObj := nullable.NewNullNullable[[]gen.PartialGroup]()
+	if views.groups {
+		groupsObj = nullable.NewNullableWithValue([]gen.PartialGroup{})
+	}
+	rolesObj := nullable.NewNullNullable[[]gen.Role]()
+	if views.roles {
+		rolesObj = nullable.NewNullableWithValue([]gen.Role{})
 	}
 	attrs := u.Attributes
 	if attrs == nil {
@@ -52,6 +65,12 @@ func userJSON(u *store.User, includeGroups bool) gen.User {
 		Path:        ptr(u.Path),
 		Type:        ptr(gen.UserTypeEnum(u.Type)),
 		Uuid:        ptr(uuid.MustParse(u.UUID)),
+		DateJoined:  apiTime(u.DateJoined),
+		LastUpdated: apiTime(u.LastUpdated),
+		// With no passwords here, it is when the user was created.
+		PasswordChangeDate: apiTime(u.PasswordChangeDate),
+		Roles:              &[]uuid.UUID{},
+		RolesObj:           rolesObj,
 	}
 }
 
@@ -60,6 +79,9 @@ func userJSON(u *store.User, includeGroups bool) gen.User {
 func applyUser(u *store.User, r gen.PatchedUserRequest) error {
 	if r.Groups != nil && len(*r.Groups) > 0 {
 		return invalidPK("groups", (*r.Groups)[0])
+	}
+	if r.Roles != nil && len(*r.Roles) > 0 {
+		return invalidPK("roles", (*r.Roles)[0])
 	}
 	set(&u.Username, r.Username)
 	set(&u.Name, r.Name)
@@ -144,6 +166,20 @@ func (s *Server) CoreUsersList(c echo.Context, params gen.CoreUsersListParams) e
 		Scope: scopeOf(caller(c)), Username: params.Username, Name: params.Name, Email: params.Email, Path: params.Path,
 		UUID: uuidString(params.Uuid), IsActive: params.IsActive, IsSuperuser: params.IsSuperuser,
 		Ordering: orderingFields(params.Ordering),
+		UserDates: store.UserDates{
+			DateJoined: params.DateJoined, DateJoinedGT: params.DateJoinedGt, DateJoinedLT: params.DateJoinedLt,
+			LastUpdated: params.LastUpdated, LastUpdatedGT: params.LastUpdatedGt, LastUpdatedLT: params.LastUpdatedLt,
+			LastLogin: params.LastLogin, LastLoginGT: params.LastLoginGt, LastLoginLT: params.LastLoginLt,
+			LastLoginIsNull: params.LastLoginIsnull,
+		},
+	}
+	// Roles are not modelled: as django-filter's ModelMultipleChoiceFilter
+	// with no roles, any value names a choice that does not exist.
+	if err := noSuchChoice("roles_by_name", params.RolesByName); err != nil {
+		return err
+	}
+	if err := noSuchChoice("roles_by_pk", params.RolesByPk); err != nil {
+		return err
 	}
 	if params.Attributes != nil {
 		attrs, err := attributesFilter(*params.Attributes)
@@ -175,10 +211,11 @@ func (s *Server) CoreUsersList(c echo.Context, params gen.CoreUsersListParams) e
 	if err != nil {
 		return err
 	}
-	include := params.IncludeGroups == nil || *params.IncludeGroups
-	out := gen.PaginatedUserList{Pagination: page, Results: make([]gen.User, len(rows))}
+	views := userViews{groups: params.IncludeGroups == nil || *params.IncludeGroups,
+		roles: params.IncludeRoles == nil || *params.IncludeRoles}
+	out := gen.PaginatedUserList{Pagination: page, Results: make([]gen.User, len(rows)), Autocomplete: noAutocomplete}
 	for i := range rows {
-		out.Results[i] = userJSON(&rows[i], include)
+		out.Results[i] = userJSON(&rows[i], views)
 	}
 	return c.JSON(http.StatusOK, out)
 }
@@ -197,7 +234,7 @@ func (s *Server) CoreUsersCreate(c echo.Context) error {
 	if err := s.store.CreateUser(c.Request().Context(), u); err != nil {
 		return err
 	}
-	return sendObject(c, http.StatusCreated, userETag(u), nil, userJSON(u, true))
+	return sendObject(c, http.StatusCreated, userETag(u), nil, userJSON(u, allViews))
 }
 
 // CoreUsersRetrieve returns a user the caller may see.
@@ -206,7 +243,7 @@ func (s *Server) CoreUsersRetrieve(c echo.Context, id gen.UserID, params gen.Cor
 	if err != nil {
 		return err
 	}
-	return sendObject(c, http.StatusOK, userETag(u), params.IfNoneMatch, userJSON(u, true))
+	return sendObject(c, http.StatusOK, userETag(u), params.IfNoneMatch, userJSON(u, allViews))
 }
 
 // CoreUsersUpdate changes the sent fields of a user (superusers only).
@@ -234,7 +271,7 @@ func (s *Server) updateUser(c echo.Context, id int, match *string) error {
 		return err
 	}
 	s.tokens.forget()
-	return sendObject(c, http.StatusOK, userETag(u), nil, userJSON(u, true))
+	return sendObject(c, http.StatusOK, userETag(u), nil, userJSON(u, allViews))
 }
 
 // CoreUsersDestroy deletes a user with their tokens and connections
@@ -271,9 +308,16 @@ func (s *Server) CoreUsersUsedByList(c echo.Context, id gen.UserID) error {
 }
 
 // CoreUsersMeRetrieve returns the caller in authentik's SessionUser shape.
+// users lists the accounts of the caller's session: with API tokens and no
+// browser sessions, the caller alone, the current one.
 func (s *Server) CoreUsersMeRetrieve(c echo.Context) error {
-	u := caller(c)
-	return c.JSON(http.StatusOK, gen.SessionUser{User: gen.UserSelf{
+	me := userSelf(caller(c))
+	return c.JSON(http.StatusOK, gen.SessionUser{User: me, Users: []gen.UserSelf{me}})
+}
+
+// userSelf is u as it sees itself, the session's current user.
+func userSelf(u *store.User) gen.UserSelf {
+	return gen.UserSelf{
 		Pk:                ptr(int(u.ID)),
 		Username:          u.Username,
 		Name:              u.Name,
@@ -286,5 +330,16 @@ func (s *Server) CoreUsersMeRetrieve(c echo.Context) error {
 		Settings:          &map[string]any{},
 		Type:              ptr(gen.UserTypeEnum(u.Type)),
 		SystemPermissions: &[]string{},
-	}})
+		IsCurrent:         ptr(true),
+		Roles:             &[]gen.UserSelfRoles{},
+	}
+}
+
+// noSuchChoice refuses a filter on objects this server does not model with
+// django-filter's message for the first value: none of them exists.
+func noSuchChoice[T any](field string, values *[]T) error {
+	if values == nil || len(*values) == 0 {
+		return nil
+	}
+	return fieldError(field, fmt.Sprintf("Select a valid choice. %v is not one of the available choices.", (*values)[0]))
 }

@@ -17,6 +17,9 @@ type ConnectionFilter struct {
 	UserID     *int64
 	SourceSlug *string
 	Search     string
+	// MaxIdentifier keeps the connections whose identifier has at most
+	// that many characters (0: any).
+	MaxIdentifier int
 	// Ordering holds API ordering fields ("source__slug", "-pk", ...);
 	// unknown fields are ignored.
 	Ordering []string
@@ -169,7 +172,7 @@ func (s *Store) readCountedPage(db, rows *gorm.DB, p Page) ([]Connection, int64,
 // connection_counts when f's only condition is a source (or none), and
 // reports whether it could.
 func (s *Store) countFromCounters(db *gorm.DB, f ConnectionFilter) (int64, bool, error) {
-	if !f.Scope.All || f.UserID != nil || f.Search != "" {
+	if !f.Scope.All || f.UserID != nil || f.Search != "" || f.MaxIdentifier > 0 {
 		return 0, false, nil
 	}
 	scope := ""
@@ -290,6 +293,9 @@ func filterConnections(q *gorm.DB, f ConnectionFilter) *gorm.DB {
 	q = scopeConnections(q, f.Scope)
 	if f.UserID != nil {
 		q = q.Where("connections.user_id = ?", *f.UserID)
+	}
+	if f.MaxIdentifier > 0 {
+		q = q.Where("length(connections.identifier) <= ?", f.MaxIdentifier)
 	}
 	// Source conditions arrive resolved to source ids (resolveSourceConditions),
 	// so counting needs no join and the planner sees plain values it can

@@ -340,7 +340,7 @@ func (s *Store) SweepEvents(ctx context.Context, now time.Time) (int64, error) {
 	}
 }
 
-// EventActions lists authentik's event actions: value and label.
+// EventActions lists authentik 2026.8's event actions: value and label.
 var EventActions = [][2]string{
 	{"login", "Login"}, {"login_failed", "Login Failed"}, {"logout", "Logout"}, {"user_write", "User Write"},
 	{"suspicious_request", "Suspicious Request"}, {"password_set", "Password Set"}, {"secret_view", "Secret View"},
@@ -352,6 +352,11 @@ var EventActions = [][2]string{
 	{"system_task_exception", "System Task Exception"}, {"system_exception", "System Exception"},
 	{"configuration_error", "Configuration Error"}, {"model_created", "Model Created"}, {"model_updated", "Model Updated"},
 	{"model_deleted", "Model Deleted"}, {"email_sent", "Email Sent"}, {"update_available", "Update Available"},
+	{"user_offboarded", "User Offboarded"}, {"configuration_warning", "Configuration Warning"},
+	{"export_ready", "Export Ready"}, {"review_initiated", "Review Initiated"}, {"review_overdue", "Review Overdue"},
+	{"review_attested", "Review Attested"}, {"review_completed", "Review Completed"},
+	{"access_request_created", "Access Request Created"}, {"access_request_approved", "Access Request Approved"},
+	{"access_request_denied", "Access Request Denied"}, {"access_request_revoked", "Access Request Revoked"},
 	{"custom_", "Custom Prefix"},
 }
 

@@ -18,6 +18,10 @@ type SourceFilter struct {
 	Enabled                                                       *bool
 	// HasJWKS selects sources with (true) or without (false) JWKS data.
 	HasJWKS *bool
+	// PBMUUID selects the source of that pk (authentik's pbm_uuid).
+	PBMUUID *string
+	// ProviderTypes keeps the sources of these provider types (nil: any).
+	ProviderTypes []string
 	// Search matches name or slug, ignoring case.
 	Search string
 	// Ordering holds API ordering fields; unknown fields are ignored.
@@ -30,7 +34,7 @@ func (f SourceFilter) equalities() []clause.Eq {
 		eq{"access_token_url", f.AccessTokenURL}, eq{"additional_scopes", f.AdditionalScopes},
 		eq{"authentication_flow", f.AuthenticationFlow}, eq{"authorization_url", f.AuthorizationURL},
 		eq{"consumer_key", f.ConsumerKey}, eq{"enabled", f.Enabled}, eq{"enrollment_flow", f.EnrollmentFlow},
-		eq{"group_matching_mode", f.GroupMatchingMode}, eq{"name", f.Name},
+		eq{"group_matching_mode", f.GroupMatchingMode}, eq{"name", f.Name}, eq{"id", f.PBMUUID},
 		eq{"policy_engine_mode", f.PolicyEngineMode}, eq{"profile_url", f.ProfileURL},
 		eq{"provider_type", f.ProviderType}, eq{"request_token_url", f.RequestTokenURL},
 		eq{"slug", f.Slug}, eq{"user_matching_mode", f.UserMatchingMode})
@@ -73,6 +77,9 @@ func (s *Store) ListSources(ctx context.Context, f SourceFilter, p Page) ([]OAut
 func (s *Store) filterSources(q *gorm.DB, f SourceFilter) *gorm.DB {
 	for _, eq := range f.equalities() {
 		q = q.Where(eq)
+	}
+	if f.ProviderTypes != nil {
+		q = q.Where("provider_type IN ?", f.ProviderTypes)
 	}
 	if f.HasJWKS != nil {
 		if *f.HasJWKS {

@@ -91,6 +91,22 @@ type Env struct {
 	Bob   *store.User
 }
 
+// DefaultAPIVersion is the contract /api/v3/ speaks in the servers New
+// builds unless told otherwise: 2024.8, this server's previous release, so
+// that the tests written for it keep proving that `--api-version 2024.8`
+// answers as that release did, through the current handlers and the
+// 2024.8 changes. Tests of the current contract ask for CurrentVersion
+// (NewCurrent).
+const DefaultAPIVersion = "2024.8"
+
+// NewCurrent builds a server whose /api/v3/ speaks the current contract,
+// with response validation enforced.
+func NewCurrent(t testing.TB) *Env {
+	t.Helper()
+	return NewWithConfig(t, server.Config{ResponseValidation: server.ResponseEnforce, AuthCacheTTL: DefaultAuthCacheTTL,
+		APIVersion: server.CurrentVersion})
+}
+
 // New builds a server with response validation enforced.
 func New(t testing.TB) *Env {
 	t.Helper()
@@ -114,6 +130,9 @@ func NewWithConfig(t testing.TB, cfg server.Config) *Env {
 	st := OpenStore(t)
 	logs := &SyncBuffer{}
 	cfg.Store, cfg.Spec, cfg.Logger = st, Spec(t), slog.New(slog.NewJSONHandler(logs, nil))
+	if cfg.APIVersion == "" {
+		cfg.APIVersion = DefaultAPIVersion
+	}
 	e, err := server.New(cfg)
 	if err != nil {
 		t.Fatalf("build server: %v", err)

@@ -1,0 +1,153 @@
+package server
+
+import (
+	"encoding/json"
+	"fmt"
+	"net/http"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/labstack/echo/v4"
+
+	"akconn/store"
+)
+
+// The requests of authentik 2024.8's contract, carried to the current one
+// (change2024to2026), and the operation only it has (per_month).
+
+// Provider type names: authentik 2026.8 renamed azuread to entraid.
+const (
+	azureAD = "azuread"
+	entraID = "entraid"
+)
+
+// providerTypeForward is a 2024.8 provider type by its current name.
+func providerTypeForward(v any) any {
+	if v == azureAD {
+		return entraID
+	}
+	return v
+}
+
+// sourceRequest2024 renames a source's provider type.
+func sourceRequest2024(r *Request) error {
+	if r.Body != nil {
+		if v, ok := r.Body["provider_type"]; ok {
+			r.Body["provider_type"] = providerTypeForward(v)
+		}
+	}
+	return nil
+}
+
+// queryForward renames a provider type named in a query parameter.
+func queryForward(name string) func(*Request) error {
+	return func(r *Request) error {
+		if r.Query.Get(name) == azureAD {
+			r.Query.Set(name, entraID)
+		}
+		return nil
+	}
+}
+
+// connectionRequest2024 carries a 2024.8 connection request: its user, a
+// write-only addition of this server's 2024.8 release, is read-only since
+// authentik's advisory GHSA-wr38-7xg8-fqxr (a connection is the caller's),
+// on every mount; and a null expiry, which the current contract does not
+// have, leaves the stored one as it is.
+func connectionRequest2024(r *Request) error {
+	if r.Body == nil {
+		return nil
+	}
+	if user, ok := r.Body["user"]; ok {
+		id, _ := strconv.ParseInt(fmt.Sprint(user), 10, 64)
+		switch {
+		case id == r.Caller.ID:
+		case !r.Caller.IsSuperuser:
+			return errPermissionDenied
+		default:
+			return fieldError("user", "A connection belongs to the user who makes it: user is read-only (authentik 2026.8, GHSA-wr38-7xg8-fqxr).")
+		}
+		delete(r.Body, "user")
+	}
+	if v, ok := r.Body["expires"]; ok && v == nil {
+		delete(r.Body, "expires")
+	}
+	return nil
+}
+
+// eventRequest2024 refuses free-form event fields that are not objects:
+// 2024.8 took any JSON there, the current contract objects only.
+func eventRequest2024(r *Request) error {
+	for _, field := range []string{"user", "context", "brand"} {
+		v, ok := r.Body[field]
+		if !ok {
+			continue
+		}
+		if _, isObject := v.(map[string]any); !isObject {
+			return fieldError(field, fmt.Sprintf("Expected a dictionary of items but got type %q.", pythonType(v)))
+		}
+	}
+	return nil
+}
+
+// volumeRequest2024 asks for the seven days 2024.8's volume covered.
+func volumeRequest2024(r *Request) error {
+	r.Query.Set("history_days", "7")
+	return nil
+}
+
+// perMonthLookups are the Django lookups per_month's query may use, and
+// the filter field each sets.
+var perMonthLookups = map[string]func(*store.EventFilter, string){
+	"user__pk":                   func(f *store.EventFilter, v string) { f.UserPK = &v }, // checked an integer
+	"user__username":             func(f *store.EventFilter, v string) { f.Username = &v },
+	"client_ip":                  func(f *store.EventFilter, v string) { f.ClientIP = &v },
+	"context__model__app":        func(f *store.EventFilter, v string) { f.ModelApp = &v },
+	"context__model__model_name": func(f *store.EventFilter, v string) { f.ModelName = &v },
+	"context__model__pk":         func(f *store.EventFilter, v string) { f.ModelPK = ptr(strings.ReplaceAll(v, "-", "")) },
+	"app":                        func(f *store.EventFilter, v string) { f.App = &v },
+}
+
+// perMonth2024 serves 2024.8's events_events_per_month_list: the events of
+// one action (login unless named) over the last 4 weeks, in 30 equal
+// buckets, oldest first, as coordinates (x the bucket's start in
+// milliseconds since the epoch, y the count).
+func perMonth2024(s *Server, c echo.Context) error {
+	f := store.EventFilter{Scope: scopeOf(caller(c)), Actions: []string{"login"}}
+	if action := c.QueryParam("action"); action != "" {
+		f.Actions = []string{action}
+	}
+	if raw := c.QueryParam("query"); raw != "" {
+		var query map[string]any
+		if err := json.Unmarshal([]byte(raw), &query); err != nil {
+			return fieldError("query", "Enter a JSON object.")
+		}
+		for k, v := range query {
+			lookup, ok := perMonthLookups[k]
+			if !ok {
+				return fieldError("query", fmt.Sprintf("Unsupported lookup %q.", truncate(k, 64)))
+			}
+			value := fmt.Sprint(v)
+			if _, err := strconv.ParseInt(value, 10, 64); k == "user__pk" && err != nil {
+				return fieldError("query", "user__pk must be an integer.")
+			}
+			lookup(&f, value)
+		}
+	}
+	shownOf(c).events(&f)
+	const span, buckets = 28 * 24 * time.Hour, 30
+	now := time.Now().UTC()
+	since := now.Add(-span)
+	f.Since = &since
+	counts, err := s.store.EventBuckets(c.Request().Context(), f, now, buckets)
+	if err != nil {
+		return err
+	}
+	width := span / buckets
+	out := make([]map[string]int64, buckets)
+	for i, n := range counts {
+		out[i] = map[string]int64{"x_cord": since.Add(time.Duration(i) * width).UnixMilli(), "y_cord": n}
+	}
+	return c.JSON(http.StatusOK, out)
+}
