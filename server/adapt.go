@@ -43,6 +43,10 @@ type Request struct {
 	Path map[string]string
 	// Caller is the authenticated user making the request.
 	Caller *store.User
+	// Values are left in echo's context for the handler, by key: what an
+	// older contract's request says that the current one has no field
+	// for, and the handler still rules on (connectionOwnerKey).
+	Values map[string]any
 }
 
 // adaptation is the middleware that runs changes for operation op between
@@ -103,6 +107,9 @@ func adaptRequest(c echo.Context, changes []func(*Request) error) error {
 		if i < len(values) {
 			values[i] = r.Path[n]
 		}
+	}
+	for k, v := range r.Values {
+		c.Set(k, v)
 	}
 	c.SetParamValues(values...)
 	switch {

@@ -69,7 +69,7 @@ func TestBindAgreesWithEncodingJSON(t *testing.T) {
 		body string
 	}{
 		{"sources_user_connections_oauth_partial_update", gen.PatchedUserOAuthSourceConnectionRequest{},
-			`{"source":"` + id + `","identifier":"a","user":7,"access_token":null,"expires":null}`},
+			`{"source":"` + id + `","identifier":"a","access_token":null,"expires":"2030-01-01T00:00:00.5Z"}`},
 		{"sources_user_connections_oauth_partial_update", gen.PatchedUserOAuthSourceConnectionRequest{},
 			`{"source":"` + strings.ToUpper(id) + `","access_token":"x","access_token":null,"user":1,"user":2,"expires":"2030-01-01T00:00:00.5+02:00"}`},
 		{"sources_user_connections_oauth_partial_update", gen.PatchedUserOAuthSourceConnectionRequest{}, `{"user":99999999999999999999}`},
@@ -80,11 +80,11 @@ func TestBindAgreesWithEncodingJSON(t *testing.T) {
 		{"core_users_partial_update", gen.PatchedUserRequest{}, `{"attributes":{"a":1},"attributes":{"b":2},"groups":["` + id + `"]}`},
 		{"core_users_partial_update", gen.PatchedUserRequest{}, `{"attributes":{"a":1},"attributes":{"a":1e400}}`},
 		{"core_users_partial_update", gen.PatchedUserRequest{}, `{"attributes":{"a":[-1e400]},"last_login":"2020-01-01T00:00:00Z"}`},
-		{"sources_oauth_partial_update", gen.PatchedOAuthSourceRequest{}, `{"oidc_jwks":"k","authentication_flow":null,"enrollment_flow":"` + id + `"}`},
-		{"sources_oauth_partial_update", gen.PatchedOAuthSourceRequest{}, `{"oidc_jwks":[1,"a",true,{"k":2.5}],"user_property_mappings":["` + id + `","` + id + `"]}`},
+		{"sources_oauth_partial_update", gen.PatchedOAuthSourceRequest{}, `{"oidc_jwks":{"k":"v"},"authentication_flow":null,"enrollment_flow":"` + id + `","icon":"https://x/%(theme)s.png"}`},
+		{"sources_oauth_partial_update", gen.PatchedOAuthSourceRequest{}, `{"oidc_jwks":{"keys":[1,"a",true,{"k":2.5}]},"user_property_mappings":["` + id + `","` + id + `"],"pkce":"S256","promoted":true}`},
 		{"sources_oauth_partial_update", gen.PatchedOAuthSourceRequest{}, `{"oidc_jwks":{"keys":[1e400]},"enabled":true,"policy_engine_mode":"all"}`},
-		{"events_events_create", gen.EventRequest{}, `{"action":"custom_","app":"x","context":{"a":1.0},"user":5,"brand":"s","client_ip":null,"expires":"2030-01-01T00:00:00Z"}`},
-		{"events_events_partial_update", gen.PatchedEventRequest{}, `{"user":[],"context":{},"client_ip":"10.0.0.1","client_ip":null}`},
+		{"events_events_create", gen.EventRequest{}, `{"action":"custom_","app":"x","context":{"a":1.0},"user":{"pk":5},"brand":{"name":"s"},"client_ip":null,"expires":"2030-01-01T00:00:00Z"}`},
+		{"events_events_partial_update", gen.PatchedEventRequest{}, `{"user":{},"context":{},"client_ip":"10.0.0.1","client_ip":null}`},
 		{"core_tokens_partial_update", gen.PatchedTokenRequest{}, `{"expires":"2030-01-01T00:00:00Z","expiring":true,"intent":"api","managed":null,"user":3}`},
 	} {
 		v := validators[c.op]

@@ -11,7 +11,7 @@ var change2024to2026 = VersionChange{
 		"sources_oauth_partial_update":                  sourceRequest2024,
 		"sources_oauth_list":                            queryForward("provider_type"),
 		"sources_oauth_source_types_list":               queryForward("name"),
-		"sources_user_connections_oauth_create":         connectionRequest2024,
+		"sources_user_connections_oauth_create":         connectionCreate2024,
 		"sources_user_connections_oauth_update":         connectionRequest2024,
 		"sources_user_connections_oauth_partial_update": connectionRequest2024,
 		"events_events_create":                          eventRequest2024,

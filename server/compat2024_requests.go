@@ -51,29 +51,52 @@ func queryForward(name string) func(*Request) error {
 }
 
 // connectionRequest2024 carries a 2024.8 connection request: its user, a
-// write-only addition of this server's 2024.8 release, is read-only since
-// authentik's advisory GHSA-wr38-7xg8-fqxr (a connection is the caller's),
-// on every mount; and a null expiry, which the current contract does not
-// have, leaves the stored one as it is.
+// writable addition of this server's 2024.8 release that the current
+// contract has no field for, goes to the handler as connectionOwnerKey,
+// which refuses any user but the connection's own (read-only since
+// authentik's advisory GHSA-wr38-7xg8-fqxr); and a null expiry, which the
+// current contract does not have, leaves the stored one as it is.
 func connectionRequest2024(r *Request) error {
 	if r.Body == nil {
 		return nil
 	}
 	if user, ok := r.Body["user"]; ok {
-		id, _ := strconv.ParseInt(fmt.Sprint(user), 10, 64)
-		switch {
-		case id == r.Caller.ID:
-		case !r.Caller.IsSuperuser:
-			return errPermissionDenied
-		default:
-			return fieldError("user", "A connection belongs to the user who makes it: user is read-only (authentik 2026.8, GHSA-wr38-7xg8-fqxr).")
+		id, ok := integer(user)
+		if !ok {
+			return fieldError("user", "A valid integer is required.")
 		}
+		r.Values = map[string]any{connectionOwnerKey: id}
 		delete(r.Body, "user")
 	}
 	if v, ok := r.Body["expires"]; ok && v == nil {
 		delete(r.Body, "expires")
 	}
 	return nil
+}
+
+// integer reads a decoded JSON number as the current handlers bind an
+// integer: an int64 written without exponent, a fraction of zeros allowed.
+func integer(v any) (int64, bool) {
+	n, ok := v.(json.Number)
+	if !ok {
+		return 0, false
+	}
+	whole, fraction, _ := strings.Cut(n.String(), ".")
+	if strings.Trim(fraction, "0") != "" {
+		return 0, false
+	}
+	i, err := strconv.ParseInt(whole, 10, 64)
+	return i, err == nil
+}
+
+// connectionCreate2024 carries a 2024.8 connection create: source, which
+// 2024.8's schema leaves optional, is required, as this server's 2024.8
+// release answered.
+func connectionCreate2024(r *Request) error {
+	if _, ok := r.Body["source"]; !ok {
+		return fieldError("source", "This field is required.")
+	}
+	return connectionRequest2024(r)
 }
 
 // eventRequest2024 refuses free-form event fields that are not objects:

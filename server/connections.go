@@ -73,6 +73,9 @@ func (s *Server) SourcesUserConnectionsOauthCreate(c echo.Context) error {
 		return err
 	}
 	me := caller(c)
+	if err := checkOwner(c, me, me.ID); err != nil {
+		return err
+	}
 	// The store checks that the user and the source exist (foreign keys),
 	// so that a create reads neither first; which one is missing is looked
 	// up only when one is.
@@ -134,6 +137,9 @@ func (s *Server) updateConnection(c echo.Context, id int, match *string) error {
 		if err := ifMatch(c, match, connectionETag(conn)); err != nil {
 			return err
 		}
+		if err := checkOwner(c, caller(c), conn.UserID); err != nil {
+			return err
+		}
 		if refsErr != nil {
 			return refsErr
 		}
@@ -143,6 +149,27 @@ func (s *Server) updateConnection(c echo.Context, id int, match *string) error {
 		return err
 	}
 	return sendObject(c, http.StatusOK, connectionETag(conn), nil, s.connectionJSON(conn))
+}
+
+// connectionOwnerKey is where an older contract's request leaves the user
+// it names as a connection's owner (int64), which the current contract
+// has no field for.
+const connectionOwnerKey = "akconn.connection_owner"
+
+// checkOwner refuses a request that names, through an older contract, a
+// user other than owner as the connection's: an ordinary user may not
+// (403, as before); for a superuser the user is read-only since authentik
+// 2026.8 (GHSA-wr38-7xg8-fqxr), on every mount (400).
+func checkOwner(c echo.Context, me *store.User, owner int64) error {
+	named, ok := c.Get(connectionOwnerKey).(int64)
+	switch {
+	case !ok || named == owner:
+		return nil
+	case !me.IsSuperuser:
+		return errPermissionDenied
+	default:
+		return fieldError("user", "A connection's user cannot change: it is the user who made it (read-only since authentik 2026.8, GHSA-wr38-7xg8-fqxr).")
+	}
 }
 
 // connectionRefs are the objects a connection request names.

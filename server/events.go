@@ -174,17 +174,17 @@ func (s *Server) EventsEventsCreate(c echo.Context) error {
 	return c.JSON(http.StatusCreated, eventJSON(e))
 }
 
-// jsonField takes a free-form field of an event: any JSON, as authentik's
-// JSONField (omitted: an empty object, its default), bounded as every
-// free-form field.
-func jsonField(field string, v any) (any, error) {
-	if v == nil {
+// jsonField takes a free-form field of an event: a JSON object, as
+// authentik's JSONField (omitted: an empty object, its default), bounded
+// as every free-form field.
+func jsonField(field string, v *map[string]any) (any, error) {
+	if v == nil || *v == nil {
 		return map[string]any{}, nil
 	}
-	if err := checkJSONSize(field, v); err != nil {
+	if err := checkJSONSize(field, *v); err != nil {
 		return nil, err
 	}
-	return v, nil
+	return *v, nil
 }
 
 // errAppendOnly refuses every change and removal of an event.

@@ -247,6 +247,10 @@ func TestEventScopeAndAppendOnly(t *testing.T) {
 	}
 }
 
+// volumeWeek stands for the number of six-hour buckets in the week a
+// 2024.8 volume covers: 28, or 29 when the week starts within a bucket.
+const volumeWeek = -1
+
 // Events filter, search and order as authentik's EventsFilter does.
 func TestEventFilters(t *testing.T) {
 	v := newEnv(t)
@@ -306,9 +310,12 @@ func TestEventFilters(t *testing.T) {
 		sum    float64
 		key    string
 	}{
-		{"/events/events/volume/", 21, 3, adminKey},
-		{"/events/events/volume/?action=updated", 21, 1, adminKey},
-		{"/events/events/volume/", 21, 2, aliceKey},
+		// 2024.8's volume through the current one's six-hour buckets: every
+		// bucket of the week, 28 or 29 as the week starts within one
+		// (volumeWeek).
+		{"/events/events/volume/", volumeWeek, 3, adminKey},
+		{"/events/events/volume/?action=updated", volumeWeek, 1, adminKey},
+		{"/events/events/volume/", volumeWeek, 2, aliceKey},
 		{"/events/events/per_month/?action=model_created", 30, 2, adminKey},
 		{"/events/events/per_month/?action=model_created&query=" + url.QueryEscape(`{"user__username": "akadmin"}`), 30, 1, adminKey},
 		{"/events/events/per_month/", 30, 0, adminKey},
@@ -326,7 +333,11 @@ func TestEventFilters(t *testing.T) {
 				t.Errorf("%s: x not increasing", c.path)
 			}
 		}
-		if len(coords) != c.points || sum != c.sum {
+		points := len(coords)
+		if c.points == volumeWeek && (points == 28 || points == 29) {
+			points = volumeWeek
+		}
+		if points != c.points || sum != c.sum {
 			t.Errorf("%s: %d points summing to %v, want %d summing to %v", c.path, len(coords), sum, c.points, c.sum)
 		}
 	}

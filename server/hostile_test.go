@@ -387,9 +387,9 @@ func TestSecondReview(t *testing.T) {
 
 	// An integral number written with a fraction is an integer, as DRF's
 	// IntegerField takes it; a body of non-JSON white space is a parse error.
-	r := v.do(http.MethodPost, connections, adminKey, fmt.Sprintf(`{"source":%q,"identifier":"float-user","user":%d.0}`, src, v.Alice.ID))
+	r := v.do(http.MethodPost, connections, adminKey, fmt.Sprintf(`{"source":%q,"identifier":"float-user","user":%d.0}`, src, v.Admin.ID))
 	expect(t, r, http.StatusCreated)
-	if r.JSON(t)["user"] != float64(v.Alice.ID) {
+	if r.JSON(t)["user"] != float64(v.Admin.ID) {
 		t.Errorf("user 1.0: %s", r.Body)
 	}
 	r = v.do(http.MethodPost, connections, adminKey, " \u00a0 ")

@@ -151,7 +151,7 @@ func TestCompatMountAnswersAsBaseURL(t *testing.T) {
 // Each mount serves its own contract at schema/, naming itself as the
 // server, and its API browser reads it from there.
 func TestEachMountServesItsSchema(t *testing.T) {
-	e := testenv.New(t)
+	e := testenv.NewCurrent(t)
 	for base, want := range map[string][]byte{server.BaseURL: testenv.Spec(t), compat2024: server.Registry[0].Spec} {
 		r := e.Serve(at(testenv.NewRequest(t, http.MethodGet, "/schema/", "", nil), base))
 		if r.Status != http.StatusOK {
@@ -177,7 +177,7 @@ func TestEachMountServesItsSchema(t *testing.T) {
 // every mount New serves (BaseURL, then every version at its compat base),
 // each with exactly the spec its schema/ serves.
 func TestMountsListsEveryMountWithItsSchema(t *testing.T) {
-	e := testenv.New(t)
+	e := testenv.NewCurrent(t)
 	mounts, err := server.Mounts(testenv.Spec(t), server.Registry, "")
 	if err != nil {
 		t.Fatal(err)
@@ -202,11 +202,13 @@ func TestMountsListsEveryMountWithItsSchema(t *testing.T) {
 // An API version the server does not speak is refused at start, naming
 // those it speaks.
 func TestUnknownAPIVersionRefused(t *testing.T) {
-	_, err := server.New(server.Config{Store: testenv.OpenStore(t), Spec: testenv.Spec(t), APIVersion: "2026.8"})
-	if err == nil || !strings.Contains(err.Error(), `unknown API version "2026.8"`) || !strings.Contains(err.Error(), "2024.8") {
+	_, err := server.New(server.Config{Store: testenv.OpenStore(t), Spec: testenv.Spec(t), APIVersion: "2025.2"})
+	if err == nil || !strings.Contains(err.Error(), `unknown API version "2025.2"`) || !strings.Contains(err.Error(), "2026.8, 2024.8") {
 		t.Fatalf("New with an unknown version: %v", err)
 	}
-	if _, err := server.New(server.Config{Store: testenv.OpenStore(t), Spec: testenv.Spec(t), APIVersion: "2024.8"}); err != nil {
-		t.Fatalf("New with 2024.8: %v", err)
+	for _, v := range []string{"2024.8", "2026.8", ""} {
+		if _, err := server.New(server.Config{Store: testenv.OpenStore(t), Spec: testenv.Spec(t), APIVersion: v}); err != nil {
+			t.Fatalf("New with %q: %v", v, err)
+		}
 	}
 }

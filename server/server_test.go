@@ -73,7 +73,7 @@ func TestUnknownRouteAndMethod(t *testing.T) {
 }
 
 func TestHealthAndSchema(t *testing.T) {
-	v := newEnv(t)
+	v := &env{testenv.NewCurrent(t)}
 	for _, path := range []string{"/-/health/live/", "/-/health/ready/"} {
 		rec := httptest.NewRecorder()
 		v.Echo.ServeHTTP(rec, httptest.NewRequest(http.MethodGet, path, nil))
