@@ -13,7 +13,7 @@ SPECTRAL := tools/spectral/node_modules/.bin/spectral
 # TestAuthentikTypeScriptClient; npm's hidden lockfile marks the install.
 TSCLIENT := tools/tsclient/node_modules/.package-lock.json
 
-.PHONY: all build run generate check-generated fmt-check vet test check-compat release-snapshot lint-spec crash-test fuzz-smoke bench bench-go update-api-browser check-api-browser api-browser-screenshot
+.PHONY: all build run generate check-generated fmt-check vet test check-compat check-upstream release-snapshot lint-spec crash-test fuzz-smoke bench bench-go update-api-browser check-api-browser api-browser-screenshot
 
 all: build
 
@@ -66,6 +66,14 @@ check-compat:
 	@echo "openapi.yaml is compatible with api/released.yaml"
 	$(GO) tool oasdiff breaking api/released.yaml api/2024.8.yaml --fail-on ERR --err-ignore api/acknowledged-breaking.txt
 	@echo "api/2024.8.yaml is compatible with api/released.yaml"
+
+UPSTREAM_SPEC ?= openapi.yaml
+## check-upstream: fail when openapi.yaml (or UPSTREAM_SPEC=path) breaks a client of authentik 2026.8.3:
+## oasdiff from authentik-2026.8.3-subset.yaml and -events.yaml ($AKCONN_AUTHENTIK_REFERENCE, else
+## ../shared/reference/) to it, on ERR, except what api/acknowledged-upstream.txt lists with a reason.
+## Skipped with a message when the references are absent; fails instead when CI is set (.ci/run)
+check-upstream:
+	@GO="$(GO)" scripts/check-upstream.sh $(UPSTREAM_SPEC)
 
 ## release-snapshot: record openapi.yaml as the released contract (only when cutting a release)
 release-snapshot:

@@ -286,8 +286,9 @@ func writeAfterUpgrade(t *testing.T, p *proc, fx fixtureDatabase) {
 // user written by the release has password_change_date = date_joined and
 // last_updated the migration's time (between migrated and ready), except
 // the one updated since, whose last_updated is later; every source has
-// authentik's defaults. The secrets the release sealed open to what it
-// was sent.
+// authentik's defaults, and entraid where the release stored azuread
+// (read here: the 2024.8 contract has no entraid). The secrets the
+// release sealed open to what it was sent.
 func checkStored(t *testing.T, database, secretKey string, fx fixtureDatabase, migrated, ready time.Time) {
 	t.Helper()
 	keys, err := seal.New(secretKey)
@@ -324,8 +325,26 @@ func checkStored(t *testing.T, database, secretKey string, fx fixtureDatabase, m
 	if len(fx.Secrets.ConsumerSecrets) == 0 || len(fx.Secrets.AccessTokens) == 0 {
 		t.Fatal("the manifest names no sealed secrets")
 	}
+	// provider_type by slug, as migration 00016 leaves what the release
+	// answered: entraid for azuread.
+	types, renamed := map[string]string{}, 0
+	for _, item := range fx.Lists["sources"]["results"].([]any) {
+		row := item.(map[string]any)
+		typ, _ := row["provider_type"].(string)
+		if typ == "azuread" {
+			typ = "entraid"
+			renamed++
+		}
+		types[row["slug"].(string)] = typ
+	}
+	if renamed == 0 {
+		t.Error("the fixture has no azuread source: migration 00016 is not exercised")
+	}
 	opened := 0
 	for _, s := range sources {
+		if want, ok := types[s.Slug]; ok && s.ProviderType != want {
+			t.Errorf("source %s: provider_type %q, want %q", s.Slug, s.ProviderType, want)
+		}
 		if s.PKCE != "none" || s.AuthorizationCodeAuthMethod != "basic_auth" || s.Promoted || s.Icon != "" {
 			t.Errorf("source %s: pkce %q, authorization_code_auth_method %q, promoted %v, icon %q: want none, basic_auth, false, \"\"",
 				s.Slug, s.PKCE, s.AuthorizationCodeAuthMethod, s.Promoted, s.Icon)

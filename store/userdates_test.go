@@ -94,8 +94,9 @@ func TestUserDatesOnCreateAndUpdate(t *testing.T) {
 // TestMigrationBackfillsAuthentik2026Data: migration 14 on rows an older
 // schema holds gives each user password_change_date = date_joined and
 // last_updated = the migration's time, and each source authentik's
-// defaults (pkce none, basic_auth, not promoted, no icon); on PostgreSQL
-// the columns 2026.8 leaves unbounded become text.
+// defaults (pkce none, basic_auth, not promoted, no icon; and, by
+// migration 16, entraid for azuread); on PostgreSQL the columns 2026.8
+// leaves unbounded become text.
 func TestMigrationBackfillsAuthentik2026Data(t *testing.T) {
 	backends(t, func(t *testing.T, backend string) {
 		ctx := context.Background()
@@ -144,7 +145,7 @@ func TestMigrationBackfillsAuthentik2026Data(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		if src.PKCE != "none" || src.AuthorizationCodeAuthMethod != "basic_auth" || src.Promoted || src.Icon != "" || src.ProviderType != "azuread" {
+		if src.PKCE != "none" || src.AuthorizationCodeAuthMethod != "basic_auth" || src.Promoted || src.Icon != "" || src.ProviderType != "entraid" {
 			t.Errorf("source after the migration: pkce %q, authorization_code_auth_method %q, promoted %v, icon %q, provider_type %q",
 				src.PKCE, src.AuthorizationCodeAuthMethod, src.Promoted, src.Icon, src.ProviderType)
 		}
