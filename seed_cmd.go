@@ -27,6 +27,7 @@ func runSeed(args []string, stdout, stderr io.Writer) int {
 	fs.IntVar(&o.Users, "users", "SEED_USERS", o.Users, "users to create (0: connections/10, at least 1)")
 	fs.IntVar(&o.Sources, "sources", "SEED_SOURCES", o.Sources, "OAuth sources to create")
 	fs.IntVar(&o.Events, "events", "SEED_EVENTS", o.Events, "audit events to create (connections' created/updated/deleted, evenly over the last 300 days)")
+	fs.BoolVar(&o.Tokens, "tokens", "SEED_TOKENS", o.Tokens, "give each user an API token with a known key (benchmarks only)")
 	fs.IntVar(&o.Batch, "batch", "SEED_BATCH", o.Batch, "rows per transaction")
 	fs.StringVar(&o.Prefix, "prefix", "SEED_PREFIX", o.Prefix, "name prefix, to seed the same database again")
 	if err := fs.parse(args); err != nil {

@@ -41,11 +41,13 @@ type rawSource struct {
 }
 
 type rawConnection struct {
-	Pk         int64     `json:"pk"`
-	User       int64     `json:"user"`
-	Source     rawSource `json:"source"`
-	Created    time.Time `json:"created"`
-	Identifier string    `json:"identifier"`
+	Pk          int64     `json:"pk"`
+	User        int64     `json:"user"`
+	Source      string    `json:"source"`
+	SourceObj   rawSource `json:"source_obj"`
+	Created     time.Time `json:"created"`
+	LastUpdated time.Time `json:"last_updated"`
+	Identifier  string    `json:"identifier"`
 }
 
 func serveRawSQL(addr, database string) error {
@@ -54,7 +56,7 @@ func serveRawSQL(addr, database string) error {
 		return err
 	}
 	db.SetMaxOpenConns(8)
-	stmt, err := db.Prepare(`SELECT c.id, c.user_id, c.identifier, c.created, s.id, s.name, s.slug, s.enabled,
+	stmt, err := db.Prepare(`SELECT c.id, c.user_id, c.identifier, c.created, c.last_updated, s.id, s.name, s.slug, s.enabled,
 		s.policy_engine_mode, s.user_matching_mode, s.user_path_template
 		FROM connections c JOIN oauth_sources s ON s.id = c.source_id WHERE c.id = ?`)
 	if err != nil {
@@ -65,8 +67,9 @@ func serveRawSQL(addr, database string) error {
 	e.GET("/api/v3/sources/user_connections/oauth/:id/", func(c echo.Context) error {
 		var r rawConnection
 		err := stmt.QueryRowContext(c.Request().Context(), c.Param("id")).Scan(&r.Pk, &r.User, &r.Identifier, &r.Created,
-			&r.Source.Pk, &r.Source.Name, &r.Source.Slug, &r.Source.Enabled, &r.Source.PolicyEngineMode,
-			&r.Source.UserMatchingMode, &r.Source.UserPathTemplate)
+			&r.LastUpdated, &r.SourceObj.Pk, &r.SourceObj.Name, &r.SourceObj.Slug, &r.SourceObj.Enabled,
+			&r.SourceObj.PolicyEngineMode, &r.SourceObj.UserMatchingMode, &r.SourceObj.UserPathTemplate)
+		r.Source = r.SourceObj.Pk
 		if err == sql.ErrNoRows {
 			return c.JSON(http.StatusNotFound, map[string]string{"detail": "Not found."})
 		}

@@ -99,7 +99,7 @@ func TestCompatRetrieveGoal(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		_, paths[pr.Name], _ = next(0)
+		_, paths[pr.Name], _, _ = next(0)
 	}
 	if !strings.HasPrefix(paths["retrieve"], "/api/v3/sources/user_connections/oauth/") ||
 		!strings.HasPrefix(paths[compatRetrieve], "/compat/2024.8/api/v3/sources/user_connections/oauth/") {

@@ -10,9 +10,9 @@ import (
 )
 
 // request builds the i-th request of a run (i counts from 1 across the
-// warm-up and the measured time). An empty method means there is no more
-// work: the client stops.
-type request func(i int64) (method, path string, body []byte)
+// warm-up and the measured time) and names the API key it carries ("": the
+// run's). An empty method means there is no more work: the client stops.
+type request func(i int64) (method, path string, body []byte, key string)
 
 // result is what one load run measured.
 type result struct {
@@ -89,13 +89,16 @@ func loadRun(conns []*httpConn, key string, d time.Duration, seq *atomic.Int64, 
 			defer wg.Done()
 			local := make([]time.Duration, 0, 4096)
 			for time.Now().Before(stop) {
-				method, path, body := next(seq.Add(1))
+				method, path, body, as := next(seq.Add(1))
 				if method == "" {
 					exhausted.Store(true)
 					break
 				}
 				t0 := time.Now()
-				status, answer, err := conn.do(method, path, key, body)
+				if as == "" {
+					as = key
+				}
+				status, answer, err := conn.do(method, path, as, body)
 				local = append(local, time.Since(t0))
 				switch {
 				case err != nil:

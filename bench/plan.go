@@ -8,6 +8,8 @@ import (
 	"strings"
 	"sync/atomic"
 	"time"
+
+	"akconn/store"
 )
 
 // The plan: the variants the server (or a baseline) can be run as, the
@@ -53,7 +55,15 @@ var variantTable = []variant{
 
 // dataset is what a scenario's fresh database is seeded with
 // (`akconn seed`; zero Users or Sources: seed's defaults).
-type dataset struct{ Connections, Users, Sources, Events int }
+type dataset struct {
+	Connections, Users, Sources, Events int
+	// Tokens gives every seeded user an API key (store.SeedTokenKey), for
+	// creates made by many users.
+	Tokens bool
+}
+
+// seedPrefix is the prefix akconn seed names what it loads with.
+const seedPrefix = "seed"
 
 func (d dataset) String() string {
 	s := group(d.Connections) + " connections"
@@ -135,10 +145,10 @@ const auditRounds = 5
 // plan returns the scenarios and goals for cfg (quick mode lists fewer rows).
 func plan(cfg *config) ([]scenario, []goal) {
 	lists := dataset{Connections: cfg.listConnections}
-	creates := dataset{Connections: 30000, Users: 60000, Sources: 1}
+	creates := dataset{Connections: 30000, Users: 60000, Sources: 1, Tokens: true}
 	events := dataset{Connections: 10000, Events: cfg.listEvents}
-	audited := dataset{Connections: 1, Users: 320000, Sources: 1}
-	sealed := dataset{Connections: 1, Users: 160000, Sources: 1}
+	audited := dataset{Connections: 1, Users: 320000, Sources: 1, Tokens: true}
+	sealed := dataset{Connections: 1, Users: 160000, Sources: 1, Tokens: true}
 	scenarios := []scenario{{
 		Name: "lists", Title: fmt.Sprintf("Lists at %s connections", group(lists.Connections)),
 		Protocol: "Each URL in turn, as the superuser, default page size.",
@@ -280,7 +290,7 @@ func withExtraVariants(cfg *config, scenarios []scenario, goals []goal) ([]scena
 
 func get(name, path string) probe {
 	return probe{Name: name, Build: func(*process) (request, error) {
-		return func(int64) (string, string, []byte) { return "GET", path, nil }, nil
+		return func(int64) (string, string, []byte, string) { return "GET", path, nil, "" }, nil
 	}}
 }
 
@@ -295,14 +305,16 @@ const (
 // at base.
 func retrieve(base string, rows int) func(*process) (request, error) {
 	return func(*process) (request, error) {
-		return func(int64) (string, string, []byte) {
-			return "GET", fmt.Sprintf("%s/sources/user_connections/oauth/%d/", base, 1+rand.IntN(rows)), nil
+		return func(int64) (string, string, []byte, string) {
+			return "GET", fmt.Sprintf("%s/sources/user_connections/oauth/%d/", base, 1+rand.IntN(rows)), nil, ""
 		}, nil
 	}
 }
 
-// create makes a fresh source, then links users 1..users to it, one each,
-// across every round run against the process.
+// create makes a fresh source, then links the seeded users to it, one
+// each, across every round run against the process: each user creates her
+// own connection with her own API key (a connection's user is the caller;
+// the dataset is seeded with Tokens).
 func create(slug string, users int, secret bool) func(*process) (request, error) {
 	return func(p *process) (request, error) {
 		src, err := p.post("/sources/oauth/", map[string]any{"name": slug, "slug": slug,
@@ -312,16 +324,16 @@ func create(slug string, users int, secret bool) func(*process) (request, error)
 		}
 		source := src["pk"]
 		var next atomic.Int64
-		return func(int64) (string, string, []byte) {
+		return func(int64) (string, string, []byte, string) {
 			i := next.Add(1)
 			if i > int64(users) {
-				return "", "", nil
+				return "", "", nil, ""
 			}
-			body := map[string]any{"source": source, "user": i, "identifier": fmt.Sprintf("bench-%d", i)}
+			body := map[string]any{"source": source, "identifier": fmt.Sprintf("bench-%d", i)}
 			if secret {
 				body["access_token"] = fmt.Sprintf("gho_bench%040d", i)
 			}
-			return "POST", "/api/v3/sources/user_connections/oauth/", mustJSON(body)
+			return "POST", "/api/v3/sources/user_connections/oauth/", mustJSON(body), store.SeedTokenKey(seedPrefix, int(i-1))
 		}, nil
 	}
 }

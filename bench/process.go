@@ -182,6 +182,9 @@ func (h *harness) freshDatabase(backend string, d dataset) (string, func(), erro
 	if d.Events > 0 {
 		args = append(args, "--events", fmt.Sprint(d.Events))
 	}
+	if d.Tokens {
+		args = append(args, "--tokens")
+	}
 	say("%s: seeding %s", backend, d)
 	start := time.Now()
 	if out, err := exec.Command(h.server, args...).CombinedOutput(); err != nil {

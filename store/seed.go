@@ -17,6 +17,10 @@ type SeedOptions struct {
 	// model_updated and model_deleted of connections in turn, by the seeded
 	// users in turn, evenly over the last 300 days.
 	Events int
+	// Tokens gives each seeded user i (0-based) an API token, identifier
+	// SeedTokenIdentifier(Prefix, i) and key SeedTokenKey(Prefix, i), for
+	// load that acts as many users (benchmarks only: the keys are known).
+	Tokens bool
 	// Batch is the number of rows per transaction (default 5000).
 	Batch int
 	// Prefix keeps names unique across runs (default "seed").
@@ -56,6 +60,11 @@ func (s *Store) Seed(ctx context.Context, o SeedOptions) error {
 	}
 	if err := s.db.WithContext(ctx).Model(&User{}).Where("username LIKE ?", o.Prefix+"-user-%").Order("id").Pluck("id", &userIDs).Error; err != nil {
 		return fmt.Errorf("seed: read user ids: %w", err)
+	}
+	if o.Tokens {
+		if err := s.seedTokens(ctx, o, userIDs); err != nil {
+			return err
+		}
 	}
 	sourceIDs := make([]string, o.Sources)
 	secrets := make([]string, o.Sources)
@@ -105,6 +114,29 @@ func (s *Store) Seed(ctx context.Context, o SeedOptions) error {
 		return fmt.Errorf("seed: %s: %w", analyze, err)
 	}
 	return nil
+}
+
+// SeedTokenKey is the API key Seed gives user i (0-based) of prefix with
+// Tokens.
+func SeedTokenKey(prefix string, i int) string { return fmt.Sprintf("%s-key-%d", prefix, i) }
+
+// SeedTokenIdentifier is the identifier of that token.
+func SeedTokenIdentifier(prefix string, i int) string { return fmt.Sprintf("%s-token-%d", prefix, i) }
+
+// seedTokens gives each seeded user a non-expiring API token.
+func (s *Store) seedTokens(ctx context.Context, o SeedOptions, userIDs []int64) error {
+	if _, err := s.seal(tokenKeys, "check", "check"); err != nil {
+		return err
+	}
+	return s.batches(ctx, len(userIDs), o.Batch, o.Progress, "tokens",
+		[]string{"id", "identifier", "key", "key_hash", "intent", "user_id", "description", "expiring"},
+		func(i int) []any {
+			t := Token{ID: uuid.NewString(), Key: SeedTokenKey(o.Prefix, i)}
+			if err := s.sealKey(&t); err != nil {
+				panic(err) // the sealing key is held: Seed opened the store with it
+			}
+			return []any{t.ID, SeedTokenIdentifier(o.Prefix, i), t.KeySealed, t.KeyHash, "api", userIDs[i], "", false}
+		})
 }
 
 // eventSpacing is the time between two of n seeded events: they are
