@@ -9,11 +9,14 @@ import (
 	"testing"
 
 	"akconn/server"
+	"akconn/testenv"
 )
 
-// benchEnv is an environment with one source and one connection of alice.
+// benchEnv is an environment with one source and one connection of alice,
+// /api/v3/ speaking the current contract.
 func benchEnv(b *testing.B, mode server.ResponseValidation) (*env, string) {
-	v := newEnvWith(b, mode)
+	v := &env{testenv.NewWithConfig(b, server.Config{ResponseValidation: mode, AuthCacheTTL: testenv.DefaultAuthCacheTTL,
+		APIVersion: server.CurrentVersion})}
 	src := v.createSource("github")
 	id := v.createConnection(aliceKey, src, "gh-1")
 	return v, fmt.Sprintf("/api/v3/sources/user_connections/oauth/%d/", id)
@@ -43,6 +46,14 @@ func BenchmarkRetrieve(b *testing.B) {
 			benchGet(b, v, path, aliceKey)
 		})
 	}
+}
+
+// BenchmarkRetrieveCompat is BenchmarkRetrieve through the 2024.8
+// contract's mount: its validators and the version change's response
+// rewrite.
+func BenchmarkRetrieveCompat(b *testing.B) {
+	v, path := benchEnv(b, server.ResponseEnforce)
+	benchGet(b, v, compat2024+path[len(server.BaseURL):], aliceKey)
 }
 
 // BenchmarkList is a list of 100 connections (superuser, default order).

@@ -44,6 +44,13 @@ var change2024to2026 = VersionChange{
 		"events_events_actions_list":                    actionTypes2024,
 		"events_events_volume_list":                     volume2024,
 	},
+	Values: map[string]func(int, any) (any, bool){
+		"sources_user_connections_oauth_list":           connectionValue2024,
+		"sources_user_connections_oauth_create":         connectionValue2024,
+		"sources_user_connections_oauth_retrieve":       connectionValue2024,
+		"sources_user_connections_oauth_update":         connectionValue2024,
+		"sources_user_connections_oauth_partial_update": connectionValue2024,
+	},
 }
 
 // shown2024 is what 2024.8's contract can express: sources of its

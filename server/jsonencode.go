@@ -20,5 +20,5 @@ func (jsonSerializer) Serialize(c echo.Context, i any, indent string) error {
 	if indent != "" {
 		enc.SetIndent("", indent)
 	}
-	return enc.Encode(i)
+	return enc.Encode(changedValue(c, i))
 }
