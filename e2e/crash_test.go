@@ -23,7 +23,9 @@ func TestCrashSafety(t *testing.T) {
 		t.Run(backend, func(t *testing.T) {
 			database := testenv.DatabaseURL(t, backend)
 			p := start(t, database)
-			user := p.must(http.StatusCreated, "POST", "/core/users/", map[string]any{"username": "crash", "name": "crash"})
+			// The connections are the crash user's: a connection's user is
+			// the user who creates it.
+			user, key := p.userWithKey("crash")
 			p.kill()
 
 			acked := map[string]float64{} // identifier → pk of every 201
@@ -51,9 +53,8 @@ func TestCrashSafety(t *testing.T) {
 							if status != http.StatusCreated {
 								continue
 							}
-							owner := user["pk"]
-							status, body = p.do("POST", "/sources/user_connections/oauth/", map[string]any{
-								"source": body["pk"], "identifier": id, "access_token": "token-" + id, "user": owner})
+							status, body = p.doAs(key, "POST", "/sources/user_connections/oauth/", map[string]any{
+								"source": body["pk"], "identifier": id, "access_token": "token-" + id})
 							if status == http.StatusCreated {
 								mu.Lock()
 								acked[id] = body["pk"].(float64)
@@ -77,7 +78,7 @@ func TestCrashSafety(t *testing.T) {
 			}
 			for id, pk := range acked {
 				got := p.must(http.StatusOK, "GET", fmt.Sprintf("/sources/user_connections/oauth/%d/", int64(pk)), nil)
-				if got["identifier"] != id || got["source"].(map[string]any)["slug"] != id || got["user"] != user["pk"] {
+				if !connectionIs(got, id, user) {
 					t.Fatalf("acknowledged connection %s changed: %v", id, got)
 				}
 			}
@@ -85,6 +86,14 @@ func TestCrashSafety(t *testing.T) {
 			checkStoredRowsWhole(t, database, len(acked))
 		})
 	}
+}
+
+// connectionIs reports whether conn, a connection as the current contract
+// answers it, is identified as id, belongs to user and links to the source
+// named like it (source is the source's pk, source_obj the source).
+func connectionIs(conn map[string]any, id string, user any) bool {
+	src, _ := conn["source_obj"].(map[string]any)
+	return conn["identifier"] == id && conn["user"] == user && src != nil && src["slug"] == id && conn["source"] == src["pk"]
 }
 
 // checkStoredRowsWhole opens the database directly: every connection row

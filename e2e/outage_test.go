@@ -34,6 +34,7 @@ type outageLoad struct {
 	t    *testing.T
 	p    *proc
 	user any
+	key  string // the user's API key: its connections are its own
 	// anchor is a source that every client links its user to again and
 	// again: one create is answered 201, the others 400 (the user already
 	// has a connection to it), and all take a connection id first, which
@@ -91,10 +92,10 @@ func (l *outageLoad) outageEnded(database string) {
 
 // startOutageLoad starts the clients.
 func startOutageLoad(t *testing.T, p *proc) *outageLoad {
-	user := p.must(http.StatusCreated, "POST", "/core/users/", map[string]any{"username": "outage", "name": "outage"})
+	user, key := p.userWithKey("outage")
 	anchor := p.must(http.StatusCreated, "POST", "/sources/oauth/", map[string]any{
 		"name": anchorName, "slug": anchorName, "provider_type": "github", "consumer_key": "k", "consumer_secret": "s"})
-	l := &outageLoad{t: t, p: p, user: user["pk"], anchor: anchor["pk"], sources: 1, stop: make(chan struct{}),
+	l := &outageLoad{t: t, p: p, user: user, key: key, anchor: anchor["pk"], sources: 1, stop: make(chan struct{}),
 		acked: map[string]float64{}, statuses: map[int]int{}, during: map[string]int{}}
 	for range 16 {
 		l.wg.Add(1)
@@ -116,8 +117,8 @@ func (l *outageLoad) client() {
 		// Reads, and updates, are refused alike.
 		l.send("GET", outageReads[n%int64(len(outageReads))], nil)
 		l.send("PATCH", fmt.Sprintf("/core/users/%v/", l.user), map[string]any{"name": id})
-		status, conn := l.send("POST", "/sources/user_connections/oauth/", map[string]any{
-			"source": l.anchor, "identifier": anchorName, "access_token": "token-" + anchorName, "user": l.user}, http.StatusBadRequest)
+		status, conn := l.sendAs(l.key, "POST", "/sources/user_connections/oauth/", map[string]any{
+			"source": l.anchor, "identifier": anchorName, "access_token": "token-" + anchorName}, http.StatusBadRequest)
 		if status == http.StatusCreated {
 			l.acknowledged(anchorName, conn)
 		}
@@ -129,11 +130,11 @@ func (l *outageLoad) client() {
 		l.mu.Lock()
 		l.sources++
 		l.mu.Unlock()
-		status, conn = l.send("POST", "/sources/user_connections/oauth/", map[string]any{
-			"source": source["pk"], "identifier": id, "access_token": "token-" + id, "user": l.user})
+		status, conn = l.sendAs(l.key, "POST", "/sources/user_connections/oauth/", map[string]any{
+			"source": source["pk"], "identifier": id, "access_token": "token-" + id})
 		if status == http.StatusCreated {
 			l.acknowledged(id, conn)
-			l.send("GET", fmt.Sprintf("/sources/user_connections/oauth/%v/", conn["pk"]), nil)
+			l.sendAs(l.key, "GET", fmt.Sprintf("/sources/user_connections/oauth/%v/", conn["pk"]), nil)
 		}
 	}
 }
@@ -158,17 +159,22 @@ var outageReads = []string{
 	"/core/users/?page_size=5",
 }
 
-// send sends a request with body (nil: none) and checks the answer: a
-// 201 to a POST, a 200 to another method, a 503 with Retry-After and the
-// detail, or one of the statuses also allowed.
+// send sends a request as the bootstrap admin with body (nil: none) and
+// checks the answer: a 201 to a POST, a 200 to another method, a 503 with
+// Retry-After and the detail, or one of the statuses also allowed.
 func (l *outageLoad) send(method, path string, body any, also ...int) (int, map[string]any) {
+	return l.sendAs(adminKey, method, path, body, also...)
+}
+
+// sendAs is send with the API key key.
+func (l *outageLoad) sendAs(key, method, path string, body any, also ...int) (int, map[string]any) {
 	var r io.Reader
 	if body != nil {
 		raw, _ := json.Marshal(body)
 		r = bytes.NewReader(raw)
 	}
 	req, _ := http.NewRequest(method, l.p.base+"/api/v3"+path, r)
-	req.Header.Set("Authorization", "Bearer "+adminKey)
+	req.Header.Set("Authorization", "Bearer "+key)
 	if body != nil {
 		req.Header.Set("Content-Type", "application/json")
 	}
@@ -348,7 +354,7 @@ func (l *outageLoad) checkAcked() {
 	defer l.mu.Unlock()
 	for id, pk := range l.acked {
 		got := l.p.must(http.StatusOK, "GET", fmt.Sprintf("/sources/user_connections/oauth/%d/", int64(pk)), nil)
-		if got["identifier"] != id || got["source"].(map[string]any)["slug"] != id || got["user"] != l.user {
+		if !connectionIs(got, id, l.user) {
 			l.t.Fatalf("acknowledged connection %s changed: %v", id, got)
 		}
 	}

@@ -171,7 +171,12 @@ var client = &http.Client{Timeout: 10 * time.Second}
 // do sends a request as the bootstrap admin; it returns the status (0 when
 // the request failed) and the decoded body.
 func (p *proc) do(method, path string, body any) (int, map[string]any) {
-	status, raw, err := p.send(adminKey, method, path, body)
+	return p.doAs(adminKey, method, path, body)
+}
+
+// doAs is do with the API key key.
+func (p *proc) doAs(key, method, path string, body any) (int, map[string]any) {
+	status, raw, err := p.send(key, method, path, body)
 	if err != nil {
 		return 0, nil
 	}
@@ -180,15 +185,20 @@ func (p *proc) do(method, path string, body any) (int, map[string]any) {
 	return status, out
 }
 
-// send sends a request with the API key key and a JSON body (nil: none);
-// it returns the status and the body as it came.
+// send sends a request with the API key key and a JSON body (nil: none)
+// to path under /api/v3; it returns the status and the body as it came.
 func (p *proc) send(key, method, path string, body any) (int, []byte, error) {
+	return p.sendTo("/api/v3", key, method, path, body)
+}
+
+// sendTo is send to path under mount (/api/v3 or a /compat/… mount).
+func (p *proc) sendTo(mount, key, method, path string, body any) (int, []byte, error) {
 	var r io.Reader
 	if body != nil {
 		raw, _ := json.Marshal(body)
 		r = bytes.NewReader(raw)
 	}
-	req, _ := http.NewRequest(method, p.base+"/api/v3"+path, r)
+	req, _ := http.NewRequest(method, p.base+mount+path, r)
 	req.Header.Set("Authorization", "Bearer "+key)
 	if body != nil {
 		req.Header.Set("Content-Type", "application/json")
@@ -205,9 +215,28 @@ func (p *proc) send(key, method, path string, body any) (int, []byte, error) {
 // must is do that fails the test unless the status is want.
 func (p *proc) must(want int, method, path string, body any) map[string]any {
 	p.t.Helper()
-	status, out := p.do(method, path, body)
+	return p.mustAs(adminKey, want, method, path, body)
+}
+
+// mustAs is must with the API key key.
+func (p *proc) mustAs(key string, want int, method, path string, body any) map[string]any {
+	p.t.Helper()
+	status, out := p.doAs(key, method, path, body)
 	if status != want {
 		p.t.Fatalf("%s %s: %d %v, want %d", method, path, status, out, want)
 	}
 	return out
+}
+
+// userWithKey creates an ordinary user named username who holds a
+// non-expiring API token, and returns the user's pk and the token's key.
+// A connection's user is the user who creates it (read-only since
+// authentik 2026.8), so a test that links several users to sources does
+// it with their own keys.
+func (p *proc) userWithKey(username string) (pk any, key string) {
+	p.t.Helper()
+	u := p.must(http.StatusCreated, "POST", "/core/users/", map[string]any{"username": username, "name": username})
+	p.must(http.StatusCreated, "POST", "/core/tokens/", map[string]any{"identifier": username + "-api", "intent": "api",
+		"user": u["pk"], "expiring": false})
+	return u["pk"], p.viewKey(username + "-api")
 }

@@ -127,15 +127,16 @@ func TestKeyRotation(t *testing.T) {
 // access token, and returns their ids.
 func createSealedConnections(t *testing.T, p *proc, sources, users int) []int64 {
 	t.Helper()
-	var srcs, usrs []any
+	var srcs []any
+	var keys []string // each user's API key: a connection's user is the user who creates it
 	for i := 0; i < sources; i++ {
 		src := p.must(http.StatusCreated, "POST", "/sources/oauth/", map[string]any{"name": fmt.Sprint("S", i), "slug": fmt.Sprint("s", i),
 			"provider_type": "github", "consumer_key": "k", "consumer_secret": fmt.Sprint("secret-", i)})
 		srcs = append(srcs, src["pk"])
 	}
 	for i := 0; i < users; i++ {
-		u := p.must(http.StatusCreated, "POST", "/core/users/", map[string]any{"username": fmt.Sprint("u", i), "name": "U"})
-		usrs = append(usrs, u["pk"])
+		_, key := p.userWithKey(fmt.Sprint("u", i))
+		keys = append(keys, key)
 	}
 	var mu sync.Mutex
 	var ids []int64
@@ -144,8 +145,8 @@ func createSealedConnections(t *testing.T, p *proc, sources, users int) []int64 
 		wg.Add(1)
 		go func(src any) {
 			defer wg.Done()
-			for i, u := range usrs {
-				c := p.must(http.StatusCreated, "POST", "/sources/user_connections/oauth/", map[string]any{"source": src, "user": u,
+			for i, key := range keys {
+				c := p.mustAs(key, http.StatusCreated, "POST", "/sources/user_connections/oauth/", map[string]any{"source": src,
 					"identifier": fmt.Sprintf("%v-%d", src, i), "access_token": fmt.Sprintf("first-%v-%d", src, i)})
 				mu.Lock()
 				ids = append(ids, int64(c["pk"].(float64)))

@@ -33,9 +33,10 @@ func TestSearchWithAndWithoutFTS5(t *testing.T) {
 		t.Fatal(err)
 	}
 	src := p.must(http.StatusCreated, "POST", "/sources/oauth/", map[string]any{"name": "S", "slug": "s", "provider_type": "github", "consumer_key": "k", "consumer_secret": "s"})
+	// Each user links itself: a connection's user is the user who creates it.
 	for i := 0; i < 5; i++ {
-		u := p.must(http.StatusCreated, "POST", "/core/users/", map[string]any{"username": fmt.Sprintf("u%d", i), "name": "U"})
-		p.must(http.StatusCreated, "POST", "/sources/user_connections/oauth/", map[string]any{"source": src["pk"], "user": u["pk"], "identifier": fmt.Sprintf("Acct-%d", i)})
+		_, key := p.userWithKey(fmt.Sprintf("u%d", i))
+		p.mustAs(key, http.StatusCreated, "POST", "/sources/user_connections/oauth/", map[string]any{"source": src["pk"], "identifier": fmt.Sprintf("Acct-%d", i)})
 	}
 	if got := search(p, "acct"); len(got) != 5 || strings.Contains(p.logs.String(), warning) {
 		t.Fatalf("FTS5 build: found %v; log:\n%s", got, p.logs)
@@ -49,8 +50,8 @@ func TestSearchWithAndWithoutFTS5(t *testing.T) {
 	if !strings.Contains(p.logs.String(), warning) {
 		t.Errorf("the plain build does not warn that search scans:\n%s", p.logs)
 	}
-	u := p.must(http.StatusCreated, "POST", "/core/users/", map[string]any{"username": "late", "name": "U"})
-	p.must(http.StatusCreated, "POST", "/sources/user_connections/oauth/", map[string]any{"source": src["pk"], "user": u["pk"], "identifier": "ACCT-late"})
+	_, key := p.userWithKey("late")
+	p.mustAs(key, http.StatusCreated, "POST", "/sources/user_connections/oauth/", map[string]any{"source": src["pk"], "identifier": "ACCT-late"})
 	p.must(http.StatusNoContent, "DELETE", "/sources/user_connections/oauth/1/", nil)
 	want := []string{"ACCT-late", "Acct-1", "Acct-2", "Acct-3", "Acct-4"}
 	if got := search(p, "acct"); fmt.Sprint(got) != fmt.Sprint(want) {

@@ -3,12 +3,14 @@ package e2e_test
 import (
 	"database/sql"
 	"encoding/json"
+	"fmt"
 	"net/http"
 	"net/url"
 	"os"
 	"os/exec"
 	"path/filepath"
 	"reflect"
+	"sort"
 	"strings"
 	"testing"
 	"time"
@@ -16,6 +18,7 @@ import (
 	_ "github.com/jackc/pgx/v5/stdlib" // database/sql driver "pgx", to restore the dump
 
 	"akconn/seal"
+	"akconn/server"
 	"akconn/store"
 	"akconn/testenv"
 )
@@ -68,12 +71,16 @@ var upgradeLists = map[string]struct{ path, key string }{
 
 // TestUpgradeFromReleaseE3ef6f3 loads the databases release e3ef6f3
 // wrote (SQLite file; PostgreSQL dump) and runs today's server on them,
-// migrating at start or by `akconn migrate up` first. Through the API,
-// every list answers exactly what the release answered (every row, every
-// field), every row reads back alone the same, each old API token
-// authenticates and its sealed key opens; the new columns hold the
-// documented backfill (docs/COMPATIBILITY.md); and writes after the
-// upgrade work.
+// with its default flags, migrating at start or by `akconn migrate up`
+// first. Through the API, on both mounts: on /compat/2024.8/api/v3/ every
+// list answers exactly what the release answered (every row, every field)
+// and every row reads back alone the same; on /api/v3/, which speaks
+// authentik 2026.8, every list and row is what the release answered in
+// that contract's shape, with the documented backfill
+// (docs/COMPATIBILITY.md: the users' dates, the sources' defaults, azuread
+// as entraid). Each old API token authenticates on both and its sealed key
+// opens; the new columns hold the backfill; and writes after the upgrade
+// work, through both mounts.
 func TestUpgradeFromReleaseE3ef6f3(t *testing.T) {
 	raw, err := os.ReadFile(filepath.Join(upgradeFixture, "manifest.json"))
 	if err != nil {
@@ -99,6 +106,7 @@ func TestUpgradeFromReleaseE3ef6f3(t *testing.T) {
 		for _, how := range []string{"migrate at start", "migrate up"} {
 			t.Run(backend+"/"+how, func(t *testing.T) {
 				database := loadFixture(t, backend, fx)
+				joined := storedDatesJoined(t, database, secretKey)
 				env := serverEnv("SECRET_KEY=" + secretKey)
 				migrated := time.Now()
 				var p *proc
@@ -117,7 +125,7 @@ func TestUpgradeFromReleaseE3ef6f3(t *testing.T) {
 					t.Fatal(err)
 				}
 				ready := time.Now()
-				checkFixtureServed(t, p, fx)
+				checkFixtureServed(t, p, fx, newExpect2026(t, p, joined, migrated, ready))
 				writeAfterUpgrade(t, p, fx)
 				p.stop()
 				checkStored(t, database, secretKey, fx, migrated, ready)
@@ -168,50 +176,67 @@ func loadFixture(t *testing.T, backend string, fx fixtureDatabase) string {
 	return database
 }
 
-// call sends a request with key; it returns the status and the body.
-func call(t *testing.T, p *proc, key, method, path string, body any) (int, []byte) {
+// The mounts the upgraded server is read through: /api/v3/, which speaks
+// the current contract (authentik 2026.8) with the default flags, and the
+// mount of the release's contract.
+var (
+	currentMount = server.BaseURL
+	compatMount  = server.CompatBase("2024.8")
+)
+
+// call sends a request with key to path under mount; it returns the
+// status and the body.
+func call(t *testing.T, p *proc, mount, key, method, path string, body any) (int, []byte) {
 	t.Helper()
-	status, raw, err := p.send(key, method, path, body)
+	status, raw, err := p.sendTo(mount, key, method, path, body)
 	if err != nil {
-		t.Fatalf("%s %s: %v", method, path, err)
+		t.Fatalf("%s %s%s: %v", method, mount, path, err)
 	}
 	return status, raw
 }
 
-// getJSON is a GET with key that must answer 200.
-func getJSON(t *testing.T, p *proc, key, path string) any {
+// getJSON is a GET with key of path under mount that must answer 200.
+func getJSON(t *testing.T, p *proc, mount, key, path string) any {
 	t.Helper()
-	status, raw := call(t, p, key, "GET", path, nil)
+	status, raw := call(t, p, mount, key, "GET", path, nil)
 	if status != http.StatusOK {
-		t.Fatalf("GET %s: %d %s", path, status, raw)
+		t.Fatalf("GET %s%s: %d %s", mount, path, status, raw)
 	}
 	var v any
 	if err := json.Unmarshal(raw, &v); err != nil {
-		t.Fatalf("GET %s: %v", path, err)
+		t.Fatalf("GET %s%s: %v", mount, path, err)
 	}
 	return v
 }
 
-// checkFixtureServed: every list and every row as the release served it;
-// every token's key still opens and still authenticates.
-func checkFixtureServed(t *testing.T, p *proc, fx fixtureDatabase) {
+// checkFixtureServed: every list and every row as the release served it,
+// on both mounts (exp gives the current contract's shape of each); then,
+// on both, every token's key still opens and still authenticates. Keys
+// are read last: view_key writes an event, which the events list shows.
+func checkFixtureServed(t *testing.T, p *proc, fx fixtureDatabase, exp *expect2026) {
 	t.Helper()
 	if len(fx.Lists) != len(upgradeLists) {
 		t.Fatalf("the manifest has lists %v", reflect.ValueOf(fx.Lists).MapKeys())
 	}
-	for name, list := range upgradeLists {
-		want := fx.Lists[name]
-		if n, _ := want["pagination"].(map[string]any)["count"].(float64); n < 2 {
-			t.Fatalf("the manifest's %s: %v rows; a fixture of at least 2", name, n)
-		}
-		if got := getJSON(t, p, adminKey, list.path+"?page_size=1000"); !reflect.DeepEqual(got, any(want)) {
-			t.Errorf("%s after the upgrade:\n got %s\nwant %s", name, compact(got), compact(want))
-		}
-		for _, item := range want["results"].([]any) {
-			row := item.(map[string]any)
-			path := list.path + jsonText(row[list.key]) + "/"
-			if got := getJSON(t, p, adminKey, path); !reflect.DeepEqual(got, item) {
-				t.Errorf("GET %s after the upgrade:\n got %s\nwant %s", path, compact(got), compact(item))
+	for _, mount := range []string{currentMount, compatMount} {
+		for name, list := range upgradeLists {
+			want := fx.Lists[name]
+			if n, _ := want["pagination"].(map[string]any)["count"].(float64); n < 2 {
+				t.Fatalf("the manifest's %s: %v rows; a fixture of at least 2", name, n)
+			}
+			got := getJSON(t, p, mount, adminKey, list.path+"?page_size=1000")
+			if diffs := exp.match(mount, name, got, want); len(diffs) > 0 {
+				t.Errorf("%s on %s after the upgrade: %s\n got %s\nwant (as the release answered) %s",
+					name, mount, strings.Join(diffs, "; "), compact(got), compact(want))
+			}
+			for _, item := range want["results"].([]any) {
+				row := item.(map[string]any)
+				path := list.path + jsonText(row[list.key]) + "/"
+				got := getJSON(t, p, mount, adminKey, path)
+				if diffs := exp.match(mount, name+"/", got, item); len(diffs) > 0 {
+					t.Errorf("GET %s%s after the upgrade: %s\n got %s\nwant (as the release answered) %s",
+						mount, path, strings.Join(diffs, "; "), compact(got), compact(item))
+				}
 			}
 		}
 	}
@@ -223,17 +248,21 @@ func checkFixtureServed(t *testing.T, p *proc, fx fixtureDatabase) {
 	cli := false
 	for identifier, key := range fx.TokenKeys {
 		cli = cli || key == fx.CLITokenKey
-		got := getJSON(t, p, adminKey, "/core/tokens/"+identifier+"/view_key/")
-		if got.(map[string]any)["key"] != key {
-			t.Errorf("view_key of %s after the upgrade: %v, want the key it had", identifier, got)
-		}
-		// users/me with the old key: the release's answer (the user, or
-		// 403 when the owner is inactive).
-		status, raw := call(t, p, key, "GET", "/core/users/me/", nil)
-		var body any
-		_ = json.Unmarshal(raw, &body)
-		if want := fx.Me[identifier]; status != want.Status || !reflect.DeepEqual(body, want.Body) {
-			t.Errorf("users/me with the key of %s after the upgrade: %d %s, want %d %s", identifier, status, raw, want.Status, compact(want.Body))
+		for _, mount := range []string{currentMount, compatMount} {
+			got := getJSON(t, p, mount, adminKey, "/core/tokens/"+identifier+"/view_key/")
+			if got.(map[string]any)["key"] != key {
+				t.Errorf("view_key of %s on %s after the upgrade: %v, want the key it had", identifier, mount, got)
+			}
+			// users/me with the old key: the release's answer (the user, or
+			// 403 when the owner is inactive).
+			status, raw := call(t, p, mount, key, "GET", "/core/users/me/", nil)
+			var body any
+			_ = json.Unmarshal(raw, &body)
+			want := fx.Me[identifier]
+			if diffs := exp.match(mount, "me", body, want.Body); status != want.Status || len(diffs) > 0 {
+				t.Errorf("users/me on %s with the key of %s after the upgrade: %d %s, want %d (the release answered %s): %s",
+					mount, identifier, status, raw, want.Status, compact(want.Body), strings.Join(diffs, "; "))
+			}
 		}
 	}
 	if !cli {
@@ -241,54 +270,318 @@ func checkFixtureServed(t *testing.T, p *proc, fx fixtureDatabase) {
 	}
 }
 
-// writeAfterUpgrade: an old user's key creates a connection, the admin
-// changes an old user and makes a source, and each is audited.
+// storedDatesJoined reads, before the upgrade, when each user the release
+// wrote joined (by pk): the release stored it without serving it; the
+// current contract serves it as date_joined and, this server having no
+// passwords, as password_change_date.
+func storedDatesJoined(t *testing.T, database, secretKey string) map[float64]time.Time {
+	t.Helper()
+	keys, err := seal.New(secretKey)
+	if err != nil {
+		t.Fatal(err)
+	}
+	st, err := store.Open(database, store.Options{SkipMigrations: true, Keyring: keys})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer st.Close()
+	var rows []struct {
+		ID         int64
+		DateJoined time.Time
+	}
+	if err := st.DB().Raw("SELECT id, date_joined FROM users").Scan(&rows).Error; err != nil {
+		t.Fatal(err)
+	}
+	joined := map[float64]time.Time{}
+	for _, r := range rows {
+		if r.DateJoined.IsZero() {
+			t.Fatalf("user %d: no date_joined stored by the release", r.ID)
+		}
+		joined[float64(r.ID)] = r.DateJoined
+	}
+	return joined
+}
+
+// expect2026 gives what the upgraded server answers for a row the release
+// wrote: on the release's mount, exactly what the release answered; on
+// /api/v3/, that answer in authentik 2026.8's shape, as docs/upstream/
+// 2024.8-to-2026.8.md describes it, with the backfill of
+// docs/COMPATIBILITY.md.
+type expect2026 struct {
+	t               testing.TB
+	joined          map[float64]time.Time // each user's date_joined, as the release stored it
+	migrated, ready time.Time             // the migration happened in between
+	lastUpdated     map[float64]string    // each user's last_updated, as first served
+	entraidType     any                   // the source type of entraid on /api/v3/
+}
+
+func newExpect2026(t *testing.T, p *proc, joined map[float64]time.Time, migrated, ready time.Time) *expect2026 {
+	t.Helper()
+	types, _ := getJSON(t, p, currentMount, adminKey, "/sources/oauth/source_types/?name=entraid").([]any)
+	if len(types) != 1 || types[0].(map[string]any)["name"] != "entraid" {
+		t.Fatalf("source_types?name=entraid on %s: %v", currentMount, types)
+	}
+	return &expect2026{t: t, joined: joined, migrated: migrated, ready: ready, lastUpdated: map[float64]string{},
+		entraidType: types[0]}
+}
+
+// match compares got, read through mount, with want, what the release
+// answered for a resource (a list name; with "/", one of its rows; "me"
+// for users/me): it returns the differences.
+func (e *expect2026) match(mount, resource string, got, want any) []string {
+	if mount == currentMount {
+		want = e.current(resource, clone(want))
+	}
+	var diffs []string
+	matchJSON("", got, want, &diffs)
+	sort.Strings(diffs)
+	return diffs
+}
+
+// current turns want, a release answer for resource, into the current
+// contract's.
+func (e *expect2026) current(resource string, want any) any {
+	one := map[string]func(map[string]any){
+		"users": e.user, "tokens": e.token, "sources": e.source, "connections": e.connection,
+		"events": func(map[string]any) {}, // Event is unchanged but for its free-form members' types
+	}
+	obj, _ := want.(map[string]any)
+	switch name, row := strings.CutSuffix(resource, "/"); {
+	case resource == "me":
+		// SessionUser: the user as it sees itself, now the session's
+		// current user without roles, and the session's users (that one).
+		if self, ok := obj["user"].(map[string]any); ok {
+			self["is_current"], self["roles"] = true, []any{}
+			obj["users"] = []any{clone(self)}
+		}
+	case row:
+		one[name](obj)
+	default:
+		obj["autocomplete"] = map[string]any{} // no list here has query-language fields
+		for _, r := range obj["results"].([]any) {
+			one[name](r.(map[string]any))
+		}
+	}
+	return obj
+}
+
+// user: the dates and roles authentik 2026.8 adds. date_joined is the one
+// the release stored, and so is password_change_date (the backfill: no
+// password was ever set); last_updated is the migration's time; no roles.
+func (e *expect2026) user(u map[string]any) {
+	pk, _ := u["pk"].(float64)
+	joined, ok := e.joined[pk]
+	if !ok {
+		e.t.Errorf("user %v: not in the release's database", pk)
+	}
+	u["date_joined"], u["password_change_date"] = instant(joined), instant(joined)
+	u["last_updated"] = e.backfilled(pk)
+	u["roles"], u["roles_obj"] = []any{}, []any{}
+	if groups, _ := u["groups_obj"].([]any); len(groups) > 0 {
+		e.t.Errorf("user %v: the release served groups %v; a 2026.8 group (PartialGroup) is not derived here", pk, groups)
+	}
+}
+
+// token: its user_obj is a 2026.8 User.
+func (e *expect2026) token(tok map[string]any) {
+	if u, ok := tok["user_obj"].(map[string]any); ok {
+		e.user(u)
+	}
+}
+
+// nestedSource: icon is now the reference the source was given (the
+// release had none: "") and icon_url the URL the 2024.8 icon was (null);
+// no themed URLs; not promoted (the backfill).
+func (e *expect2026) nestedSource(src map[string]any) {
+	if src["icon"] != nil {
+		e.t.Errorf("source %v: the release served icon %v; it stored none", src["slug"], src["icon"])
+	}
+	src["icon_url"] = src["icon"]
+	src["icon"], src["icon_themed_urls"], src["promoted"] = "", nil, false
+}
+
+// source: an OAuthSource, with the backfilled pkce and authorization code
+// method, and azuread, which 2026.8 no longer has, as entraid (migration
+// 00016) with entraid's source type.
+func (e *expect2026) source(src map[string]any) {
+	e.nestedSource(src)
+	src["pkce"], src["authorization_code_auth_method"] = "none", "basic_auth"
+	if src["provider_type"] == "azuread" {
+		src["provider_type"], src["type"] = "entraid", clone(e.entraidType)
+	}
+}
+
+// connection: source is the source's pk, source_obj the source; an
+// unknown expiry (null in 2024.8) is left out.
+func (e *expect2026) connection(conn map[string]any) {
+	src, _ := conn["source"].(map[string]any)
+	if src == nil {
+		e.t.Errorf("connection %v: the release served no nested source", conn["pk"])
+		return
+	}
+	conn["source"] = src["pk"]
+	e.nestedSource(src)
+	conn["source_obj"] = src
+	if v, ok := conn["expires"]; ok && v == nil {
+		delete(conn, "expires")
+	}
+}
+
+// backfilled matches a user's last_updated as the backfill set it: a time
+// of the migration, and the same every time the user is served.
+func (e *expect2026) backfilled(pk float64) matcher {
+	return func(got any) error {
+		s, _ := got.(string)
+		at, err := time.Parse(time.RFC3339Nano, s)
+		if err != nil {
+			return fmt.Errorf("%v is not a date-time", got)
+		}
+		slack := time.Second // SQLite's backfill keeps milliseconds
+		if at.Before(e.migrated.Add(-slack)) || at.After(e.ready.Add(slack)) {
+			return fmt.Errorf("%s is not the migration's time (%v to %v)", s, e.migrated, e.ready)
+		}
+		if first, seen := e.lastUpdated[pk]; seen && first != s {
+			return fmt.Errorf("%s, but %s before", s, first)
+		}
+		e.lastUpdated[pk] = s
+		return nil
+	}
+}
+
+// A matcher stands in an expected value for what cannot be written out in
+// advance: it checks the value got.
+type matcher func(got any) error
+
+// instant matches a date-time that is the instant at (to the microsecond,
+// the API's precision).
+func instant(at time.Time) matcher {
+	return func(got any) error {
+		s, _ := got.(string)
+		v, err := time.Parse(time.RFC3339Nano, s)
+		if err != nil || !v.Truncate(time.Microsecond).Equal(at.Truncate(time.Microsecond)) {
+			return fmt.Errorf("%v, want %s", got, at.UTC().Format(time.RFC3339Nano))
+		}
+		return nil
+	}
+}
+
+// matchJSON compares decoded JSON got with want, whose values may be
+// matchers, and appends each difference (at its path) to diffs.
+func matchJSON(path string, got, want any, diffs *[]string) {
+	switch w := want.(type) {
+	case matcher:
+		if err := w(got); err != nil {
+			*diffs = append(*diffs, fmt.Sprintf("%s: %v", path, err))
+		}
+	case map[string]any:
+		g, ok := got.(map[string]any)
+		if !ok {
+			*diffs = append(*diffs, fmt.Sprintf("%s: %s, want an object", path, compact(got)))
+			return
+		}
+		for k, wv := range w {
+			if gv, ok := g[k]; ok {
+				matchJSON(path+"/"+k, gv, wv, diffs)
+			} else {
+				*diffs = append(*diffs, fmt.Sprintf("%s/%s: missing", path, k))
+			}
+		}
+		for k, gv := range g {
+			if _, ok := w[k]; !ok {
+				*diffs = append(*diffs, fmt.Sprintf("%s/%s: %s, unexpected", path, k, compact(gv)))
+			}
+		}
+	case []any:
+		g, ok := got.([]any)
+		if !ok || len(g) != len(w) {
+			*diffs = append(*diffs, fmt.Sprintf("%s: %s, want %d items", path, compact(got), len(w)))
+			return
+		}
+		for i := range w {
+			matchJSON(fmt.Sprintf("%s/%d", path, i), g[i], w[i], diffs)
+		}
+	default:
+		if !reflect.DeepEqual(got, want) {
+			*diffs = append(*diffs, fmt.Sprintf("%s: %s, want %s", path, compact(got), compact(want)))
+		}
+	}
+}
+
+// clone is a deep copy of decoded JSON.
+func clone(v any) any {
+	switch x := v.(type) {
+	case map[string]any:
+		out := make(map[string]any, len(x))
+		for k, e := range x {
+			out[k] = clone(e)
+		}
+		return out
+	case []any:
+		out := make([]any, len(x))
+		for i, e := range x {
+			out[i] = clone(e)
+		}
+		return out
+	default:
+		return v
+	}
+}
+
+// writeAfterUpgrade: an old user's key creates a connection and the admin
+// makes a source, through /api/v3/; the admin changes an old user through
+// the release's mount, as an old client would; each is audited, and both
+// mounts list what was written.
 func writeAfterUpgrade(t *testing.T, p *proc, fx fixtureDatabase) {
 	t.Helper()
-	count := func(path string) float64 {
-		return getJSON(t, p, adminKey, path).(map[string]any)["pagination"].(map[string]any)["count"].(float64)
+	count := func(mount, path string) float64 {
+		return getJSON(t, p, mount, adminKey, path).(map[string]any)["pagination"].(map[string]any)["count"].(float64)
 	}
-	events := count("/events/events/")
+	events := count(currentMount, "/events/events/")
 	var user string
 	for _, item := range fx.Lists["users"]["results"].([]any) {
 		if u := item.(map[string]any); u["username"] == "fixture-bob" {
 			user = jsonText(u["pk"])
 		}
 	}
-	write := func(key, method, path string, body map[string]any, want int) map[string]any {
+	write := func(mount, key, method, path string, body map[string]any, want int) map[string]any {
 		t.Helper()
-		status, raw := call(t, p, key, method, path, body)
+		status, raw := call(t, p, mount, key, method, path, body)
 		if status != want {
-			t.Fatalf("%s %s after the upgrade: %d %s, want %d", method, path, status, raw, want)
+			t.Fatalf("%s %s%s after the upgrade: %d %s, want %d", method, mount, path, status, raw, want)
 		}
 		var out map[string]any
 		_ = json.Unmarshal(raw, &out)
 		return out
 	}
-	source := write(adminKey, "POST", "/sources/oauth/", map[string]any{"name": "After", "slug": "after-upgrade",
+	source := write(currentMount, adminKey, "POST", "/sources/oauth/", map[string]any{"name": "After", "slug": "after-upgrade",
 		"provider_type": "github", "consumer_key": "k", "consumer_secret": "s"}, http.StatusCreated)
-	write(fx.TokenKeys["fixture-alice-api"], "POST", "/sources/user_connections/oauth/",
+	write(currentMount, fx.TokenKeys["fixture-alice-api"], "POST", "/sources/user_connections/oauth/",
 		map[string]any{"source": source["pk"], "identifier": "alice-after-upgrade", "access_token": "gho_new"}, http.StatusCreated)
-	write(adminKey, "PATCH", "/core/users/"+user+"/", map[string]any{"name": "Bob, upgraded"}, http.StatusOK)
+	bob := write(compatMount, adminKey, "PATCH", "/core/users/"+user+"/", map[string]any{"name": "Bob, upgraded"}, http.StatusOK)
+	if _, has := bob["last_updated"]; has || bob["name"] != "Bob, upgraded" {
+		t.Errorf("PATCH of a user on %s: %v, want the 2024.8 user renamed", compatMount, bob)
+	}
 	writes := 3
-	if got := count("/events/events/"); got != events+float64(writes) {
+	if got := count(currentMount, "/events/events/"); got != events+float64(writes) {
 		t.Errorf("events after %d audited writes: %v, want %v", writes, got, events+float64(writes))
 	}
-	for name, want := range map[string]float64{"connections": 1, "sources": 1, "users": 0} {
-		before := fx.Lists[name]["pagination"].(map[string]any)["count"].(float64)
-		if got := count(upgradeLists[name].path); got != before+want {
-			t.Errorf("%s after the writes: %v, want %v", name, got, before+want)
+	for _, mount := range []string{currentMount, compatMount} {
+		for name, want := range map[string]float64{"connections": 1, "sources": 1, "users": 0} {
+			before := fx.Lists[name]["pagination"].(map[string]any)["count"].(float64)
+			if got := count(mount, upgradeLists[name].path); got != before+want {
+				t.Errorf("%s on %s after the writes: %v, want %v", name, mount, got, before+want)
+			}
 		}
 	}
 }
 
-// checkStored reads what the API does not show. The new columns: every
-// user written by the release has password_change_date = date_joined and
-// last_updated the migration's time (between migrated and ready), except
-// the one updated since, whose last_updated is later; every source has
-// authentik's defaults, and entraid where the release stored azuread
-// (read here: the 2024.8 contract has no entraid). The secrets the
-// release sealed open to what it was sent.
+// checkStored reads the store itself. The new columns: every user written
+// by the release has password_change_date = date_joined and last_updated
+// the migration's time (between migrated and ready), except the one
+// updated since, whose last_updated is later; every source has authentik's
+// defaults, and entraid where the release stored azuread (as /api/v3/
+// shows it, while the release's mount shows azuread). The secrets the
+// release sealed, which the API never shows, open to what it was sent.
 func checkStored(t *testing.T, database, secretKey string, fx fixtureDatabase, migrated, ready time.Time) {
 	t.Helper()
 	keys, err := seal.New(secretKey)

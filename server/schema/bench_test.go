@@ -11,8 +11,9 @@ import (
 )
 
 // retrieveBody is a sources_user_connections_oauth_retrieve 200 as the
-// server writes it.
-const retrieveBody = `{"created":"2024-05-01T10:11:12.123456Z","expires":null,"identifier":"gh-1234567","last_updated":"2024-05-02T08:09:10.654321Z","pk":42,"source":{"authentication_flow":null,"component":"ak-source-oauth-form","enabled":true,"enrollment_flow":"3f1c2b4a-5d6e-4f70-8a9b-0c1d2e3f4a5b","group_property_mappings":[],"icon":null,"managed":null,"meta_model_name":"authentik_sources_oauth.oauthsource","name":"GitHub","pk":"0f0e4a8c-1c2b-4d3e-8f9a-0b1c2d3e4f5a","policy_engine_mode":"any","slug":"github","user_matching_mode":"identifier","user_path_template":"goauthentik.io/sources/%(slug)s","user_property_mappings":["7d6c5b4a-3f2e-4d1c-8b0a-9f8e7d6c5b4a"],"verbose_name":"OAuth Source","verbose_name_plural":"OAuth Sources"},"user":7}`
+// server writes it (the current contract, authentik 2026.8: source is the
+// source's pk and source_obj the source; a source without an icon).
+const retrieveBody = `{"created":"2024-05-01T10:11:12.123456Z","expires":"2024-06-01T10:11:12.123456Z","identifier":"gh-1234567","last_updated":"2024-05-02T08:09:10.654321Z","pk":42,"source":"0f0e4a8c-1c2b-4d3e-8f9a-0b1c2d3e4f5a","source_obj":{"authentication_flow":null,"component":"ak-source-oauth-form","enabled":true,"enrollment_flow":"3f1c2b4a-5d6e-4f70-8a9b-0c1d2e3f4a5b","group_property_mappings":[],"icon":"","icon_themed_urls":null,"icon_url":null,"managed":null,"meta_model_name":"authentik_sources_oauth.oauthsource","name":"GitHub","pk":"0f0e4a8c-1c2b-4d3e-8f9a-0b1c2d3e4f5a","policy_engine_mode":"any","promoted":false,"slug":"github","user_matching_mode":"identifier","user_path_template":"goauthentik.io/sources/%(slug)s","user_property_mappings":["7d6c5b4a-3f2e-4d1c-8b0a-9f8e7d6c5b4a"],"verbose_name":"OAuth Source","verbose_name_plural":"OAuth Sources"},"user":7}`
 
 // listBody is a page of n connections.
 func listBody(n int) string {
@@ -20,7 +21,7 @@ func listBody(n int) string {
 	for i := range items {
 		items[i] = retrieveBody
 	}
-	return `{"pagination":{"next":2,"previous":0,"count":250,"current":1,"total_pages":3,"start_index":1,"end_index":100},"results":[` + strings.Join(items, ",") + `]}`
+	return `{"autocomplete":{},"pagination":{"next":2,"previous":0,"count":250,"current":1,"total_pages":3,"start_index":1,"end_index":100},"results":[` + strings.Join(items, ",") + `]}`
 }
 
 // BenchmarkValidateRetrieve compares this package with kin-openapi (the

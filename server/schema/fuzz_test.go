@@ -17,7 +17,7 @@ func FuzzAgreesWithKin(f *testing.F) {
 	}
 	f.Add(index["sources_user_connections_oauth_retrieve"], uint16(200), []byte(retrieveBody))
 	f.Add(index["sources_user_connections_oauth_retrieve"], uint16(200), []byte(`{"pk":1,"pk":"x","user":2}`))
-	f.Add(index["sources_user_connections_oauth_list"], uint16(200), []byte(`{"pagination":{"next":0,"previous":0,"count":1,"current":1,"total_pages":1,"start_index":1,"end_index":1},"results":[`+retrieveBody+`]}`))
+	f.Add(index["sources_user_connections_oauth_list"], uint16(200), []byte(`{"autocomplete":{},"pagination":{"next":0,"previous":0,"count":1,"current":1,"total_pages":1,"start_index":1,"end_index":1},"results":[`+retrieveBody+`]}`))
 	f.Add(index["sources_oauth_destroy"], uint16(204), []byte(``))
 	f.Add(index["sources_oauth_destroy"], uint16(404), []byte(`{"detail":"Not found."}`))
 	f.Add(index["sources_oauth_list"], uint16(400), []byte(`{"slug":["bad \u00e9"],"non_field_errors":[]}`))

@@ -214,16 +214,20 @@ func TestJSONSchemaConversion(t *testing.T) {
 		}
 	}
 	for _, c := range [][2]string{
-		{`"pk":42,`, ``},                                               // required
-		{`"pk":42`, `"pk":"42"`},                                       // type
-		{`"pk":42`, `"pk":4.5`},                                        // integer
-		{`"expires":null`, `"expires":"soon"`},                         // date-time
-		{`"pk":"0f0e4a8c`, `"pk":"xf0e4a8c`},                           // uuid
-		{`"policy_engine_mode":"any"`, `"policy_engine_mode":"none"`},  // enum
-		{`"slug":"github"`, `"slug":"git hub"`},                        // pattern
-		{`"icon":null`, `"icon":7`},                                    // nullable string
-		{`"enabled":true`, `"enabled":null`},                           // not nullable
-		{`"user_property_mappings":[`, `"user_property_mappings":[1,`}, // items
+		{`"pk":42,`, ``},         // required
+		{`"pk":42`, `"pk":"42"`}, // type
+		{`"pk":42`, `"pk":4.5`},  // integer
+		{`"expires":"2024-06-01T10:11:12.123456Z"`, `"expires":"soon"`}, // date-time
+		{`"expires":"2024-06-01T10:11:12.123456Z"`, `"expires":null`},   // not nullable date-time
+		{`"pk":"0f0e4a8c`, `"pk":"xf0e4a8c`},                            // uuid
+		{`"source":"0f0e4a8c`, `"source":"xf0e4a8c`},                    // uuid
+		{`,"source_obj":{`, `,"source_objet":{`},                        // required object
+		{`"policy_engine_mode":"any"`, `"policy_engine_mode":"none"`},   // enum
+		{`"slug":"github"`, `"slug":"git hub"`},                         // pattern
+		{`"icon_url":null`, `"icon_url":7`},                             // nullable string
+		{`"icon_themed_urls":null`, `"icon_themed_urls":{"light":7}`},   // nullable object
+		{`"enabled":true`, `"enabled":null`},                            // not nullable
+		{`"user_property_mappings":[`, `"user_property_mappings":[1,`},  // items
 	} {
 		body := strings.Replace(retrieveBody, c[0], c[1], 1)
 		if body == retrieveBody {
