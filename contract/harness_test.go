@@ -144,6 +144,19 @@ func (op *operation) requestSchema() *openapi3.Schema {
 	return mt.Schema.Value
 }
 
+// responseSchema is the JSON body schema of op's answer with status.
+func (op *operation) responseSchema(status int) *openapi3.Schema {
+	return op.route.Operation.Responses.Status(status).Value.Content.Get("application/json").Schema.Value
+}
+
+// unwrapped is s, or the one schema of its allOf.
+func unwrapped(s *openapi3.Schema) *openapi3.Schema {
+	if len(s.AllOf) == 1 && s.AllOf[0].Value != nil {
+		return s.AllOf[0].Value
+	}
+	return s
+}
+
 // url fills the path template with params and adds the query.
 func (op *operation) url(params map[string]string, query string) string {
 	p := op.Path

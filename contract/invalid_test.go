@@ -108,27 +108,6 @@ func violationsByRule(name string, s *openapi3.Schema) []violation {
 	return nil
 }
 
-// knownServerIssues are checks of the suite that the server fails today,
-// each reported (with the request, the answer and what is expected) to be
-// fixed in server/: the check runs and logs its failure; once it passes,
-// the entry must go (an expected failure that passes is an error), so
-// that the check is enforced from then on. Keyed by contract version, operation,
-// field and what is broken, as reject describes it.
-var knownServerIssues = map[string]string{
-	"2024.8 sources_oauth_create oidc_jwks an object (a number)":          "2024.8 oidc_jwks: a non-object is taken, and stored as {}",
-	"2024.8 sources_oauth_create oidc_jwks an object (a list)":            "2024.8 oidc_jwks: a non-object is taken, and stored as {}",
-	"2024.8 sources_oauth_create oidc_jwks an object (text)":              "2024.8 oidc_jwks: a non-object is taken, and stored as {}",
-	"2024.8 sources_oauth_create oidc_jwks an object (a boolean)":         "2024.8 oidc_jwks: a non-object is taken, and stored as {}",
-	"2024.8 sources_oauth_update oidc_jwks an object (a number)":          "2024.8 oidc_jwks: a non-object is taken, and stored as {}",
-	"2024.8 sources_oauth_update oidc_jwks an object (a list)":            "2024.8 oidc_jwks: a non-object is taken, and stored as {}",
-	"2024.8 sources_oauth_update oidc_jwks an object (text)":              "2024.8 oidc_jwks: a non-object is taken, and stored as {}",
-	"2024.8 sources_oauth_update oidc_jwks an object (a boolean)":         "2024.8 oidc_jwks: a non-object is taken, and stored as {}",
-	"2024.8 sources_oauth_partial_update oidc_jwks an object (a number)":  "2024.8 oidc_jwks: a non-object is taken, and stored as {}",
-	"2024.8 sources_oauth_partial_update oidc_jwks an object (a list)":    "2024.8 oidc_jwks: a non-object is taken, and stored as {}",
-	"2024.8 sources_oauth_partial_update oidc_jwks an object (text)":      "2024.8 oidc_jwks: a non-object is taken, and stored as {}",
-	"2024.8 sources_oauth_partial_update oidc_jwks an object (a boolean)": "2024.8 oidc_jwks: a non-object is taken, and stored as {}",
-}
-
 // baseBody is a deterministic valid body for op, as sc's caller.
 func baseBody(f *fixture, op *operation, sc scenario) map[string]any {
 	s := op.requestSchema()
@@ -190,16 +169,13 @@ func fingerprint(t testing.TB, env *testenv.Env) string {
 func TestInvalidBodies(t *testing.T) {
 	forEachMount(t, testInvalidBodies)
 	if wholeRun() {
-		for key := range knownServerIssues {
+		for key := range knownRejections {
 			if !consulted[key] {
-				t.Errorf("knownServerIssues names %q, which no check of the run is", key)
+				t.Errorf("knownRejections names %q, which no check of the run is", key)
 			}
 		}
 	}
 }
-
-// consulted are the knownServerIssues the run's checks named.
-var consulted = map[string]bool{}
 
 func testInvalidBodies(t *testing.T, m *mount) {
 	ops := m.ops
@@ -235,10 +211,10 @@ func testInvalidBodies(t *testing.T, m *mount) {
 					failures = append(failures, fmt.Sprintf("%s with %s broken changed stored data", field, what))
 				}
 				key := strings.Join([]string{m.version, op.ID, field, what}, " ")
-				if issue, known := knownServerIssues[key]; known {
+				if issue, known := knownRejections[key]; known {
 					consulted[key] = true
 					if len(failures) == 0 {
-						t.Errorf("%s: passes: drop it from knownServerIssues (%s)", key, issue)
+						t.Errorf("%s: passes: drop it from knownRejections (%s)", key, issue)
 					}
 					for _, f := range failures {
 						t.Logf("known server issue (%s): %s", issue, f)
