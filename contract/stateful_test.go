@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"net/http"
+	"net/url"
 	"reflect"
 	"slices"
 	"strings"
@@ -276,6 +277,39 @@ func TestUsersSeeThemselves(t *testing.T) {
 					if got := resp.JSON(t).(map[string]any)["user"].(map[string]any)["username"]; got != body["username"] {
 						rt.Fatalf("users/me on %s: username %v, created %v", n.name, got, body["username"])
 					}
+				}
+			}
+		})
+	})
+}
+
+// TestEventsAcrossMounts: an event made from a generated body is read, and
+// listed, on every other mount whose contract has its action, and is
+// absent there (404, left out of lists) where not: server.Shown's rule for
+// the actions added since a contract.
+func TestEventsAcrossMounts(t *testing.T) {
+	forEachMount(t, func(t *testing.T, m *mount) {
+		env := newEnv(t)
+		f := &fixture{t: t, env: env, m: m}
+		create := m.ops["events_events_create"]
+		rapid.Check(t, func(rt *rapid.T) {
+			g := &generator{t: rt, hooks: f.hooks(testenv.AdminKey)}
+			body := g.object(create.requestSchema(), "event")
+			created := call(t, env, create, nil, "", testenv.AdminKey, m.request(t, http.MethodPost, create.url(nil, ""), testenv.AdminKey, body))
+			if created.Status != http.StatusCreated {
+				rt.Fatalf("create: %d %s", created.Status, created.Body)
+			}
+			pk := idOf(t, created, "pk")
+			for _, n := range allMounts(t) {
+				retrieve, list := n.ops["events_events_retrieve"], n.ops["events_events_list"]
+				params := map[string]string{"event_uuid": pk}
+				got := call(t, env, retrieve, params, "", testenv.AdminKey, n.request(t, http.MethodGet, retrieve.url(params, ""), testenv.AdminKey, nil))
+				query := url.Values{"action": {body["action"].(string)}, "page_size": {"1000"}}.Encode()
+				listed := listContains(t, call(t, env, list, nil, query, testenv.AdminKey, n.request(t, http.MethodGet, list.url(nil, query), testenv.AdminKey, nil)), "pk", pk)
+				enum := unwrapped(retrieve.responseSchema(http.StatusOK).Properties["action"].Value).Enum
+				shown := slices.Contains(enum, body["action"])
+				if shown && (got.Status != http.StatusOK || !listed) || !shown && (got.Status != http.StatusNotFound || listed) {
+					rt.Fatalf("event %s of %v, on %s: retrieve %d (listed: %v), want it shown: %v\n%s", pk, body["action"], n.name, got.Status, listed, shown, got.Body)
 				}
 			}
 		})
