@@ -1,6 +1,7 @@
 package contract_test
 
 import (
+	"bytes"
 	"flag"
 	"fmt"
 	"net/http"
@@ -11,6 +12,8 @@ import (
 	"testing"
 
 	"github.com/getkin/kin-openapi/openapi3"
+
+	"akconn/server"
 )
 
 func TestMain(m *testing.M) {
@@ -118,7 +121,8 @@ func unanswerable(op *operation, status int) string {
 	case refused(scenarios[op.ID]) && status != http.StatusMethodNotAllowed && status != http.StatusForbidden:
 		return "refused whatever the request"
 	case status == http.StatusBadRequest && op.requestSchema() == nil && !slices.ContainsFunc(params, func(p *openapi3.ParameterRef) bool {
-		return len(badParameterValues(p.Value.Schema.Value)) > 0
+		return len(badParameterValues(p.Value.Schema.Value)) > 0 || len(badParameterValuesByRule[p.Value.Name]) > 0 ||
+			p.Value.In == "query" && p.Value.Required
 	}):
 		return "nothing a client sends can be invalid"
 	case status == http.StatusNotFound && !slices.ContainsFunc(params, func(p *openapi3.ParameterRef) bool {
@@ -127,4 +131,27 @@ func unanswerable(op *operation, status int) string {
 		return "nothing named can be missing"
 	}
 	return ""
+}
+
+// TestEveryContractHasAMount guards the first half's premise: the current
+// contract and every released one are each served on at least one mount
+// the suite walks, and each mount serves at its schema/ the very spec the
+// suite checks it against (a suite planning its mounts for another
+// --api-version than its servers speak would check /api/v3/ against the
+// wrong contract).
+func TestEveryContractHasAMount(t *testing.T) {
+	env := newEnv(t)
+	covered := map[string]bool{}
+	for _, m := range allMounts(t) {
+		covered[m.version] = true
+		resp := env.Serve(m.request(t, http.MethodGet, "/schema/", "", nil))
+		if resp.Status != http.StatusOK || !bytes.Equal(resp.Body, m.schema) {
+			t.Errorf("%s (%s): its schema/ is not the %s spec the suite checks it against: %d, %d bytes", m.name, m.base, m.version, resp.Status, len(resp.Body))
+		}
+	}
+	for _, v := range server.Versions(server.Registry) {
+		if !covered[v] {
+			t.Errorf("contract %s is served on no mount of the suite", v)
+		}
+	}
 }

@@ -16,7 +16,7 @@ func TestBrokenResponsesNeverLeave(t *testing.T) {
 }
 
 func testBrokenResponsesNeverLeave(t *testing.T, m *mount) {
-	env := testenv.New(t)
+	env := newEnv(t)
 	f := &fixture{t: t, env: env, m: m}
 	conn := f.connection(testenv.AliceKey)
 	// With its version bumped, as every write of a source does: the store's

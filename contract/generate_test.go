@@ -13,9 +13,15 @@ import (
 // omit, returned by a hook, leaves the property out of the body.
 var omit = &struct{ omit bool }{true}
 
+// drawn, returned by a hook, draws the property from its schema as if
+// there were no hook: for a name that only some contracts' schemas give
+// the hooked meaning (a connection's integer user, not an event's object).
+var drawn = &struct{ drawn bool }{true}
+
 // hook overrides the value drawn for a property (references to existing
-// objects, values that must be unique).
-type hook func(t *rapid.T) any
+// objects, values that must be unique); s is the property's schema on the
+// mount the body is for.
+type hook func(t *rapid.T, s *openapi3.Schema) any
 
 // generator draws values valid for a schema: every enum value, nullables,
 // boundary lengths, formats and unicode text.
@@ -66,6 +72,21 @@ func (g *generator) value(s *openapi3.Schema, label string) any {
 	}
 }
 
+// require adds to body, drawn with its hook, each of names the body lacks
+// (fields a business rule needs beyond the schema s).
+func (g *generator) require(s *openapi3.Schema, body map[string]any, names []string) {
+	for _, name := range names {
+		if _, ok := body[name]; ok {
+			continue
+		}
+		var p *openapi3.Schema
+		if ref := s.Properties[name]; ref != nil {
+			p = ref.Value
+		}
+		body[name] = g.hooks[name](g.t, p)
+	}
+}
+
 // object draws the writable properties of s: every required one and a
 // random subset of the optional ones.
 func (g *generator) object(s *openapi3.Schema, label string) map[string]any {
@@ -87,10 +108,14 @@ func (g *generator) object(s *openapi3.Schema, label string) map[string]any {
 			continue
 		}
 		if h := g.hooks[name]; h != nil {
-			if v := h(g.t); v != omit {
+			switch v := h(g.t, p); v {
+			case omit:
+				continue
+			case drawn:
+			default:
 				out[name] = v
+				continue
 			}
-			continue
 		}
 		out[name] = g.value(p, label+"."+name)
 	}

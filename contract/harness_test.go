@@ -7,6 +7,7 @@ import (
 	"net/http"
 	"os"
 	"sort"
+	"strconv"
 	"strings"
 	"sync"
 	"testing"
@@ -22,9 +23,11 @@ import (
 // mount is one base path the server serves a contract at, with the spec
 // it serves there, which the suite loads and checks its answers against.
 type mount struct {
-	name string // of its subtests: "api" (BaseURL) or "compat-VERSION"
-	base string
-	ops  map[string]*operation
+	name    string // of its subtests: "api" (BaseURL) or "compat-VERSION"
+	base    string
+	version string // of the contract it speaks: "2026.8"
+	schema  []byte // as the suite loaded it, to compare with the served one
+	ops     map[string]*operation
 }
 
 // operation is one operation of a mount's spec.
@@ -42,7 +45,24 @@ var (
 	loadErr  error
 )
 
-// allMounts lists every mount of the server testenv builds (openapi.yaml
+// apiVersion is the contract /api/v3/ speaks in the suite's servers
+// (newEnv) and in the mounts it plans (loadMounts): one value for both, so
+// that the spec the suite checks /api/v3/ against is the one served there.
+// It is testenv's default, 2024.8, as `--api-version 2024.8` runs; the
+// current contract is served, with the same handlers and changes, at
+// /compat/2026.8/api/v3/ ("compat-2026.8"), so each contract is covered
+// on at least one mount whatever this says (TestEveryContractHasAMount).
+const apiVersion = testenv.DefaultAPIVersion
+
+// newEnv builds the suite's server: response validation enforced, the
+// production token cache, /api/v3/ speaking apiVersion.
+func newEnv(t testing.TB) *testenv.Env {
+	t.Helper()
+	return testenv.NewWithConfig(t, server.Config{ResponseValidation: server.ResponseEnforce,
+		AuthCacheTTL: testenv.DefaultAuthCacheTTL, APIVersion: apiVersion})
+}
+
+// allMounts lists every mount of the server newEnv builds (openapi.yaml
 // and server.Registry, as server.Mounts plans them), each with its spec
 // loaded once by the suite, independently of the server's validators. A
 // contract added to the registry is covered with no change here.
@@ -62,7 +82,7 @@ func loadMounts() error {
 			loadErr = err
 			return
 		}
-		served, err := server.Mounts(spec, server.Registry, "")
+		served, err := server.Mounts(spec, server.Registry, apiVersion)
 		if err != nil {
 			loadErr = err
 			return
@@ -73,7 +93,7 @@ func loadMounts() error {
 				loadErr = fmt.Errorf("spec of %s: %w", sm.Base, err)
 				return
 			}
-			m := &mount{name: "compat-" + sm.Version, base: sm.Base, ops: map[string]*operation{}}
+			m := &mount{name: "compat-" + sm.Version, base: sm.Base, version: sm.Version, schema: sm.Schema, ops: map[string]*operation{}}
 			if sm.Base == server.BaseURL {
 				m.name = "api"
 			}
@@ -122,6 +142,19 @@ func (op *operation) requestSchema() *openapi3.Schema {
 		return nil
 	}
 	return mt.Schema.Value
+}
+
+// responseSchema is the JSON body schema of op's answer with status.
+func (op *operation) responseSchema(status int) *openapi3.Schema {
+	return op.route.Operation.Responses.Status(status).Value.Content.Get("application/json").Schema.Value
+}
+
+// unwrapped is s, or the one schema of its allOf.
+func unwrapped(s *openapi3.Schema) *openapi3.Schema {
+	if len(s.AllOf) == 1 && s.AllOf[0].Value != nil {
+		return s.AllOf[0].Value
+	}
+	return s
 }
 
 // url fills the path template with params and adds the query.
@@ -224,7 +257,9 @@ func call(t testing.TB, env *testenv.Env, op *operation, params map[string]strin
 }
 
 // checkErrorShape asserts authentik's error shapes: {"detail": "..."} or a
-// ValidationError whose fields each hold a list of messages.
+// ValidationError whose fields each hold a list of messages, or, for the
+// items of a list (Django REST framework's ListField), an object of such
+// lists by item index: {"count_steps": {"0": ["…"]}}.
 func checkErrorShape(t testing.TB, op *operation, resp testenv.Response) {
 	t.Helper()
 	var m map[string]any
@@ -238,14 +273,30 @@ func checkErrorShape(t testing.TB, op *operation, resp testenv.Response) {
 		t.Fatalf("%s: %d without a detail: %s", op.ID, resp.Status, resp.Body)
 	}
 	for field, v := range m {
-		msgs, ok := v.([]any)
-		if !ok || len(msgs) == 0 {
-			t.Fatalf("%s: field %q does not hold a list of messages: %s", op.ID, field, resp.Body)
-		}
-		for _, msg := range msgs {
-			if s, ok := msg.(string); !ok || s == "" || strings.Contains(s, "kin-openapi") || strings.Contains(s, "schema") {
-				t.Fatalf("%s: field %q has a raw message: %s", op.ID, field, resp.Body)
+		if items, ok := v.(map[string]any); ok && len(items) > 0 {
+			for index, v := range items {
+				if _, err := strconv.Atoi(index); err != nil {
+					t.Fatalf("%s: field %q holds errors by %q, not by item index: %s", op.ID, field, index, resp.Body)
+				}
+				checkMessages(t, op, field+"."+index, v, resp)
 			}
+			continue
+		}
+		checkMessages(t, op, field, v, resp)
+	}
+}
+
+// checkMessages asserts that v, the errors of field, is a list of
+// messages, none raw.
+func checkMessages(t testing.TB, op *operation, field string, v any, resp testenv.Response) {
+	t.Helper()
+	msgs, ok := v.([]any)
+	if !ok || len(msgs) == 0 {
+		t.Fatalf("%s: field %q does not hold a list of messages: %s", op.ID, field, resp.Body)
+	}
+	for _, msg := range msgs {
+		if s, ok := msg.(string); !ok || s == "" || strings.Contains(s, "kin-openapi") || strings.Contains(s, "schema") {
+			t.Fatalf("%s: field %q has a raw message: %s", op.ID, field, resp.Body)
 		}
 	}
 }

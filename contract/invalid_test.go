@@ -80,6 +80,34 @@ func violations(s *openapi3.Schema) []violation {
 	return out
 }
 
+// noSuchPK names no object: roles and groups are not modelled, so every
+// pk in a user's roles or groups names none (authentik's 400 "Invalid pk
+// … - object does not exist.").
+const noSuchPK = "00000000-0000-4000-8000-000000000001"
+
+// violationsByRule lists, for the property name of a request schema, the
+// values the server refuses by a business rule its schema does not
+// express; each answers 400 naming the field, as a schema violation does.
+func violationsByRule(name string, s *openapi3.Schema) []violation {
+	switch {
+	case s.Type == nil || len(*s.Type) == 0:
+		// A free-form field (2024.8's event user, context and brand, and
+		// source oidc_jwks) takes objects only, the current contract's
+		// type, which the store keeps.
+		return []violation{{"an object (a number)", 12345}, {"an object (a list)", []any{1}},
+			{"an object (text)", "text"}, {"an object (a boolean)", true}, {"an object (null)", nil}}
+	case (name == "roles" || name == "groups") && s.Type.Is("array"):
+		return []violation{{"pks naming no object (none exist: not modelled)", []any{noSuchPK}}}
+	case name == "icon" && s.Type.Is("string"):
+		// This server stores no files: an icon is a URL or a /static path.
+		return []violation{{"a reference needing no file (an upload's name)", "source-icons/github.png"},
+			{"a reference needing no file (a relative URL)", "//cdn.example/icon.png"},
+			{"a reference needing no file (a /static path leaving /static)", "/static/../media/icon.png"},
+			{"a reference needing no file (a scheme of none of those)", "ftp://cdn.example/icon.png"}}
+	}
+	return nil
+}
+
 // baseBody is a deterministic valid body for op, as sc's caller.
 func baseBody(f *fixture, op *operation, sc scenario) map[string]any {
 	s := op.requestSchema()
@@ -98,6 +126,7 @@ func baseBody(f *fixture, op *operation, sc scenario) map[string]any {
 			body[name] = simpleValue(p)
 		}
 	}
+	fixURLs(body)
 	return body
 }
 
@@ -139,6 +168,13 @@ func fingerprint(t testing.TB, env *testenv.Env) string {
 // nothing, nor writes an event.
 func TestInvalidBodies(t *testing.T) {
 	forEachMount(t, testInvalidBodies)
+	if wholeRun() {
+		for key := range knownRejections {
+			if !consulted[key] {
+				t.Errorf("knownRejections names %q, which no check of the run is", key)
+			}
+		}
+	}
 }
 
 func testInvalidBodies(t *testing.T, m *mount) {
@@ -150,7 +186,7 @@ func testInvalidBodies(t *testing.T, m *mount) {
 			continue
 		}
 		t.Run(id, func(t *testing.T) {
-			env := testenv.New(t)
+			env := newEnv(t)
 			f := &fixture{t: t, env: env, m: m}
 			params := sc.prepare(f)
 			names := make([]string, 0, len(s.Properties))
@@ -160,26 +196,48 @@ func testInvalidBodies(t *testing.T, m *mount) {
 			sort.Strings(names)
 			reject := func(field, what string, body map[string]any) {
 				t.Helper()
+				var failures []string
 				before := fingerprint(t, env)
 				req := m.request(t, op.Method, op.url(params, ""), sc.key, body)
 				resp := call(t, env, op, params, "", sc.key, req)
 				if sc.status == http.StatusMethodNotAllowed {
 					if resp.Status != sc.status {
-						t.Errorf("%s with %s broken (%s): %d %s, want 405", field, what, describe(op), resp.Status, resp.Body)
+						failures = append(failures, fmt.Sprintf("%s with %s broken (%s): %d %s, want 405", field, what, describe(op), resp.Status, resp.Body))
 					}
 				} else if resp.Status != http.StatusBadRequest || !contains(fieldsOf(t, resp), field) {
-					t.Errorf("%s with %s broken (%s): %d %s", field, what, describe(op), resp.Status, resp.Body)
+					failures = append(failures, fmt.Sprintf("%s with %s broken (%s): %d %s", field, what, describe(op), resp.Status, resp.Body))
 				}
 				if fingerprint(t, env) != before {
-					t.Errorf("%s with %s broken changed stored data", field, what)
+					failures = append(failures, fmt.Sprintf("%s with %s broken changed stored data", field, what))
 				}
+				key := strings.Join([]string{m.version, op.ID, field, what}, " ")
+				if issue, known := knownRejections[key]; known {
+					consulted[key] = true
+					if len(failures) == 0 {
+						t.Errorf("%s: passes: drop it from knownRejections (%s)", key, issue)
+					}
+					for _, f := range failures {
+						t.Logf("known server issue (%s): %s", issue, f)
+					}
+					return
+				}
+				for _, f := range failures {
+					t.Error(f)
+				}
+			}
+			// The premise: the base body, each rejected body but for one
+			// thing, is answered with success (on an object of its own, as
+			// it may rename it).
+			own := sc.prepare(f)
+			if resp := call(t, env, op, own, "", sc.key, m.request(t, op.Method, op.url(own, ""), sc.key, baseBody(f, op, sc))); resp.Status != sc.status {
+				t.Fatalf("%s: the base body: %d %s, want %d", describe(op), resp.Status, resp.Body, sc.status)
 			}
 			for _, name := range names {
 				p := s.Properties[name].Value
 				if p.ReadOnly {
 					continue
 				}
-				for _, v := range violations(p) {
+				for _, v := range append(violations(p), violationsByRule(name, p)...) {
 					body := baseBody(f, op, sc)
 					body[name] = v.value
 					reject(name, v.what, body)
@@ -195,14 +253,16 @@ func testInvalidBodies(t *testing.T, m *mount) {
 }
 
 // TestInvalidParameters sends query and path parameters of the wrong type
-// or out of their enum: 400 naming the parameter.
+// or out of their enum, or refused by a business rule, and leaves out each
+// required one: 400 naming the parameter. The other required parameters
+// keep their valid base values, so that only the one is wrong.
 func TestInvalidParameters(t *testing.T) {
 	forEachMount(t, testInvalidParameters)
 }
 
 func testInvalidParameters(t *testing.T, m *mount) {
 	ops := m.ops
-	env := testenv.New(t)
+	env := newEnv(t)
 	f := &fixture{t: t, env: env, m: m}
 	for _, id := range sortedIDs(ops) {
 		op, sc := ops[id], scenarios[id]
@@ -210,10 +270,23 @@ func testInvalidParameters(t *testing.T, m *mount) {
 			continue
 		}
 		params := sc.prepare(f)
+		send := func(p *openapi3.Parameter, bad string, ps map[string]string, q url.Values) {
+			t.Helper()
+			query := q.Encode()
+			var body any
+			if op.requestSchema() != nil {
+				body = baseBody(f, op, sc)
+			}
+			req := m.request(t, op.Method, op.url(ps, query), sc.key, body)
+			resp := call(t, env, op, ps, query, sc.key, req)
+			if resp.Status != http.StatusBadRequest || !contains(fieldsOf(t, resp), p.Name) {
+				t.Errorf("%s: %s=%q: %d %s", describe(op), p.Name, bad, resp.Status, resp.Body)
+			}
+		}
 		for _, ref := range append(op.route.PathItem.Parameters, op.route.Operation.Parameters...) {
 			p := ref.Value
-			for _, bad := range badParameterValues(p.Schema.Value) {
-				ps, query := params, ""
+			for _, bad := range append(badParameterValues(p.Schema.Value), badParameterValuesByRule[p.Name]...) {
+				ps, query := params, baseQuery(t, op)
 				if p.In == "path" {
 					ps = map[string]string{}
 					for k, v := range params {
@@ -221,20 +294,51 @@ func testInvalidParameters(t *testing.T, m *mount) {
 					}
 					ps[p.Name] = url.PathEscape(bad)
 				} else {
-					query = url.Values{p.Name: {bad}}.Encode()
+					query.Set(p.Name, bad)
 				}
-				var body any
-				if op.requestSchema() != nil {
-					body = baseBody(f, op, sc)
-				}
-				req := m.request(t, op.Method, op.url(ps, query), sc.key, body)
-				resp := call(t, env, op, ps, query, sc.key, req)
-				if resp.Status != http.StatusBadRequest || !contains(fieldsOf(t, resp), p.Name) {
-					t.Errorf("%s: %s=%q: %d %s", describe(op), p.Name, bad, resp.Status, resp.Body)
-				}
+				send(p, bad, ps, query)
+			}
+			if p.In == "query" && p.Required {
+				query := baseQuery(t, op)
+				query.Del(p.Name)
+				send(p, "(left out)", params, query)
 			}
 		}
 	}
+}
+
+// baseParameterValues are valid values of the query parameters some
+// operation requires.
+var baseParameterValues = map[string]string{
+	"count_steps": "hours=24", // stats
+}
+
+// baseQuery holds a valid value for each query parameter op requires.
+func baseQuery(t testing.TB, op *operation) url.Values {
+	t.Helper()
+	q := url.Values{}
+	for _, ref := range op.route.Operation.Parameters {
+		if p := ref.Value; p.In == "query" && p.Required {
+			v, ok := baseParameterValues[p.Name]
+			if !ok {
+				t.Fatalf("%s requires query parameter %s: give it a valid value in baseParameterValues", describe(op), p.Name)
+			}
+			q.Set(p.Name, v)
+		}
+	}
+	return q
+}
+
+// badParameterValuesByRule are values of query parameters the server
+// refuses by a rule their schemas do not express.
+var badParameterValuesByRule = map[string][]string{
+	// stats' steps are timedelta strings ("hours=3;minutes=1"): each answers
+	// {"count_steps": {"0": ["… is not in the correct format of …"]}}.
+	"count_steps": {"24d", "hours", "hours=3,seconds=2", "hours=three", "fortnights=2", "hours=3;;", "hours=inf"},
+	// Roles are not modelled: every role named is a choice that does not
+	// exist (django-filter's 400).
+	"roles_by_name": {"admins"},
+	"roles_by_pk":   {noSuchPK},
 }
 
 func badParameterValues(s *openapi3.Schema) []string {
@@ -249,6 +353,9 @@ func badParameterValues(s *openapi3.Schema) []string {
 		}
 		if s.Items.Value.Format == "uuid" {
 			return []string{"not-a-uuid"}
+		}
+		if s.Items.Value.MinLength > 0 {
+			return []string{""}
 		}
 	case len(s.Enum) > 0:
 		return []string{"nope"}
@@ -266,7 +373,7 @@ func TestMalformedBodies(t *testing.T) {
 
 func testMalformedBodies(t *testing.T, m *mount) {
 	ops := m.ops
-	env := testenv.New(t)
+	env := newEnv(t)
 	f := &fixture{t: t, env: env, m: m}
 	for _, id := range sortedIDs(ops) {
 		op, sc := ops[id], scenarios[id]

@@ -84,6 +84,7 @@ var scenarios = map[string]scenario{
 	"events_events_destroy":           {key: testenv.AdminKey, status: http.StatusMethodNotAllowed, prepare: aliceEvent},
 	"events_events_actions_list":      {key: testenv.AliceKey, status: http.StatusOK, prepare: none},
 	"events_events_volume_list":       {key: testenv.AliceKey, status: http.StatusOK, prepare: none},
-	"events_events_per_month_list":    {key: testenv.AliceKey, status: http.StatusOK, prepare: none},
+	"events_events_per_month_list":    {key: testenv.AliceKey, status: http.StatusOK, prepare: none}, // 2024.8 only
+	"events_events_stats_retrieve":    {key: testenv.AliceKey, status: http.StatusOK, prepare: none}, // current only
 	"events_events_top_per_user_list": {key: testenv.AliceKey, status: http.StatusOK, prepare: none},
 }

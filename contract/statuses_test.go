@@ -2,6 +2,7 @@ package contract_test
 
 import (
 	"net/http"
+	"net/url"
 	"testing"
 
 	"akconn/testenv"
@@ -25,7 +26,7 @@ func TestDocumentedStatuses(t *testing.T) {
 }
 
 func testDocumentedStatuses(t *testing.T, m *mount) {
-	env := testenv.New(t)
+	env := newEnv(t)
 	f := &fixture{t: t, env: env, m: m}
 	for _, id := range sortedIDs(m.ops) {
 		op, sc := m.ops[id], scenarios[id]
@@ -37,8 +38,18 @@ func testDocumentedStatuses(t *testing.T, m *mount) {
 		if op.requestSchema() != nil {
 			body = baseBody(f, op, sc)
 		}
+		// The query parameters op requires, valid, so that each answer is
+		// for the one thing wrong.
+		required := baseQuery(t, op)
 		send := func(params map[string]string, query, key string, header ...string) testenv.Response {
 			t.Helper()
+			q, _ := url.ParseQuery(query)
+			for name, values := range required {
+				if !q.Has(name) {
+					q[name] = values
+				}
+			}
+			query = q.Encode()
 			req := m.request(t, op.Method, op.url(params, query), key, body)
 			for i := 0; i+1 < len(header); i += 2 {
 				req.Header.Set(header[i], header[i+1])

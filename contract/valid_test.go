@@ -26,7 +26,7 @@ func testValidRequests(t *testing.T, m *mount) {
 			continue // reported by the coverage guard
 		}
 		t.Run(id, func(t *testing.T) {
-			env := testenv.New(t)
+			env := newEnv(t)
 			f := &fixture{t: t, env: env, m: m}
 			rapid.Check(t, func(rt *rapid.T) {
 				params := sc.prepare(f)
@@ -34,11 +34,7 @@ func testValidRequests(t *testing.T, m *mount) {
 				var body any
 				if s := op.requestSchema(); s != nil {
 					b := g.object(s, "body")
-					for _, name := range sc.require {
-						if _, ok := b[name]; !ok {
-							b[name] = g.hooks[name](rt)
-						}
-					}
+					g.require(s, b, sc.require)
 					fixURLs(b)
 					body = b
 				}
@@ -53,18 +49,28 @@ func testValidRequests(t *testing.T, m *mount) {
 	}
 }
 
-// query draws valid query parameters for a list operation; paging stays
-// on the first page so that success is expected.
+// query draws valid query parameters for an operation: every required
+// one and some of the others; paging stays on the first page so that
+// success is expected.
 func (g *generator) query(op *operation, key string, f *fixture) string {
 	v := url.Values{}
 	params := op.route.Operation.Parameters
 	for _, ref := range params {
 		p := ref.Value
-		if p.In != "query" || rapid.IntRange(0, 2).Draw(g.t, p.Name+":present") != 0 {
+		if p.In != "query" || !p.Required && rapid.IntRange(0, 2).Draw(g.t, p.Name+":present") != 0 {
 			continue
 		}
 		s := p.Schema.Value
 		switch p.Name {
+		case "count_steps": // stats: timedelta strings (authentik's timedelta_from_string)
+			for _, step := range rapid.SliceOfN(rapid.Custom(drawTimedelta), 1, 4).Draw(g.t, "count_steps") {
+				v.Add(p.Name, step)
+			}
+		case "roles_by_name", "roles_by_pk":
+			// Roles are not modelled: every role named is a choice that does
+			// not exist (400, TestInvalidParameters); an empty value is
+			// ignored, as django-filter ignores it.
+			v.Set(p.Name, "")
 		case "page":
 			v.Set("page", "1")
 		case "page_size":
@@ -99,4 +105,25 @@ func queryValue(x any) string {
 	default:
 		return fmt.Sprint(x)
 	}
+}
+
+// timedeltaUnits are the keys of a timedelta string (authentik's
+// authentik/lib/utils/time.py).
+var timedeltaUnits = []string{"microseconds", "milliseconds", "seconds", "minutes", "hours", "days", "weeks"}
+
+// drawTimedelta draws a timedelta string: "key=value" pairs joined by
+// ';', values integers or decimals, keys in any case.
+func drawTimedelta(t *rapid.T) string {
+	pairs := rapid.SliceOfN(rapid.Custom(func(t *rapid.T) string {
+		unit := rapid.SampledFrom(timedeltaUnits).Draw(t, "unit")
+		if rapid.IntRange(0, 4).Draw(t, "unit:upper") == 0 {
+			unit = strings.ToUpper(unit)
+		}
+		value := strconv.Itoa(rapid.IntRange(0, 1000).Draw(t, "value"))
+		if rapid.IntRange(0, 3).Draw(t, "value:fraction") == 0 {
+			value += "." + strconv.Itoa(rapid.IntRange(0, 99).Draw(t, "fraction"))
+		}
+		return unit + "=" + value
+	}), 1, 3).Draw(t, "pairs")
+	return strings.Join(pairs, ";")
 }
