@@ -588,7 +588,7 @@ type OAuthSourceRequest struct {
 	GroupMatchingMode           *GroupMatchingModeEnum                `json:"group_matching_mode,omitempty"`
 	GroupPropertyMappings       *[]openapi_types.UUID                 `json:"group_property_mappings,omitempty"`
 
-	// Icon A URL (http, https or fa://), a /static path, or a relative file name; empty for none. As in authentik, at most 1024 characters.
+	// Icon A URL (http://, https:// or fa://) or a /static/ path; empty for none. authentik also takes the name of an uploaded file; this server stores no files, so such a name answers 400. As in authentik, at most 1024 characters.
 	Icon *string `json:"icon,omitempty"`
 
 	// Name Source's display Name.
@@ -697,7 +697,7 @@ type PatchedOAuthSourceRequest struct {
 	GroupMatchingMode           *GroupMatchingModeEnum                `json:"group_matching_mode,omitempty"`
 	GroupPropertyMappings       *[]openapi_types.UUID                 `json:"group_property_mappings,omitempty"`
 
-	// Icon A URL (http, https or fa://), a /static path, or a relative file name; empty for none. As in authentik, at most 1024 characters.
+	// Icon A URL (http://, https:// or fa://) or a /static/ path; empty for none. authentik also takes the name of an uploaded file; this server stores no files, so such a name answers 400. As in authentik, at most 1024 characters.
 	Icon *string `json:"icon,omitempty"`
 
 	// Name Source's display Name.

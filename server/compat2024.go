@@ -54,11 +54,13 @@ var change2024to2026 = VersionChange{
 }
 
 // shown2024 is what 2024.8's contract can express: sources of its
-// provider types (entraid as azuread; not slack or wechat), connection
-// identifiers of at most 255 characters, and its event actions.
+// provider types (entraid as azuread; not slack or wechat) whose OAuth
+// URLs have at most 255 characters, connection identifiers of at most 255
+// characters, and its event actions.
 var shown2024 = Shown{
 	ProviderTypes: []string{"openidconnect", "apple", "discord", entraID, "facebook", "github", "gitlab", "google",
 		"mailcow", "okta", "patreon", "reddit", "twitch", "twitter"},
 	MaxIdentifier: 255,
+	MaxSourceURL:  255,
 	Actions:       actions2024,
 }

@@ -30,11 +30,29 @@ func providerTypeForward(v any) any {
 	return v
 }
 
-// sourceRequest2024 renames a source's provider type.
+// sourceRequest2024 renames a source's provider type, and refuses an
+// oidc_jwks that is not an object: 2024.8 took any JSON there, the current
+// contract an object only.
 func sourceRequest2024(r *Request) error {
-	if r.Body != nil {
-		if v, ok := r.Body["provider_type"]; ok {
-			r.Body["provider_type"] = providerTypeForward(v)
+	if r.Body == nil {
+		return nil
+	}
+	if v, ok := r.Body["provider_type"]; ok {
+		r.Body["provider_type"] = providerTypeForward(v)
+	}
+	return objectsOnly(r, "oidc_jwks")
+}
+
+// objectsOnly refuses a body whose fields are sent with a value that is
+// not a JSON object.
+func objectsOnly(r *Request, fields ...string) error {
+	for _, field := range fields {
+		v, ok := r.Body[field]
+		if !ok {
+			continue
+		}
+		if _, isObject := v.(map[string]any); !isObject {
+			return fieldError(field, fmt.Sprintf("Expected a dictionary of items but got type %q.", pythonType(v)))
 		}
 	}
 	return nil
@@ -102,16 +120,7 @@ func connectionCreate2024(r *Request) error {
 // eventRequest2024 refuses free-form event fields that are not objects:
 // 2024.8 took any JSON there, the current contract objects only.
 func eventRequest2024(r *Request) error {
-	for _, field := range []string{"user", "context", "brand"} {
-		v, ok := r.Body[field]
-		if !ok {
-			continue
-		}
-		if _, isObject := v.(map[string]any); !isObject {
-			return fieldError(field, fmt.Sprintf("Expected a dictionary of items but got type %q.", pythonType(v)))
-		}
-	}
-	return nil
+	return objectsOnly(r, "user", "context", "brand")
 }
 
 // volumeRequest2024 asks for the seven days 2024.8's volume covered.

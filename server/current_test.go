@@ -130,6 +130,8 @@ func TestCurrentConnectionShape(t *testing.T) {
 func TestCompatHidesWhatItCannotExpress(t *testing.T) {
 	v := newCurrentEnv(t)
 	v.currentSource("slack", "slack", nil)
+	v.currentSource("longurl", "okta", map[string]any{"authorization_url": "https://idp.example/" + strings.Repeat("a", 300),
+		"access_token_url": "https://idp.example/t", "profile_url": "https://idp.example/p"})
 	gh := v.currentSource("github", "github", nil)["pk"].(string)
 	long := v.createConnection(aliceKey, gh, strings.Repeat("l", 256))
 	short := v.createConnection(bobKey, gh, strings.Repeat("s", 255))
@@ -146,7 +148,7 @@ func TestCompatHidesWhatItCannotExpress(t *testing.T) {
 		path          string
 		current, prev float64
 	}{
-		{"/sources/oauth/", 2, 1},
+		{"/sources/oauth/", 3, 1},
 		{"/sources/user_connections/oauth/", 2, 1},
 		{"/events/events/?action=offboarded", 1, 0},
 	} {
@@ -160,6 +162,7 @@ func TestCompatHidesWhatItCannotExpress(t *testing.T) {
 	for _, p := range []struct{ method, path string }{
 		{http.MethodGet, "/sources/oauth/slack/"}, {http.MethodPatch, "/sources/oauth/slack/"},
 		{http.MethodGet, "/sources/oauth/slack/used_by/"}, {http.MethodDelete, "/sources/oauth/slack/"},
+		{http.MethodGet, "/sources/oauth/longurl/"},
 		{http.MethodGet, fmt.Sprintf("%s%d/", connections, long)}, {http.MethodPatch, fmt.Sprintf("%s%d/", connections, long)},
 		{http.MethodGet, fmt.Sprintf("%s%d/used_by/", connections, long)},
 		{http.MethodDelete, fmt.Sprintf("%s%d/", connections, long)}, {http.MethodGet, "/events/events/" + offboarded + "/"},
@@ -204,6 +207,12 @@ func TestAcrossMounts(t *testing.T) {
 	old := r.JSON(t)
 	if old["provider_type"] != "azuread" || old["icon"] != "https://i.example/e.png" || old["pkce"] != nil {
 		t.Errorf("2024.8 source: %s", r.Body)
+	}
+	for _, jwks := range []any{"x", 5, []int{1}, true} {
+		r := v.doAt(compat2024, http.MethodPatch, "/sources/oauth/entra/", adminKey, map[string]any{"oidc_jwks": jwks})
+		if r.Status != http.StatusBadRequest || !strings.Contains(r.Body, `{"oidc_jwks":["Expected a dictionary of items but got type`) {
+			t.Errorf("2024.8 oidc_jwks %v: %d %s", jwks, r.Status, r.Body)
+		}
 	}
 	put := map[string]any{"name": "Entra", "slug": "entra", "provider_type": "azuread", "consumer_key": "k", "consumer_secret": "s"}
 	expect(t, v.doAt(compat2024, http.MethodPut, "/sources/oauth/entra/", adminKey, put), http.StatusOK)
@@ -286,6 +295,13 @@ func TestCurrentUsers(t *testing.T) {
 	r = v.doAt(compat2024, http.MethodGet, users+"me/", aliceKey, nil)
 	if strings.Contains(r.Body, "is_current") || strings.Contains(r.Body, `"users"`) {
 		t.Errorf("users/me on 2024.8: %s", r.Body)
+	}
+	// A username outside Django's pattern, which user writes take, is
+	// answered by users/me too.
+	expect(t, v.do(http.MethodPatch, fmt.Sprintf("%s%d/", users, v.Alice.ID), adminKey, map[string]any{"username": "Alice Doe"}),
+		http.StatusOK)
+	if r := v.do(http.MethodGet, users+"me/", aliceKey, nil); r.Status != http.StatusOK || !strings.Contains(r.Body, `"Alice Doe"`) {
+		t.Errorf("users/me of Alice Doe: %d %s", r.Status, r.Body)
 	}
 }
 

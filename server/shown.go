@@ -23,6 +23,9 @@ type Shown struct {
 	// MaxIdentifier is the longest connection identifier, in characters,
 	// the contract allows (0: any).
 	MaxIdentifier int
+	// MaxSourceURL is the longest of a source's four OAuth URLs, in
+	// characters, the contract allows (0: any).
+	MaxSourceURL int
 	// Actions are the event actions the contract has (nil: all).
 	Actions []string
 }
@@ -49,7 +52,18 @@ func shownOf(c echo.Context) *Shown {
 
 // source answers whether the mount shows src.
 func (sh *Shown) source(src *store.OAuthSource) bool {
-	return sh == nil || sh.ProviderTypes == nil || slices.Contains(sh.ProviderTypes, src.ProviderType)
+	if sh == nil {
+		return true
+	}
+	if sh.ProviderTypes != nil && !slices.Contains(sh.ProviderTypes, src.ProviderType) {
+		return false
+	}
+	for _, u := range []*string{src.RequestTokenURL, src.AuthorizationURL, src.AccessTokenURL, src.ProfileURL} {
+		if sh.MaxSourceURL > 0 && u != nil && utf8.RuneCountInString(*u) > sh.MaxSourceURL {
+			return false
+		}
+	}
+	return true
 }
 
 // connection answers whether the mount shows conn.
@@ -65,7 +79,7 @@ func (sh *Shown) event(e *store.Event) bool {
 // sources narrows a source filter to what the mount shows.
 func (sh *Shown) sources(f *store.SourceFilter) {
 	if sh != nil {
-		f.ProviderTypes = sh.ProviderTypes
+		f.ProviderTypes, f.MaxURL = sh.ProviderTypes, sh.MaxSourceURL
 	}
 }
 

@@ -22,6 +22,9 @@ type SourceFilter struct {
 	PBMUUID *string
 	// ProviderTypes keeps the sources of these provider types (nil: any).
 	ProviderTypes []string
+	// MaxURL keeps the sources whose four OAuth URLs have at most that
+	// many characters each (0: any).
+	MaxURL int
 	// Search matches name or slug, ignoring case.
 	Search string
 	// Ordering holds API ordering fields; unknown fields are ignored.
@@ -80,6 +83,11 @@ func (s *Store) filterSources(q *gorm.DB, f SourceFilter) *gorm.DB {
 	}
 	if f.ProviderTypes != nil {
 		q = q.Where("provider_type IN ?", f.ProviderTypes)
+	}
+	if f.MaxURL > 0 {
+		for _, col := range []string{"request_token_url", "authorization_url", "access_token_url", "profile_url"} {
+			q = q.Where("("+col+" IS NULL OR length("+col+") <= ?)", f.MaxURL)
+		}
 	}
 	if f.HasJWKS != nil {
 		if *f.HasJWKS {
