@@ -210,8 +210,9 @@ async function sources2026(sourceFor, github) {
 }
 
 // connection2026: her connection (to github) is moved to discord by PUT,
-// back by PATCH, each with an expiry read back; a second one has an
-// identifier of 300 characters (2026.8 sets no maximum) and is deleted.
+// back by PATCH, each with an expiry read back; a second one, to discord
+// (a user has one connection per source), has an identifier of 300
+// characters (2026.8 sets no maximum) and is deleted.
 async function connection2026(alice, hers, github, discord) {
     const day = 24 * 3600 * 1000;
     const second = (ms) => new Date(Math.ceil(ms / 1000) * 1000);
@@ -237,9 +238,9 @@ async function connection2026(alice, hers, github, discord) {
         "PATCH: created changed, or last_updated went back", { hers, put, patched });
 
     const identifier = `alice-long-${stamp}-`.padEnd(300, "x");
-    const long = await alice.api.sources.sourcesUserConnectionsOauthCreate({ userOAuthSourceConnectionRequest: { source: github.pk, identifier } });
+    const long = await alice.api.sources.sourcesUserConnectionsOauthCreate({ userOAuthSourceConnectionRequest: { source: discord.pk, identifier } });
     expect(long.identifier === identifier && long.user === alice.user.pk, "a connection with a 300-character identifier", long);
-    checkConnection2026(long, github, "the 300-character identifier's connection");
+    checkConnection2026(long, discord, "the 300-character identifier's connection");
     const longRead = await alice.api.sources.sourcesUserConnectionsOauthRetrieve({ id: long.pk });
     expect(longRead.identifier === identifier, "a 300-character identifier read back", longRead);
     await alice.api.sources.sourcesUserConnectionsOauthDestroy({ id: long.pk });
