@@ -79,10 +79,11 @@ func freeAddr(t *testing.T) string {
 	return ln.Addr().String()
 }
 
-// start runs the server on database and waits until it is ready.
-func start(t *testing.T, database string) *proc {
+// start runs the server on database and waits until it is ready; args
+// are more arguments of serve (e.g. "--api-version", "2024.8").
+func start(t *testing.T, database string, args ...string) *proc {
 	t.Helper()
-	p, err := launch(t, database)
+	p, err := launch(t, database, args...)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -91,13 +92,13 @@ func start(t *testing.T, database string) *proc {
 
 // launch is start for use off the test goroutine: it reports instead of
 // failing the test.
-func launch(t *testing.T, database string) (*proc, error) {
-	return launchBinary(t, serverBinary(t), database)
+func launch(t *testing.T, database string, args ...string) (*proc, error) {
+	return launchBinary(t, serverBinary(t), database, args...)
 }
 
 // launchBinary is launch with a binary of choice.
-func launchBinary(t *testing.T, binary, database string) (*proc, error) {
-	return launchWith(t, binary, database, serverEnv("SECRET_KEY="+testenv.SecretKey))
+func launchBinary(t *testing.T, binary, database string, args ...string) (*proc, error) {
+	return launchWith(t, binary, database, serverEnv("SECRET_KEY="+testenv.SecretKey), args...)
 }
 
 // serverEnv is the test's environment for a server or a command, less
@@ -112,12 +113,13 @@ func serverEnv(extra ...string) []string {
 	return append(append(env, "BOOTSTRAP_TOKEN="+adminKey), extra...)
 }
 
-// launchWith starts binary serving database with the environment env and
-// waits until it is ready; it fails when the process exits first.
-func launchWith(t *testing.T, binary, database string, env []string) (*proc, error) {
+// launchWith starts binary serving database with the environment env (and
+// args, more arguments of serve) and waits until it is ready; it fails
+// when the process exits first.
+func launchWith(t *testing.T, binary, database string, env []string, args ...string) (*proc, error) {
 	addr := freeAddr(t)
 	logs := &testenv.SyncBuffer{}
-	cmd := exec.Command(binary, "serve", "--addr", addr, "--database", database)
+	cmd := exec.Command(binary, append([]string{"serve", "--addr", addr, "--database", database}, args...)...)
 	cmd.Env = env
 	cmd.Stdout, cmd.Stderr = logs, logs
 	if err := cmd.Start(); err != nil {

@@ -3,6 +3,8 @@ package e2e_test
 import (
 	"context"
 	"encoding/json"
+	"fmt"
+	"io"
 	"net/http"
 	"os"
 	"os/exec"
@@ -43,49 +45,86 @@ type tsClientRun struct {
 	references []string // authentik's published contracts the client is generated from
 	base       string   // the mount the client calls
 	spec       string   // the mount's own contract, from the repository root
+	// apiVersion is the server's --api-version: "" for none, so that
+	// /api/v3/ speaks the current contract (server.CurrentVersion). Each
+	// value is one server process, on a database of its own.
+	apiVersion string
 }
 
 // authentik 2024.8.3's contracts: connections, sources, users and tokens
 // (31 operations), and the events (10).
 var references2024 = []string{"authentik-2024.8.3-subset.yaml", "authentik-2024.8.3-events.yaml"}
 
-// tsClientRuns are the runs of TestAuthentikTypeScriptClient. When
-// /api/v3/ speaks 2026.8, authentik's 2026.8.3 client is one more entry:
-// installed beside the pinned one under an npm alias
-// ("@goauthentik/api-2026": "npm:@goauthentik/api@2026.8.3" in
-// tools/tsclient/package.json), with references
-// authentik-2026.8.3-subset.yaml and authentik-2026.8.3-events.yaml, base
-// /api/v3 and spec openapi.yaml (and the 2024.8 client's /api/v3 entry
-// then moves to a server started with --api-version 2024.8). The scripts
-// load the package run.client names (AKCONN_TSCLIENT_PACKAGE); where the
-// 2026.8 contract differs (source on a connection's create, stats in
-// place of per_month), they branch on the client's version.
+// authentik 2026.8.3's: the same 31, and the events' 10 (stats in place
+// of per_month).
+var references2026 = []string{"authentik-2026.8.3-subset.yaml", "authentik-2026.8.3-events.yaml"}
+
+// tsClientRuns are the runs of TestAuthentikTypeScriptClient: authentik
+// 2026.8.3's client (installed beside the pinned 2024.8.3 one under the
+// npm alias @goauthentik/api-2026, tools/tsclient/package.json) on
+// /api/v3/ of a server started as it is by default, and 2024.8.3's on
+// that server's /compat/2024.8/api/v3/ and on /api/v3/ of a server started
+// with --api-version 2024.8. The scripts load the package run.client names
+// (AKCONN_TSCLIENT_PACKAGE) and branch on its version where the contracts
+// differ (tools/tsclient/lib.mjs: v2026).
+//
+// Until /api/v3/ speaks 2026.8 (server.CurrentVersion "2024.8"), the
+// default server's /api/v3/ speaks 2024.8, and so does the second
+// server's (--api-version 2024.8 is then the default; openapi.yaml and
+// api/2024.8.yaml are the same contract): the 2026.8 run skips, saying
+// so, as long as the /api/v3/schema/ it would call is not a 2026.8
+// document (tsClientMount), and runs by itself once it is. Nothing here
+// changes at the switch.
 var tsClientRuns = []tsClientRun{
-	{"@goauthentik/api", references2024, "/api/v3", "openapi.yaml"},
-	{"@goauthentik/api", references2024, "/compat/2024.8/api/v3", "api/2024.8.yaml"},
+	{"@goauthentik/api-2026", references2026, "/api/v3", "openapi.yaml", ""},
+	{"@goauthentik/api", references2024, "/compat/2024.8/api/v3", "api/2024.8.yaml", ""},
+	{"@goauthentik/api", references2024, "/api/v3", "api/2024.8.yaml", "2024.8"},
 }
 
-// authentik's own TypeScript client (@goauthentik/api 2024.8.3, pinned in
-// tools/tsclient) drives every operation of authentik's published
-// contracts for connections, sources, users, tokens and events on a real
-// server process on the test backend, through each mount of tsClientRuns,
-// as an administrator and an ordinary user use them (the scripts check
-// what they read). Every raw response the client received is valid for
-// authentik's contract of its operation and for the mount's own contract,
-// and every operation of those contracts was called at least once.
+// authentik's own TypeScript clients (@goauthentik/api 2024.8.3 and
+// 2026.8.3, pinned in tools/tsclient) drive every operation of authentik's
+// published contracts for connections, sources, users, tokens and events
+// on real server processes on the test backend, through each mount of
+// tsClientRuns, as an administrator and an ordinary user use them (the
+// scripts check what they read). Every raw response the client received
+// is valid for authentik's contract of its operation and for the mount's
+// own contract, and every operation of those contracts was called at
+// least once.
 func TestAuthentikTypeScriptClient(t *testing.T) {
 	root := filepath.Dir(testenv.SpecPath())
 	node, err := exec.LookPath("node")
 	if err != nil {
 		t.Skip("node is not on PATH: the test of authentik's TypeScript client needs Node.js 18 or later")
 	}
-	p := start(t, testenv.DatabaseURL(t, testenv.Backend()))
+	clientVersions := map[string]string{} // package → its version
+	servers := map[string]*proc{}         // --api-version → the server
 	for _, run := range tsClientRuns {
 		pkg := filepath.Join(root, "tools", "tsclient", "node_modules", filepath.FromSlash(run.client), "package.json")
-		if _, err := os.Stat(pkg); err != nil {
+		raw, err := os.ReadFile(pkg)
+		if err != nil {
 			t.Skipf("%s is missing: run `npm ci --prefix tools/tsclient` (make test does)", pkg)
 		}
-		t.Run(run.client+strings.ReplaceAll(run.base, "/", "_"), func(t *testing.T) {
+		var manifest struct{ Version string }
+		if err := json.Unmarshal(raw, &manifest); err != nil || manifest.Version == "" {
+			t.Fatalf("%s: no version (%v)", pkg, err)
+		}
+		clientVersions[run.client] = manifest.Version
+		if servers[run.apiVersion] == nil {
+			var args []string
+			if run.apiVersion != "" {
+				args = []string{"--api-version", run.apiVersion}
+			}
+			servers[run.apiVersion] = start(t, testenv.DatabaseURL(t, testenv.Backend()), args...)
+		}
+	}
+	for _, run := range tsClientRuns {
+		name := run.client + strings.ReplaceAll(run.base, "/", "_")
+		if run.apiVersion != "" {
+			name += "_api-version_" + run.apiVersion
+		}
+		p := servers[run.apiVersion]
+		t.Run(name, func(t *testing.T) {
+			tsClientMount(t, p, run, clientVersions[run.client], root)
 			var references []*contract
 			for _, name := range run.references {
 				if path := testenv.ReferenceFile(t, name); path != "" {
@@ -118,10 +157,71 @@ func TestAuthentikTypeScriptClient(t *testing.T) {
 					}
 				}
 			}
-			t.Logf("%s %s: validated %d responses of %d operations against the mount's contract and %d reference(s)",
-				testenv.Backend(), run.base, len(responses), len(seen), len(references))
+			t.Logf("%s %s %s: validated %d responses of %d operations against the mount's contract and %d reference(s)",
+				testenv.Backend(), run.client, run.base, len(responses), len(seen), len(references))
 		})
 	}
+}
+
+// tsClientMount checks that run's mount on p speaks the contract of run's
+// client (its release series, from the client's version) and run.spec. It
+// skips the run while the mount is the /api/v3/ of a server started
+// without --api-version and speaks an older series than the client: the
+// 2026.8 client's run before /api/v3/ speaks 2026.8. Any other difference
+// fails the run.
+func tsClientMount(t *testing.T, p *proc, run tsClientRun, clientVersion, root string) {
+	t.Helper()
+	want := releaseSeries(clientVersion)
+	resp, err := client.Get(p.base + run.base + "/schema/")
+	if err != nil {
+		t.Fatalf("GET %s/schema/: %v", run.base, err)
+	}
+	raw, err := io.ReadAll(resp.Body)
+	resp.Body.Close()
+	if err != nil || resp.StatusCode != http.StatusOK {
+		t.Fatalf("GET %s/schema/: %d %v", run.base, resp.StatusCode, err)
+	}
+	served, err := openapi3.NewLoader().LoadFromData(raw)
+	if err != nil {
+		t.Fatalf("%s/schema/: %v", run.base, err)
+	}
+	got := served.Info.Version
+	if !strings.HasPrefix(got, want+".") {
+		if run.apiVersion == "" && run.base == "/api/v3" && olderSeries(releaseSeries(got), want) {
+			t.Skipf("%s %s waits for /api/v3/ to speak %s: this server's /api/v3/schema/ has info.version %s "+
+				"(it runs as soon as a server started without --api-version serves %s at /api/v3/)", run.client, clientVersion, want, got, want)
+		}
+		t.Fatalf("%s %s speaks %s, but %s/schema/ has info.version %s", run.client, clientVersion, want, run.base, got)
+	}
+	spec, err := openapi3.NewLoader().LoadFromFile(filepath.Join(root, run.spec))
+	if err != nil {
+		t.Fatalf("load %s: %v", run.spec, err)
+	}
+	if spec.Info.Version != got {
+		t.Fatalf("%s/schema/ has info.version %s, but the run checks it against %s, version %s", run.base, got, run.spec, spec.Info.Version)
+	}
+}
+
+// releaseSeries is the authentik release series of a version, "YEAR.MONTH"
+// ("2026.8" of "2026.8.3" and "2026.8.3-slice.1"), or the version itself.
+func releaseSeries(version string) string {
+	parts := strings.SplitN(version, ".", 3)
+	if len(parts) < 2 {
+		return version
+	}
+	return parts[0] + "." + parts[1]
+}
+
+// olderSeries reports whether series a ("2024.8") is before b ("2026.8").
+func olderSeries(a, b string) bool {
+	var ay, am, by, bm int
+	if _, err := fmt.Sscanf(a, "%d.%d", &ay, &am); err != nil {
+		return false
+	}
+	if _, err := fmt.Sscanf(b, "%d.%d", &by, &bm); err != nil {
+		return false
+	}
+	return ay < by || ay == by && am < bm
 }
 
 // runTSClient runs tools/tsclient/<script> with run's client against its

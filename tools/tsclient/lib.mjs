@@ -16,12 +16,17 @@
 //
 // AKCONN_TSCLIENT_PACKAGE names the client package (default
 // "@goauthentik/api", the 2024.8.3 build pinned in package.json); a later
-// client is installed beside it under an npm alias and named here.
+// client is installed beside it under an npm alias and named here:
+// "@goauthentik/api-2026" is authentik 2026.8.3's. The scripts call the
+// same operations with either; where the 2026.8 contract differs they
+// branch on v2026 (below), read once here from the loaded package's
+// version.
 //
 // The package has no "exports" map: Node resolves it to its CommonJS build
 // (dist/index.js, "main"); its dist/esm build is ESM in .js files without
 // "type": "module", which Node does not load as ESM.
 import { writeFileSync } from "node:fs";
+import { createRequire } from "node:module";
 
 const baseUrl = (process.argv[2] || process.env.AKCONN_BASE_URL || "").replace(/\/+$/, "");
 const captureFile = process.argv[3] || process.env.AKCONN_TSCLIENT_CAPTURE || "";
@@ -30,7 +35,26 @@ if (!baseUrl || !captureFile || !apiKey) {
     console.error("usage: AKCONN_API_KEY=<key> node <script>.mjs <base URL, e.g. http://127.0.0.1:9000/api/v3> <capture file>");
     process.exit(2);
 }
-const client = await import(process.env.AKCONN_TSCLIENT_PACKAGE || "@goauthentik/api");
+const clientPackage = process.env.AKCONN_TSCLIENT_PACKAGE || "@goauthentik/api";
+const client = await import(clientPackage);
+
+// clientVersion is the loaded client's version (its package.json, which
+// an npm alias keeps: "2026.8.3" for @goauthentik/api-2026); v2026 is
+// true for authentik 2026.8's client, false for 2024.8's. Any other
+// series fails here: the scripts know these two contracts only.
+export const clientVersion = createRequire(import.meta.url)(`${clientPackage}/package.json`).version;
+export const v2026 = clientVersion.startsWith("2026.8.");
+if (!v2026 && !clientVersion.startsWith("2024.8.")) {
+    console.error(`${clientPackage} is version ${clientVersion}: these scripts drive authentik 2024.8's or 2026.8's client`);
+    process.exit(2);
+}
+// The version and the operations agree: 2026.8 has stats where 2024.8 had
+// per_month.
+if (v2026 !== (typeof client.EventsApi.prototype.eventsEventsStatsRetrieve === "function") ||
+    v2026 === (typeof client.EventsApi.prototype.eventsEventsPerMonthList === "function")) {
+    console.error(`${clientPackage} ${clientVersion}: its EventsApi does not have the operations of its version (stats in 2026.8, per_month in 2024.8)`);
+    process.exit(2);
+}
 
 // Every raw response under baseUrl, in call order.
 export const captured = [];
@@ -81,7 +105,11 @@ function track(api) {
             return async (...args) => {
                 operation = prop;
                 try {
-                    return await value.apply(target, args);
+                    const result = await value.apply(target, args);
+                    if (v2026 && result && result.pagination) {
+                        checkAutocomplete(prop, result);
+                    }
+                    return result;
                 } catch (err) {
                     if (err instanceof client.ResponseError) {
                         throw new HTTPError(prop, err.response, await err.response.text().catch(() => ""));
@@ -93,6 +121,26 @@ function track(api) {
             };
         },
     });
+}
+
+// emptyAutocomplete are the lists whose views have no query language in
+// authentik (no get_ql_fields): their autocomplete is {}. Users and events
+// have one; theirs is an object (djangoql's schema upstream).
+const emptyAutocomplete = ["sourcesOauthList", "sourcesUserConnectionsOauthList", "coreTokensList"];
+
+// checkAutocomplete checks the autocomplete of a 2026.8 paginated list:
+// every list of that contract has one.
+function checkAutocomplete(op, list) {
+    const a = list.autocomplete;
+    expect(a !== null && typeof a === "object" && !Array.isArray(a), `${op}: autocomplete is not an object`, { autocomplete: a === undefined ? "(absent)" : a });
+    if (emptyAutocomplete.includes(op)) {
+        expect(Object.keys(a).length === 0, `${op}: autocomplete is not {}`, a);
+    }
+}
+
+// validDate is a Date the client made of a valid date-time.
+export function validDate(d) {
+    return d instanceof Date && !Number.isNaN(d.getTime());
 }
 
 // as returns the client's APIs authenticated with key.

@@ -6,7 +6,15 @@
 // the superuser another, and both are listed, filtered, paged, retrieved,
 // updated (PUT and PATCH), shown in used_by and deleted; the ordinary user
 // cannot create a source (403); the sources are updated and deleted.
-import { apiKey, as, expect, expectStatus, makeUser, run, same, stamp } from "./lib.mjs";
+//
+// With authentik 2026.8's client (v2026) it also creates an entraid and a
+// slack source (pkce, promoted, the authorization code's auth method) and
+// sets icons (icon_url, icon_themed_urls), filters on pbm_uuid; a
+// connection is made with its source in the body (2026.8's request has a
+// writable `source` and no `user`: the caller's), is read with source (a
+// uuid) and source_obj, moved between sources by PUT and PATCH with
+// expires, and one has an identifier of 300 characters.
+import { apiKey, as, expect, expectStatus, makeUser, run, same, stamp, v2026, validDate } from "./lib.mjs";
 
 const admin = as(apiKey);
 const secrets = [apiKey];
@@ -15,7 +23,7 @@ const secret = (s) => (secrets.push(s), s);
 // withSource adds the connection's source to the body the client built:
 // authentik 2024.8's UserOAuthSourceConnectionRequest has no `source`
 // (upstream it is read-only); this server requires it on create
-// (openapi.yaml: x-addition).
+// (api/2024.8.yaml: x-addition). 2026.8's client sends it itself.
 const withSource = (pk) => async ({ init }) => ({ body: { ...init.body, source: pk } });
 
 async function main() {
@@ -53,6 +61,9 @@ async function main() {
 
     const got = await admin.sources.sourcesOauthRetrieve({ slug: discord.slug });
     expect(got.pk === discord.pk && got.name === discord.name, "sourcesOauthRetrieve", got);
+    if (v2026) {
+        await sources2026(sourceFor, github);
+    }
 
     // An ordinary user links her own account, and may not make sources.
     const alice = await makeUser(admin, `ts-alice-${stamp}`);
@@ -60,16 +71,32 @@ async function main() {
     const denied = await expectStatus(403, alice.api.sources.sourcesOauthCreate({ oAuthSourceRequest: sourceFor("google") }),
         "an ordinary user creating a source");
     expect(typeof denied.detail === "string", "the 403 has no detail", denied);
-    const hers = await alice.api.sources.sourcesUserConnectionsOauthCreate(
-        { userOAuthSourceConnectionRequest: { identifier: `alice-${stamp}`, accessToken: secret(`ts-access-alice-${stamp}`) } },
-        withSource(github.pk),
-    );
-    expect(hers.user === alice.user.pk && hers.source.slug === github.slug && hers.identifier === `alice-${stamp}`, "her connection", hers);
+    let hers, his;
+    if (v2026) {
+        hers = await alice.api.sources.sourcesUserConnectionsOauthCreate({
+            userOAuthSourceConnectionRequest: { source: github.pk, identifier: `alice-${stamp}`, accessToken: secret(`ts-access-alice-${stamp}`) },
+        });
+        expect(hers.user === alice.user.pk && hers.identifier === `alice-${stamp}`, "her connection", hers);
+        checkConnection2026(hers, github, "her connection");
+    } else {
+        hers = await alice.api.sources.sourcesUserConnectionsOauthCreate(
+            { userOAuthSourceConnectionRequest: { identifier: `alice-${stamp}`, accessToken: secret(`ts-access-alice-${stamp}`) } },
+            withSource(github.pk),
+        );
+        expect(hers.user === alice.user.pk && hers.source.slug === github.slug && hers.identifier === `alice-${stamp}`, "her connection", hers);
+    }
     const adminMe = await admin.core.coreUsersMeRetrieve();
-    const his = await admin.sources.sourcesUserConnectionsOauthCreate(
-        { userOAuthSourceConnectionRequest: { identifier: `admin-${stamp}`, accessToken: secret(`ts-access-admin-${stamp}`) } },
-        withSource(discord.pk),
-    );
+    if (v2026) {
+        his = await admin.sources.sourcesUserConnectionsOauthCreate({
+            userOAuthSourceConnectionRequest: { source: discord.pk, identifier: `admin-${stamp}`, accessToken: secret(`ts-access-admin-${stamp}`) },
+        });
+        checkConnection2026(his, discord, "his connection");
+    } else {
+        his = await admin.sources.sourcesUserConnectionsOauthCreate(
+            { userOAuthSourceConnectionRequest: { identifier: `admin-${stamp}`, accessToken: secret(`ts-access-admin-${stamp}`) } },
+            withSource(discord.pk),
+        );
+    }
     expect(his.user === adminMe.user.pk, "the superuser's connection is not his", his);
 
     const herList = await alice.api.sources.sourcesUserConnectionsOauthList({});
@@ -87,16 +114,22 @@ async function main() {
 
     // Her connection: read, replaced, patched, shown as the source's use.
     const read = await alice.api.sources.sourcesUserConnectionsOauthRetrieve({ id: hers.pk });
-    expect(read.identifier === hers.identifier && read.source.pk === github.pk, "sourcesUserConnectionsOauthRetrieve", read);
-    const put = await alice.api.sources.sourcesUserConnectionsOauthUpdate({
-        id: hers.pk,
-        userOAuthSourceConnectionRequest: { identifier: `alice-put-${stamp}`, accessToken: secret(`ts-access-alice-put-${stamp}`) },
-    });
-    expect(put.identifier === `alice-put-${stamp}` && put.source.pk === github.pk && put.user === alice.user.pk, "PUT keeps source and user", put);
-    const patched = await alice.api.sources.sourcesUserConnectionsOauthPartialUpdate({
-        id: hers.pk, patchedUserOAuthSourceConnectionRequest: { identifier: `alice-patch-${stamp}` },
-    });
-    expect(patched.identifier === `alice-patch-${stamp}`, "PATCH identifier", patched);
+    if (v2026) {
+        expect(read.identifier === hers.identifier, "sourcesUserConnectionsOauthRetrieve", read);
+        checkConnection2026(read, github, "sourcesUserConnectionsOauthRetrieve");
+        await connection2026(alice, hers, github, discord);
+    } else {
+        expect(read.identifier === hers.identifier && read.source.pk === github.pk, "sourcesUserConnectionsOauthRetrieve", read);
+        const put = await alice.api.sources.sourcesUserConnectionsOauthUpdate({
+            id: hers.pk,
+            userOAuthSourceConnectionRequest: { identifier: `alice-put-${stamp}`, accessToken: secret(`ts-access-alice-put-${stamp}`) },
+        });
+        expect(put.identifier === `alice-put-${stamp}` && put.source.pk === github.pk && put.user === alice.user.pk, "PUT keeps source and user", put);
+        const patched = await alice.api.sources.sourcesUserConnectionsOauthPartialUpdate({
+            id: hers.pk, patchedUserOAuthSourceConnectionRequest: { identifier: `alice-patch-${stamp}` },
+        });
+        expect(patched.identifier === `alice-patch-${stamp}`, "PATCH identifier", patched);
+    }
     const connUse = await alice.api.sources.sourcesUserConnectionsOauthUsedByList({ id: hers.pk });
     expect(Array.isArray(connUse), "a connection's used_by is not a list", connUse);
     const sourceUse = await admin.sources.sourcesOauthUsedByList({ slug: github.slug });
@@ -119,6 +152,98 @@ async function main() {
     await admin.sources.sourcesOauthDestroy({ slug: discord.slug });
     await admin.core.coreUsersDestroy({ id: alice.user.pk });
     return `sources ${github.slug}, ${discord.slug}; connections ${hers.pk}, ${his.pk}`;
+}
+
+// checkConnection2026 checks what 2026.8 answers for a connection to
+// source: source is the source's uuid, source_obj the source, last_updated
+// and expires dates (expires defaults to the moment of creation upstream).
+function checkConnection2026(c, source, what) {
+    expect(c.source === source.pk, `${what}: source is not the source's uuid ${source.pk}`, c);
+    expect(c.sourceObj && c.sourceObj.pk === source.pk && c.sourceObj.slug === source.slug && c.sourceObj.name === source.name,
+        `${what}: source_obj is not the source`, c);
+    expect(validDate(c.created) && validDate(c.lastUpdated) && c.lastUpdated >= c.created, `${what}: created/last_updated`, c);
+    expect(validDate(c.expires), `${what}: expires is not a date-time`, c);
+}
+
+// sources2026: what 2026.8 adds to a source. An entraid source with PKCE
+// (S256), promoted, its token request authenticated in the body and an
+// icon at an https URL; a slack source with the defaults, then a themed
+// icon; the pbm_uuid filter. Both are deleted.
+async function sources2026(sourceFor, github) {
+    const icon = `https://icons.example.org/ts/entra-${stamp}.png`;
+    const entra = await admin.sources.sourcesOauthCreate({
+        oAuthSourceRequest: { ...sourceFor("entraid"), pkce: "S256", promoted: true, authorizationCodeAuthMethod: "post_body", icon },
+    });
+    for (const [what, s] of [["sourcesOauthCreate", entra], ["sourcesOauthRetrieve", await admin.sources.sourcesOauthRetrieve({ slug: entra.slug })]]) {
+        expect(s.providerType === "entraid" && s.pkce === "S256" && s.promoted === true && s.authorizationCodeAuthMethod === "post_body",
+            `${what}: the entraid source's provider_type, pkce, promoted, authorization_code_auth_method`, s);
+        expect(s.icon === icon && s.iconUrl === icon && s.iconThemedUrls === null,
+            `${what}: an https icon is its own icon_url, and has no themed URLs`, s);
+        expect(s.type && s.type.name === "entraid", `${what}: type is not entraid's`, s);
+    }
+
+    const slack = await admin.sources.sourcesOauthCreate({ oAuthSourceRequest: sourceFor("slack") });
+    expect(slack.providerType === "slack" && slack.type && slack.type.name === "slack", "the slack source", slack);
+    expect(slack.pkce === "none" && slack.promoted === false && slack.authorizationCodeAuthMethod === "basic_auth",
+        "a source's defaults: pkce none, not promoted, basic_auth", slack);
+    expect(slack.iconUrl === null && slack.iconThemedUrls === null, "a source without an icon: icon_url and icon_themed_urls null", slack);
+    const themed = `https://icons.example.org/ts/%(theme)s/slack-${stamp}.svg`;
+    const withIcon = await admin.sources.sourcesOauthPartialUpdate({ slug: slack.slug, patchedOAuthSourceRequest: { icon: themed } });
+    const want = {
+        light: `https://icons.example.org/ts/light/slack-${stamp}.svg`,
+        dark: `https://icons.example.org/ts/dark/slack-${stamp}.svg`,
+    };
+    for (const [what, s] of [["sourcesOauthPartialUpdate", withIcon], ["sourcesOauthRetrieve", await admin.sources.sourcesOauthRetrieve({ slug: slack.slug })]]) {
+        expect(s.icon === themed && s.iconUrl === themed, `${what}: a themed icon's icon and icon_url`, s);
+        expect(s.iconThemedUrls && s.iconThemedUrls.light === want.light && s.iconThemedUrls.dark === want.dark,
+            `${what}: icon_themed_urls of ${themed}`, s.iconThemedUrls);
+    }
+
+    const byPbm = await admin.sources.sourcesOauthList({ pbmUuid: entra.pk });
+    expect(same(byPbm.results.map((s) => s.pk), [entra.pk]), "pbm_uuid filter", byPbm.results);
+    const byOther = await admin.sources.sourcesOauthList({ pbmUuid: github.pk, providerType: "entraid" });
+    expect(byOther.results.length === 0 && byOther.pagination.count === 0, "pbm_uuid of github with provider_type entraid", byOther);
+    const slacks = await admin.sources.sourcesOauthList({ search: stamp, providerType: "slack" });
+    expect(same(slacks.results.map((s) => s.pk), [slack.pk]), "provider_type=slack", slacks.results);
+    await admin.sources.sourcesOauthDestroy({ slug: entra.slug });
+    await admin.sources.sourcesOauthDestroy({ slug: slack.slug });
+}
+
+// connection2026: her connection (to github) is moved to discord by PUT,
+// back by PATCH, each with an expiry read back; a second one, to discord
+// (a user has one connection per source), has an identifier of 300
+// characters (2026.8 sets no maximum) and is deleted.
+async function connection2026(alice, hers, github, discord) {
+    const day = 24 * 3600 * 1000;
+    const second = (ms) => new Date(Math.ceil(ms / 1000) * 1000);
+    const expires1 = second(Date.now() + 30 * day);
+    const put = await alice.api.sources.sourcesUserConnectionsOauthUpdate({
+        id: hers.pk,
+        userOAuthSourceConnectionRequest: {
+            source: discord.pk, identifier: `alice-put-${stamp}`, accessToken: secret(`ts-access-alice-put-${stamp}`), expires: expires1,
+        },
+    });
+    expect(put.identifier === `alice-put-${stamp}` && put.user === alice.user.pk && put.pk === hers.pk, "PUT: identifier, same user and pk", put);
+    checkConnection2026(put, discord, "PUT to discord");
+    expect(put.expires.getTime() === expires1.getTime(), `PUT: expires is not ${expires1.toISOString()}`, put);
+
+    const expires2 = second(Date.now() + 60 * day);
+    const patched = await alice.api.sources.sourcesUserConnectionsOauthPartialUpdate({
+        id: hers.pk, patchedUserOAuthSourceConnectionRequest: { identifier: `alice-patch-${stamp}`, source: github.pk, expires: expires2 },
+    });
+    expect(patched.identifier === `alice-patch-${stamp}` && patched.user === alice.user.pk, "PATCH identifier", patched);
+    checkConnection2026(patched, github, "PATCH back to github");
+    expect(patched.expires.getTime() === expires2.getTime(), `PATCH: expires is not ${expires2.toISOString()}`, patched);
+    expect(patched.created.getTime() === hers.created.getTime() && patched.lastUpdated >= put.lastUpdated,
+        "PATCH: created changed, or last_updated went back", { hers, put, patched });
+
+    const identifier = `alice-long-${stamp}-`.padEnd(300, "x");
+    const long = await alice.api.sources.sourcesUserConnectionsOauthCreate({ userOAuthSourceConnectionRequest: { source: discord.pk, identifier } });
+    expect(long.identifier === identifier && long.user === alice.user.pk, "a connection with a 300-character identifier", long);
+    checkConnection2026(long, discord, "the 300-character identifier's connection");
+    const longRead = await alice.api.sources.sourcesUserConnectionsOauthRetrieve({ id: long.pk });
+    expect(longRead.identifier === identifier, "a 300-character identifier read back", longRead);
+    await alice.api.sources.sourcesUserConnectionsOauthDestroy({ id: long.pk });
 }
 
 await run(main, secrets);
