@@ -34,9 +34,11 @@ type VersionChange struct {
 	// Values are fast paths of Responses for hot operations: they turn the
 	// value the handler answers with into what Responses would make of it,
 	// before it is encoded, sparing the decoding and encoding again; false
-	// leaves it to Responses. Each must answer byte for byte as its
-	// Responses entry does (TestValueChangesMatchResponses), and only the
-	// last change of a contract's list may have one.
+	// leaves it to Responses. Each must answer the same JSON as its
+	// Responses entry does (TestValueChangesMatchResponses), and keeps the
+	// order of the members of a stored free-form object (an event's
+	// context), which decoding into a map loses; only the last change of a
+	// contract's list may have one.
 	Values map[string]func(status int, value any) (any, bool)
 }
 

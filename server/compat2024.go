@@ -45,6 +45,7 @@ var change2024to2026 = VersionChange{
 		"events_events_volume_list":                     volume2024,
 	},
 	Values: map[string]func(int, any) (any, bool){
+		"events_events_list":                            eventListValue2024,
 		"sources_user_connections_oauth_list":           connectionValue2024,
 		"sources_user_connections_oauth_create":         connectionValue2024,
 		"sources_user_connections_oauth_retrieve":       connectionValue2024,

@@ -35,6 +35,23 @@ type connectionList2024Value struct {
 	Results    []connection2024Value `json:"results"`
 }
 
+// eventList2024Value is a page of events without autocomplete.
+type eventList2024Value struct {
+	Pagination gen.Pagination `json:"pagination"`
+	Results    []gen.Event    `json:"results"`
+}
+
+// eventListValue2024 is the value path of the events list's change, which
+// only drops autocomplete: the events keep their free-form objects as
+// stored, members in their order, as a retrieve of one answers them.
+func eventListValue2024(status int, v any) (any, bool) {
+	page, ok := v.(gen.PaginatedEventList)
+	if !ok || status >= 300 {
+		return nil, false
+	}
+	return eventList2024Value{Pagination: page.Pagination, Results: page.Results}, true
+}
+
 // connectionValue2024 is the fast path of each(connection2024).
 func connectionValue2024(status int, v any) (any, bool) {
 	if status >= 300 {
