@@ -97,3 +97,33 @@ func TestMigrationCopiesEventDevices(t *testing.T) {
 		}
 	})
 }
+
+// TestEventAuthorizedAppFilter: context_authorized_app matches the
+// context's authorized_application.pk as it was written, a UUID also
+// without its dashes: the filter's value is read as the index keeps it
+// (pkText drops the dashes of a string pk).
+func TestEventAuthorizedAppFilter(t *testing.T) {
+	backends(t, func(t *testing.T, backend string) {
+		st := testenv.OpenStoreOn(t, backend)
+		t0 := time.Now().UTC().Truncate(time.Microsecond)
+		app := "0b7a5f4e-1c2d-4e3f-8a9b-0c1d2e3f4a5b"
+		byUUID := putEvent(t, st, t0, "authorize_application", pk(1), map[string]any{"authorized_application": map[string]any{"pk": app, "name": "a"}})
+		bySlug := putEvent(t, st, t0.Add(time.Second), "authorize_application", pk(1), map[string]any{"authorized_application": map[string]any{"pk": "ts-app-1"}})
+		putEvent(t, st, t0.Add(2*time.Second), "authorize_application", pk(1), map[string]any{"model": map[string]any{"pk": app}})
+		for _, c := range []struct {
+			value string
+			want  []string
+		}{
+			{app, []string{byUUID.UUID}},
+			{"0b7a5f4e1c2d4e3f8a9b0c1d2e3f4a5b", []string{byUUID.UUID}},
+			{"ts-app-1", []string{bySlug.UUID}},
+			{"ts-app-2", nil},
+			{"a", nil},
+		} {
+			ids, _ := listed(t, st, store.EventFilter{Scope: all, AuthorizedApp: &c.value})
+			if len(ids) != len(c.want) || len(ids) == 1 && ids[0] != c.want[0] {
+				t.Errorf("context_authorized_app=%s: %v, want %v", c.value, ids, c.want)
+			}
+		}
+	})
+}

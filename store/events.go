@@ -112,7 +112,7 @@ func (s *Store) filterEvents(q *gorm.DB, f EventFilter) *gorm.DB {
 		q = q.Where("action IN ?", dedupe(f.Actions))
 	}
 	for _, eq := range equalities("", eq{"user_pk", f.UserPK}, eq{"app", f.App}, eq{"client_ip", f.ClientIP}, eq{"username", f.Username}, eq{"brand_name", f.BrandName},
-		eq{"model_app", f.ModelApp}, eq{"model_name", f.ModelName}, eq{"model_pk", f.ModelPK}, eq{"authorized_app", f.AuthorizedApp}, eq{"device_pk", devicePK(f.ContextDevice)}) {
+		eq{"model_app", f.ModelApp}, eq{"model_name", f.ModelName}, eq{"model_pk", f.ModelPK}, eq{"authorized_app", indexedPK(f.AuthorizedApp)}, eq{"device_pk", indexedPK(f.ContextDevice)}) {
 		q = q.Where(eq)
 	}
 	if f.Since != nil {

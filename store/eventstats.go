@@ -20,10 +20,11 @@ const (
 	volumeBucket    = 6 * time.Hour
 )
 
-// devicePK is EventFilter.ContextDevice (the context's device.pk, a UUID
-// with or without its dashes) as device_pk holds it (pkText): a UUID
-// without its dashes.
-func devicePK(v *string) *string {
+// indexedPK is a filter's value for a context pk (EventFilter.ContextDevice,
+// the context's device.pk, or AuthorizedApp, its authorized_application.pk:
+// a UUID with or without its dashes) as device_pk and authorized_app hold
+// it (pkText): a string without its dashes.
+func indexedPK(v *string) *string {
 	if v == nil {
 		return nil
 	}
