@@ -176,9 +176,9 @@ func plan(cfg *config) ([]scenario, []goal) {
 	}, {
 		Name: "create", Title: "Durable creates",
 		Protocol: "A new source S is created through the API, then `POST /api/v3/sources/user_connections/oauth/` with " +
-			"`{\"source\": S, \"identifier\": \"bench-n\"}` as seeded user n with her own API key (a connection's user is the caller, "+
-			"read-only since authentik 2026.8; `akconn seed --tokens`), n = 1, 2, … (each seeded user once, the warm-up included, so "+
-			"every request authenticates a token not yet seen: the token cache never helps; the run stops early when the users run "+
+			"`{\"source\": S, \"identifier\": \"bench-n\"}` as seeded user n with her own API key (a connection's user is the caller, " +
+			"read-only since authentik 2026.8; `akconn seed --tokens`), n = 1, 2, … (each seeded user once, the warm-up included, so " +
+			"every request authenticates a token not yet seen: the token cache never helps; the run stops early when the users run " +
 			"out). Default durability (SQLite `synchronous=FULL`).",
 		Data: creates, Clients: 64, Duration: 5 * time.Second, Rounds: 1, Fresh: true,
 		Variants: []string{"default"},
