@@ -168,7 +168,7 @@ func plan(cfg *config) ([]scenario, []goal) {
 			"the variants take turns (server, response validation off, raw SQL, static, then the other way round), each process started once. "+
 			"On the server as the README starts it, a second probe retrieves the same way through `%s`, the 2024.8 contract's mount "+
 			"(its own validators and version changes); the two probes take turns on that one process.", retrieveRows, compat2024),
-		Data: dataset{Connections: retrieveRows}, Clients: 32, Duration: 4 * time.Second, Rounds: 3,
+		Data: dataset{Connections: retrieveRows}, Clients: 32, Duration: 4 * time.Second, Rounds: 5,
 		Variants: []string{"default", "resp-off", "raw SQL", "static"},
 		Probes: []probe{{Name: "retrieve", Build: retrieve("/api/v3", retrieveRows)},
 			{Name: compatRetrieve, Build: retrieve(compat2024, retrieveRows), Variants: []string{"default"}}},
@@ -226,7 +226,7 @@ func plan(cfg *config) ([]scenario, []goal) {
 		{ID: "2i", Text: "Retrieve: req/s with both validators ÷ with `--response-validation off` (informational)",
 			Scenario: "retrieve", Variant: "default", Probe: "retrieve", Versus: "resp-off", Info: true},
 		{ID: "8", Text: "Retrieve through `/compat/2024.8/api/v3/` (SQLite): ≥ 0.9× retrieve through `/api/v3/`, on the same server " +
-			"in the same run (medians of 3 alternating rounds)",
+			"in the same run (medians of 5 alternating rounds)",
 			Scenario: "retrieve", Variant: "default", Probe: compatRetrieve, VersusProbe: "retrieve", Backends: []string{"sqlite"}, MinRatio: 0.9},
 		{ID: "3", Text: "Durable creates: ≥ 3,000 creates/s with zero errors, both backends",
 			Scenario: "create", Variant: "default", MinRPS: 3000, NoErrors: true},
