@@ -170,7 +170,7 @@ func operationIDs(t *testing.T) []string {
 // error (exceptions, console errors, CSP violations, failed loads).
 func TestAPIBrowserInChromium(t *testing.T) {
 	chromium := chromiumPath(t)
-	env := testenv.New(t)
+	env := testenv.NewCurrent(t) // /api/v3/ speaking openapi.yaml, whose operations it waits for
 	srv := httptest.NewServer(env.Echo)
 	defer srv.Close()
 	origin, _ := url.Parse(srv.URL)
