@@ -250,14 +250,8 @@ func TestUsersSeeThemselves(t *testing.T) {
 	forEachMount(t, func(t *testing.T, m *mount) {
 		env := newEnv(t)
 		f := &fixture{t: t, env: env, m: m}
-		create := m.ops["core_users_create"]
 		rapid.Check(t, func(rt *rapid.T) {
-			g := &generator{t: rt, hooks: f.hooks(testenv.AdminKey)}
-			body := g.object(create.requestSchema(), "user")
-			created := call(t, env, create, nil, "", testenv.AdminKey, m.request(t, http.MethodPost, create.url(nil, ""), testenv.AdminKey, body))
-			if created.Status != http.StatusCreated {
-				rt.Fatalf("create: %d %s", created.Status, created.Body)
-			}
+			body, created := f.createGenerated(rt, "core_users_create", "user")
 			pk := int64(created.JSON(t).(map[string]any)["pk"].(float64))
 			key := unique("me-key-0123456789")
 			if err := env.Store.CreateToken(context.Background(), &store.Token{Identifier: unique("me"), Key: key, Intent: store.IntentAPI, UserID: pk}); err != nil {
@@ -292,14 +286,8 @@ func TestEventsAcrossMounts(t *testing.T) {
 	forEachMount(t, func(t *testing.T, m *mount) {
 		env := newEnv(t)
 		f := &fixture{t: t, env: env, m: m}
-		create := m.ops["events_events_create"]
 		rapid.Check(t, func(rt *rapid.T) {
-			g := &generator{t: rt, hooks: f.hooks(testenv.AdminKey)}
-			body := g.object(create.requestSchema(), "event")
-			created := call(t, env, create, nil, "", testenv.AdminKey, m.request(t, http.MethodPost, create.url(nil, ""), testenv.AdminKey, body))
-			if created.Status != http.StatusCreated {
-				rt.Fatalf("create: %d %s", created.Status, created.Body)
-			}
+			body, created := f.createGenerated(rt, "events_events_create", "event")
 			pk := idOf(t, created, "pk")
 			for _, n := range allMounts(t) {
 				retrieve, list := n.ops["events_events_retrieve"], n.ops["events_events_list"]
@@ -315,4 +303,19 @@ func TestEventsAcrossMounts(t *testing.T) {
 			}
 		})
 	})
+}
+
+// createGenerated creates, as the superuser, an object of operation op
+// from a body generated for its request schema (named kind in the draws),
+// and returns the body and the answer, failing unless it is a 201.
+func (f *fixture) createGenerated(rt *rapid.T, op, kind string) (map[string]any, testenv.Response) {
+	create := f.m.ops[op]
+	g := &generator{t: rt, hooks: f.hooks(testenv.AdminKey)}
+	body := g.object(create.requestSchema(), kind)
+	created := call(f.t, f.env, create, nil, "", testenv.AdminKey,
+		f.m.request(f.t, http.MethodPost, create.url(nil, ""), testenv.AdminKey, body))
+	if created.Status != http.StatusCreated {
+		rt.Fatalf("create: %d %s", created.Status, created.Body)
+	}
+	return body, created
 }

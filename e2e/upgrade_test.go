@@ -276,14 +276,7 @@ func checkFixtureServed(t *testing.T, p *proc, fx fixtureDatabase, exp *expect20
 // passwords, as password_change_date.
 func storedDatesJoined(t *testing.T, database, secretKey string) map[float64]time.Time {
 	t.Helper()
-	keys, err := seal.New(secretKey)
-	if err != nil {
-		t.Fatal(err)
-	}
-	st, err := store.Open(database, store.Options{SkipMigrations: true, Keyring: keys})
-	if err != nil {
-		t.Fatal(err)
-	}
+	st := openStored(t, database, secretKey)
 	defer st.Close()
 	var rows []struct {
 		ID         int64
@@ -584,14 +577,7 @@ func writeAfterUpgrade(t *testing.T, p *proc, fx fixtureDatabase) {
 // release sealed, which the API never shows, open to what it was sent.
 func checkStored(t *testing.T, database, secretKey string, fx fixtureDatabase, migrated, ready time.Time) {
 	t.Helper()
-	keys, err := seal.New(secretKey)
-	if err != nil {
-		t.Fatal(err)
-	}
-	st, err := store.Open(database, store.Options{SkipMigrations: true, Keyring: keys})
-	if err != nil {
-		t.Fatal(err)
-	}
+	st := openStored(t, database, secretKey)
 	defer st.Close()
 	var users []store.User
 	if err := st.DB().Order("id").Find(&users).Error; err != nil {
@@ -680,4 +666,19 @@ func jsonText(v any) string {
 func compact(v any) string {
 	raw, _ := json.Marshal(v)
 	return string(raw)
+}
+
+// openStored opens the upgraded database as it is, without migrating it,
+// with the keys that sealed its secrets.
+func openStored(t *testing.T, database, secretKey string) *store.Store {
+	t.Helper()
+	keys, err := seal.New(secretKey)
+	if err != nil {
+		t.Fatal(err)
+	}
+	st, err := store.Open(database, store.Options{SkipMigrations: true, Keyring: keys})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return st
 }
