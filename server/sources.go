@@ -12,7 +12,8 @@ import (
 )
 
 // sourceJSON converts a source to the nested Source form used inside a
-// connection (the seed's 17 fields).
+// connection: the seed's 17 fields, and authentik 2026.8's promoted, icon_url and
+// icon_themed_urls.
 func sourceJSON(src *store.OAuthSource) gen.Source {
 	return gen.Source{
 		Pk:                    ptr(uuid.MustParse(src.ID)),
