@@ -11,8 +11,6 @@ import (
 
 	gojson "github.com/goccy/go-json"
 	"github.com/labstack/echo/v4"
-
-	"akconn/store"
 )
 
 // VersionChange is one step between two contracts, as in Stripe's version
@@ -52,8 +50,6 @@ type Request struct {
 	Query url.Values
 	// Path are the path parameters by name.
 	Path map[string]string
-	// Caller is the authenticated user making the request.
-	Caller *store.User
 	// Values are left in echo's context for the handler, by key: what an
 	// older contract's request says that the current one has no field
 	// for, and the handler still rules on (connectionOwnerKey).
@@ -106,7 +102,7 @@ func adaptation(op string, changes []VersionChange) echo.MiddlewareFunc {
 // parameters.
 func adaptRequest(c echo.Context, changes []func(*Request) error) error {
 	body, _ := c.Get(bodyKey).(*requestBody)
-	r := &Request{Query: c.QueryParams(), Path: map[string]string{}, Caller: caller(c)}
+	r := &Request{Query: c.QueryParams(), Path: map[string]string{}}
 	if body != nil {
 		r.Body, _ = body.value.(map[string]any)
 	}
